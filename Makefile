@@ -1,0 +1,49 @@
+# loyalpass. `make demo` runs the service with a demo program; `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo serve test fmt lint typecheck pytest bench clean
+
+$(BIN)/.installed: pyproject.toml
+	PYTHON=$(PYTHON) bash .ci/install-system-packages
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -U "pip>=25.1"
+	$(BIN)/pip install -q --disable-pip-version-check --group dev -e .
+	touch $@
+
+demo: $(BIN)/.installed  ## the service with a demo coffee shop on SQLite and development certificates
+	$(BIN)/loyalpass demo
+
+serve: $(BIN)/.installed
+	$(BIN)/loyalpass serve
+
+fmt: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+pytest: $(BIN)/.installed
+	PYTHON=$(PYTHON) bash .ci/install-system-packages test
+	$(BIN)/pytest --cov --cov-report=term
+
+test: lint typecheck pytest  ## every check CI runs: lint, types, tests on SQLite and PostgreSQL
+
+bench: $(BIN)/.installed  ## every benchmark; results go into docs/BENCHMARKS.md
+	$(BIN)/python bench/pkpass.py
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/apple_push.py
+	$(BIN)/python bench/webservice.py
+	$(BIN)/python bench/google_sync.py
+	$(BIN)/python bench/geo.py
+	$(BIN)/python bench/campaign.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,147 @@
+"""Queries for the Apple web service and the push queue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import delete, func, text, tuple_, update
+from sqlmodel import Session, col, select
+
+from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
+from api.members.models import Card
+from api.outbox.models import OutboxEvent
+from api.outbox.service import TAG_LOCK
+
+
+def card_by_serial(session: Session, serial: str) -> Card | None:
+    return session.exec(select(Card).where(Card.serial_number == serial)).first()
+
+
+def device(session: Session, library_id: str) -> AppleDevice | None:
+    query = select(AppleDevice).where(AppleDevice.device_library_identifier == library_id)
+    return session.exec(query).first()
+
+
+def registration(session: Session, device_id: UUID, card_id: UUID) -> AppleRegistration | None:
+    query = select(AppleRegistration).where(
+        AppleRegistration.device_id == device_id, AppleRegistration.card_id == card_id
+    )
+    return session.exec(query).first()
+
+
+def count_registrations(session: Session, device_id: UUID) -> int:
+    query = select(func.count()).select_from(AppleRegistration)
+    return int(session.exec(query.where(AppleRegistration.device_id == device_id)).one())
+
+
+def wait_for_tag_writers(session: Session) -> None:
+    """Wait until every transaction that may still commit a smaller update tag has ended."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TAG_LOCK})
+
+
+def updated_serials(
+    session: Session, device_id: UUID, since: int | None
+) -> Sequence[tuple[str, int]]:
+    """(serial, tag) of the cards this device registered, changed after ``since``."""
+    query = (
+        select(Card.serial_number, Card.update_tag)
+        .join(AppleRegistration, col(AppleRegistration.card_id) == col(Card.id))
+        .where(AppleRegistration.device_id == device_id)
+    )
+    if since is not None:
+        query = query.where(col(Card.update_tag) > since)
+    return [(serial, int(tag)) for serial, tag in session.exec(query).all()]
+
+
+def due_outbox(session: Session, *, limit: int) -> Sequence[OutboxEvent]:
+    """Outbox events not yet fanned out to Apple devices, oldest first, locked for us."""
+    query = (
+        select(OutboxEvent)
+        .where(col(OutboxEvent.apple_done_at).is_(None))
+        .order_by(col(OutboxEvent.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return session.exec(query).all()
+
+
+def registrations_of(session: Session, card_ids: set[UUID]) -> Sequence[tuple[UUID, UUID, str]]:
+    """(registration id, card id, push token) for every device registered for these cards."""
+    query = (
+        select(AppleRegistration.id, AppleRegistration.card_id, AppleDevice.push_token)
+        .join(AppleDevice, col(AppleDevice.id) == col(AppleRegistration.device_id))
+        .where(col(AppleRegistration.card_id).in_(card_ids))
+    )
+    return [(r, c, t) for r, c, t in session.exec(query).all()]
+
+
+def lease_pushes(
+    session: Session, *, now: datetime, lease_until: datetime, limit: int
+) -> Sequence[ApplePush]:
+    """Claim up to ``limit`` due pushes by moving their ``due_at`` past the lease."""
+    due = (
+        select(ApplePush.id)
+        .where(col(ApplePush.due_at) <= now)
+        .order_by(col(ApplePush.due_at), col(ApplePush.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = [row for row in session.exec(due).all()]
+    if not ids:
+        return []
+    session.execute(update(ApplePush).where(col(ApplePush.id).in_(ids)).values(due_at=lease_until))
+    return session.exec(select(ApplePush).where(col(ApplePush.id).in_(ids))).all()
+
+
+def delete_pushes(session: Session, ids: list[int]) -> None:
+    if ids:
+        session.execute(delete(ApplePush).where(col(ApplePush.id).in_(ids)))
+
+
+def delete_delivered(session: Session, pushes: list[tuple[int, int]]) -> None:
+    """Delete pushes by (id, generation): a push re-queued meanwhile survives."""
+    for start in range(0, len(pushes), 1000):
+        chunk = pushes[start : start + 1000]
+        session.execute(
+            delete(ApplePush).where(tuple_(col(ApplePush.id), col(ApplePush.generation)).in_(chunk))
+        )
+
+
+def make_due(session: Session, ids: list[int], now: datetime) -> None:
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(ApplePush)
+            .where(col(ApplePush.id).in_(ids[start : start + 1000]))
+            .values(due_at=now)
+        )
+
+
+def delete_registrations(session: Session, ids: list[UUID]) -> None:
+    if ids:
+        session.execute(delete(AppleRegistration).where(col(AppleRegistration.id).in_(ids)))
+
+
+def has_due_work(session: Session, now: datetime) -> bool:
+    outbox = select(OutboxEvent.id).where(col(OutboxEvent.apple_done_at).is_(None)).limit(1)
+    pushes = select(ApplePush.id).where(col(ApplePush.due_at) <= now).limit(1)
+    return session.exec(outbox).first() is not None or session.exec(pushes).first() is not None
+
+
+def logs_for_merchant(
+    session: Session, merchant_id: UUID, *, limit: int
+) -> Sequence[AppleDeviceLog]:
+    query = (
+        select(AppleDeviceLog)
+        .where(AppleDeviceLog.merchant_id == merchant_id)
+        .order_by(col(AppleDeviceLog.id).desc())
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def registration_count_for_card(session: Session, card_id: UUID) -> int:
+    query = select(func.count()).select_from(AppleRegistration)
+    return int(session.exec(query.where(AppleRegistration.card_id == card_id)).one())

@@ -1,0 +1,174 @@
+"""Apple's pass-update web service, under the pass's ``webServiceURL`` (``/apple``): Wallet
+appends ``/v1/...`` itself. Exactly the status codes Apple documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+
+from api.apple_webservice import service as apple_service
+from api.apple_webservice.schemas import (
+    DeliveryPublic,
+    DeviceLogPublic,
+    LogBody,
+    RegistrationBody,
+    SerialsPublic,
+)
+from api.clock import as_utc, utcnow
+from api.deps import AppleWalletDep, CallerDep, SessionDep
+from api.google_wallet.schemas import GoogleDeliveryPublic
+from api.members.service import get_member
+from api.merchants.models import Role
+from passes import PKPASS_MEDIA_TYPE
+
+router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"])
+operator = APIRouter(prefix="/api/v1", tags=["apple wallet delivery"])
+
+LibraryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+PassType = Annotated[str, Path(pattern=r"^[A-Za-z0-9.-]{1,128}$")]
+Serial = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Authorization = Annotated[str | None, Header()]
+
+
+@router.post(
+    "/devices/{library_id}/registrations/{pass_type}/{serial}",
+    status_code=201,
+    responses={200: {"description": "Already registered"}, 401: {"description": "Bad token"}},
+)
+def register_device(
+    library_id: LibraryId,
+    pass_type: PassType,
+    serial: Serial,
+    body: RegistrationBody,
+    response: Response,
+    session: SessionDep,
+    wallet: AppleWalletDep,
+    authorization: Authorization = None,
+) -> None:
+    """Wallet registers a device for a pass's update pushes (201 new, 200 known)."""
+    card = apple_service.authenticate_pass(
+        session, pass_type, serial, authorization, our_pass_type=wallet.pass_type_identifier
+    )
+    if not apple_service.register(session, library_id, card, body.pushToken, now=utcnow()):
+        response.status_code = 200
+
+
+@router.get(
+    "/devices/{library_id}/registrations/{pass_type}",
+    responses={204: {"description": "No matching passes"}},
+)
+def updated_passes(
+    library_id: LibraryId,
+    pass_type: PassType,
+    session: SessionDep,
+    wallet: AppleWalletDep,
+    passes_updated_since: Annotated[
+        str | None, Query(alias="passesUpdatedSince", max_length=64)
+    ] = None,
+) -> Response:
+    """The serial numbers this device registered that changed after the tag it sends."""
+    found = apple_service.updated_passes(
+        session, library_id, pass_type, passes_updated_since,
+        our_pass_type=wallet.pass_type_identifier,
+    )  # fmt: skip
+    if found is None:
+        return Response(status_code=204)
+    serials, last = found
+    body = SerialsPublic(serialNumbers=serials, lastUpdated=last)
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+@router.get(
+    "/passes/{pass_type}/{serial}",
+    response_class=Response,
+    responses={200: {"content": {PKPASS_MEDIA_TYPE: {}}}, 304: {"description": "Unchanged"}},
+)
+def latest_pass(
+    pass_type: PassType,
+    serial: Serial,
+    request: Request,
+    session: SessionDep,
+    wallet: AppleWalletDep,
+    authorization: Authorization = None,
+    if_modified_since: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The current pass, or 304 when it has not changed since ``If-Modified-Since``."""
+    card = apple_service.authenticate_pass(
+        session, pass_type, serial, authorization, our_pass_type=wallet.pass_type_identifier
+    )
+    last_modified = as_utc(card.updated_at).replace(microsecond=0)
+    headers = {"Last-Modified": format_datetime(last_modified, usegmt=True)}
+    since = _http_date(if_modified_since)
+    if since is not None and last_modified <= since:
+        return Response(status_code=304, headers=headers)
+    signed = apple_service.latest_pass(
+        session, card, wallet=wallet, is_download=request.method == "GET", now=utcnow()
+    )
+    return Response(signed.data, media_type=PKPASS_MEDIA_TYPE, headers=headers)
+
+
+# Wallet sometimes asks with HEAD; same answer, no body.
+router.add_api_route(
+    "/passes/{pass_type}/{serial}", latest_pass, methods=["HEAD"], include_in_schema=False
+)
+
+
+@router.delete("/devices/{library_id}/registrations/{pass_type}/{serial}")
+def unregister_device(
+    library_id: LibraryId,
+    pass_type: PassType,
+    serial: Serial,
+    session: SessionDep,
+    wallet: AppleWalletDep,
+    authorization: Authorization = None,
+) -> Response:
+    """Wallet stops update pushes for a pass on this device."""
+    card = apple_service.authenticate_pass(
+        session, pass_type, serial, authorization, our_pass_type=wallet.pass_type_identifier
+    )
+    apple_service.unregister(session, library_id, card)
+    return Response(status_code=200)
+
+
+@router.post("/log")
+def device_log(body: LogBody, session: SessionDep) -> Response:
+    """Wallet reports problems here; the lines are kept for the operator."""
+    apple_service.store_logs(session, body.logs, now=utcnow())
+    return Response(status_code=200)
+
+
+@operator.get("/members/{member_id}/delivery")
+def card_delivery(member_id: UUID, session: SessionDep, caller: CallerDep) -> DeliveryPublic:
+    """Did the card reach the phones: Apple devices registered, last push and its result, last
+    fetch by a device and whether that was the current version; the Google Wallet object's
+    sync state, whether it is saved, and the notifications left today."""
+    caller.require(Role.pos, Role.read)
+    _, card = get_member(session, caller.merchant_id, member_id)
+    delivery = apple_service.delivery(session, card)
+    delivery.google = GoogleDeliveryPublic.of(session, card, utcnow())
+    return delivery
+
+
+@operator.get("/apple/device-logs")
+def device_logs(
+    session: SessionDep,
+    caller: CallerDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DeviceLogPublic]:
+    """What Wallet reported about this merchant's passes (newest first)."""
+    caller.require(Role.admin, Role.read)
+    return apple_service.device_logs(session, caller.merchant_id, limit=limit)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return as_utc(parsed) if parsed is not None else None

@@ -1,0 +1,178 @@
+"""Apple's PassKit web service: registrations, the list of updated passes, and device logs.
+
+Unknown pass and wrong token look the same (401), tokens are compared in constant time, and
+update tags are opaque strings of one sequence (see ``outbox.service``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+from datetime import datetime
+from uuid import UUID
+
+from sqlmodel import Session
+
+from api.apple_webservice import repository
+from api.apple_webservice.models import AppleDevice, AppleDeviceLog, AppleRegistration
+from api.apple_webservice.schemas import DeliveryPublic, DeviceLogPublic
+from api.cards import service as card_service
+from api.cards.apple import AppleWallet
+from api.cards.service import SignedPass
+from api.db import insert_unless_conflict
+from api.errors import ApiError
+from api.members import repository as member_repository
+from api.members.models import Card
+
+logger = logging.getLogger(__name__)
+MAX_LOG_LENGTH = 2000
+_SERIAL_RE = re.compile(r"serial number '?([A-Za-z0-9_-]{1,64})'?")
+_STATUS_RE = re.compile(r"response code (\d{3})")
+_ERROR_RE = re.compile(r"(?:encountered error|error):\s*(.{1,300})", re.IGNORECASE)
+
+
+class PassUnauthorized(ApiError):
+    """401 for a wrong token and for an unknown pass alike, as Apple asks."""
+
+    status_code, code, title = 401, "pass_unauthorized", "Not authorized for this pass"
+
+
+def authenticate_pass(
+    session: Session,
+    pass_type_identifier: str,
+    serial: str,
+    authorization: str | None,
+    *,
+    our_pass_type: str,
+) -> Card:
+    """The card behind ``serial`` if ``Authorization: ApplePass <token>`` is its token.
+
+    Raises:
+        PassUnauthorized: no header, wrong scheme, unknown pass or wrong token.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    card = (
+        repository.card_by_serial(session, serial)
+        if pass_type_identifier == our_pass_type
+        else None
+    )
+    expected = card.authentication_token if card is not None else "x" * 43
+    valid = hmac.compare_digest(expected.encode(), token.strip().encode())
+    if scheme != "ApplePass" or card is None or not valid:
+        raise PassUnauthorized()
+    return card
+
+
+def register(
+    session: Session, library_id: str, card: Card, push_token: str, *, now: datetime
+) -> bool:
+    """Register a device for a card (upserting its push token); True when new."""
+    device = repository.device(session, library_id)
+    if device is None:
+        device = AppleDevice(device_library_identifier=library_id, push_token=push_token)
+        if not insert_unless_conflict(session, device):  # registered concurrently
+            device = repository.device(session, library_id)
+            assert device is not None
+    if device.push_token != push_token:
+        device.push_token, device.updated_at = push_token, now
+        session.add(device)
+    created = insert_unless_conflict(
+        session,
+        AppleRegistration(merchant_id=card.merchant_id, device_id=device.id, card_id=card.id),
+    )
+    logger.info("apple device registered", extra={"serial": card.serial_number, "new": created})
+    return created
+
+
+def unregister(session: Session, library_id: str, card: Card) -> None:
+    device = repository.device(session, library_id)
+    if device is None:
+        return
+    found = repository.registration(session, device.id, card.id)
+    if found is not None:
+        session.delete(found)
+        session.flush()
+    if repository.count_registrations(session, device.id) == 0:
+        session.delete(device)
+
+
+def updated_passes(
+    session: Session, library_id: str, pass_type_identifier: str, since: str | None, *,
+    our_pass_type: str,
+) -> tuple[list[str], str] | None:  # fmt: skip
+    """Serials this device registered that changed after tag ``since`` and the newest tag;
+    None when there are none. No tag, or one we did not issue, means all of them."""
+    if pass_type_identifier != our_pass_type:
+        return None
+    device = repository.device(session, library_id)
+    if device is None:
+        return None
+    repository.wait_for_tag_writers(session)
+    tag = int(since) if since is not None and since.isdigit() and len(since) < 19 else None
+    rows = repository.updated_serials(session, device.id, tag)
+    if not rows:
+        return None
+    return sorted(serial for serial, _ in rows), str(max(tag for _, tag in rows))
+
+
+def latest_pass(
+    session: Session, card: Card, *, wallet: AppleWallet, is_download: bool, now: datetime
+) -> SignedPass:
+    """The current signed pass of ``card``; a download is noted as the device's version."""
+    found = member_repository.get(session, card.merchant_id, card.member_id)
+    if found is None:
+        raise PassUnauthorized()
+    signed = card_service.render_apple_view(session, card_service.view_of(session, *found),
+                                            wallet=wallet)  # fmt: skip
+    if is_download:
+        record_fetch(session, card, now=now)
+    return signed
+
+
+def device_logs(session: Session, merchant_id: UUID, *, limit: int) -> list[DeviceLogPublic]:
+    rows = repository.logs_for_merchant(session, merchant_id, limit=limit)
+    return [DeviceLogPublic.of(row) for row in rows]
+
+
+def record_fetch(session: Session, card: Card, *, now: datetime) -> None:
+    """Note that a device has this version (once per version: refetches write nothing)."""
+    if card.last_fetched_version != card.version:
+        card.last_fetched_at, card.last_fetched_version = now, card.version
+        session.add(card)
+
+
+def store_logs(session: Session, lines: list[str], *, now: datetime) -> int:
+    """Keep Wallet's log lines, parsed where they name a pass; returns how many."""
+    for line in lines:
+        message = line[:MAX_LOG_LENGTH]
+        serial = _SERIAL_RE.search(message)
+        status = _STATUS_RE.search(message)
+        error = _ERROR_RE.search(message)
+        card = repository.card_by_serial(session, serial.group(1)) if serial else None
+        session.add(
+            AppleDeviceLog(
+                merchant_id=card.merchant_id if card else None,
+                serial_number=serial.group(1) if serial else None,
+                status_code=int(status.group(1)) if status else None,
+                error=error.group(1).strip()[:300] if error else None,
+                message=message,
+                created_at=now,
+            )
+        )
+        logger.warning("wallet device log", extra={"serial": serial.group(1) if serial else None})
+    return len(lines)
+
+
+def delivery(session: Session, card: Card) -> DeliveryPublic:
+    return DeliveryPublic(
+        version=card.version,
+        update_tag=str(card.update_tag),
+        updated_at=card.updated_at,
+        registered_devices=repository.registration_count_for_card(session, card.id),
+        last_push_at=card.last_push_at,
+        last_push_status=card.last_push_status,
+        last_fetched_at=card.last_fetched_at,
+        last_fetched_version=card.last_fetched_version,
+        is_current_on_devices=card.last_fetched_version == card.version,
+    )

@@ -1,0 +1,170 @@
+"""HTTP routes for segments, audience counts, push campaigns, geo campaigns, automations and
+RFM groups."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, status
+
+from api.automations import service as automation_service
+from api.automations.models import AutomationKind
+from api.automations.service import AutomationPublic, AutomationUpdate
+from api.campaigns import geo as geo_service
+from api.campaigns import service as campaign_service
+from api.campaigns.schemas import (
+    AudienceCount,
+    CampaignCreate,
+    CampaignPublic,
+    GeoCampaignCreate,
+    GeoCampaignPublic,
+    SegmentCreate,
+    SegmentPublic,
+)
+from api.clock import utcnow
+from api.deps import CallerDep, SessionDep
+from api.merchants.models import Role
+from api.programs import service as program_service
+from api.segments import service as segment_service
+from api.segments.filters import SegmentFilter
+
+router = APIRouter(prefix="/api/v1", tags=["campaigns"])
+
+
+@router.post("/programs/{program_id}/audience")
+def count_audience(
+    program_id: UUID, data: SegmentFilter, session: SessionDep, caller: CallerDep
+) -> AudienceCount:
+    """How many members a filter selects now (the preview before sending)."""
+    program = program_service.get_program(session, caller.merchant_id, program_id)
+    count = campaign_service.audience_count(session, caller.merchant_id, program.id, data,
+                                            utcnow())  # fmt: skip
+    return AudienceCount(members=count)
+
+
+@router.post("/programs/{program_id}/segments", status_code=status.HTTP_201_CREATED)
+def create_segment(
+    program_id: UUID, data: SegmentCreate, session: SessionDep, caller: CallerDep
+) -> SegmentPublic:
+    caller.require(Role.admin)
+    now = utcnow()
+    saved = segment_service.create(session, caller.merchant_id, program_id, data.name,
+                                   data.filter, now=now)  # fmt: skip
+    count = campaign_service.audience_count(session, caller.merchant_id, saved.program_id,
+                                            data.filter, now)  # fmt: skip
+    return SegmentPublic.of(saved, count)
+
+
+@router.get("/programs/{program_id}/segments")
+def list_segments(program_id: UUID, session: SessionDep, caller: CallerDep) -> list[SegmentPublic]:
+    """Saved segments with their member counts now."""
+    now = utcnow()
+    return [
+        SegmentPublic.of(
+            s,
+            campaign_service.audience_count(
+                session,
+                caller.merchant_id,
+                s.program_id,
+                SegmentFilter.model_validate(s.filter),
+                now,
+            ),
+        )  # fmt: skip
+        for s in segment_service.list_for_program(session, caller.merchant_id, program_id)
+    ]
+
+
+@router.get("/programs/{program_id}/rfm")
+def rfm_groups(program_id: UUID, session: SessionDep, caller: CallerDep) -> dict[str, int]:
+    """Members per RFM group (recomputed daily)."""
+    return segment_service.rfm_groups(session, caller.merchant_id, program_id)
+
+
+@router.post("/programs/{program_id}/campaigns", status_code=status.HTTP_201_CREATED)
+def create_campaign(
+    program_id: UUID, data: CampaignCreate, session: SessionDep, caller: CallerDep
+) -> CampaignPublic:
+    """Schedule a message to a segment's cards (now, or at ``send_at``). The answer carries
+    ``audience_preview``: the members it would reach now."""
+    caller.require(Role.admin)
+    campaign = campaign_service.create(
+        session, caller.merchant_id, program_id, name=data.name, message=data.message,
+        segment_id=data.segment_id, segment=data.filter, send_at=data.send_at, now=utcnow(),
+    )  # fmt: skip
+    return CampaignPublic.of(campaign)
+
+
+@router.get("/programs/{program_id}/campaigns")
+def list_campaigns(
+    program_id: UUID, session: SessionDep, caller: CallerDep
+) -> list[CampaignPublic]:
+    campaigns = campaign_service.list_for_program(session, caller.merchant_id, program_id)
+    return [CampaignPublic.of(c) for c in campaigns]
+
+
+@router.get("/campaigns/{campaign_id}")
+def get_campaign(campaign_id: UUID, session: SessionDep, caller: CallerDep) -> CampaignPublic:
+    """The campaign with its delivery stats."""
+    campaign = campaign_service.get(session, caller.merchant_id, campaign_id)
+    return CampaignPublic.of(campaign, campaign_service.stats(session, campaign))
+
+
+@router.post("/campaigns/{campaign_id}/cancel")
+def cancel_campaign(campaign_id: UUID, session: SessionDep, caller: CallerDep) -> CampaignPublic:
+    caller.require(Role.admin)
+    return CampaignPublic.of(campaign_service.cancel(session, caller.merchant_id, campaign_id))
+
+
+@router.post("/geo-campaigns", status_code=status.HTTP_201_CREATED)
+def create_geo_campaign(
+    data: GeoCampaignCreate, session: SessionDep, caller: CallerDep
+) -> GeoCampaignPublic:
+    """Lock-screen text for chosen stores during a window; the cards that carry those stores
+    change when it starts and change back when it ends."""
+    caller.require(Role.admin)
+    campaign = geo_service.create(
+        session, caller.merchant_id, name=data.name, relevant_text=data.relevant_text,
+        store_ids=data.store_ids, starts_at=data.starts_at, ends_at=data.ends_at,
+        priority=data.priority,
+    )  # fmt: skip
+    return GeoCampaignPublic.of(campaign)
+
+
+@router.get("/geo-campaigns")
+def list_geo_campaigns(session: SessionDep, caller: CallerDep) -> list[GeoCampaignPublic]:
+    campaigns = geo_service.list_for_merchant(session, caller.merchant_id)
+    return [GeoCampaignPublic.of(c) for c in campaigns]
+
+
+@router.post("/geo-campaigns/{geo_campaign_id}/cancel")
+def cancel_geo_campaign(
+    geo_campaign_id: UUID, session: SessionDep, caller: CallerDep
+) -> GeoCampaignPublic:
+    """Stop a geo campaign; if it is running, its cards change back within a minute."""
+    caller.require(Role.admin)
+    campaign = geo_service.cancel(session, caller.merchant_id, geo_campaign_id, now=utcnow())
+    return GeoCampaignPublic.of(campaign)
+
+
+@router.get("/programs/{program_id}/automations")
+def list_automations(
+    program_id: UUID, session: SessionDep, caller: CallerDep
+) -> list[AutomationPublic]:
+    rows = automation_service.list_automations(session, caller.merchant_id, program_id)
+    return [AutomationPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.put("/programs/{program_id}/automations/{kind}")
+def set_automation(
+    program_id: UUID,
+    kind: AutomationKind,
+    data: AutomationUpdate,
+    session: SessionDep,
+    caller: CallerDep,
+) -> AutomationPublic:
+    """Turn an automation on or off and set its text (``{name}``, ``{points}``, ``{tier}``,
+    ``{days}``, ``{reward}``, ``{date}`` are filled in) and, for points_expiring and
+    win_back, its number of days."""
+    caller.require(Role.admin)
+    row = automation_service.set_automation(session, caller.merchant_id, program_id, kind, data)
+    return AutomationPublic.model_validate(row, from_attributes=True)

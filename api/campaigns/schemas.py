@@ -1,0 +1,125 @@
+"""Campaign, segment and geo campaign bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Self
+from uuid import UUID
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from api.campaigns.models import Campaign, CampaignStatus, GeoCampaign
+from api.campaigns.service import CampaignStats
+from api.segments.filters import SegmentFilter
+from api.segments.models import Segment
+from api.validation import RequestModel
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LockScreenText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
+
+
+class SegmentCreate(RequestModel):
+    name: Name
+    filter: SegmentFilter = Field(default_factory=SegmentFilter)
+
+
+class SegmentPublic(BaseModel):
+    id: UUID
+    program_id: UUID
+    name: str
+    filter: dict[str, object]
+    members: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, segment: Segment, members: int) -> SegmentPublic:
+        return cls(
+            id=segment.id,
+            program_id=segment.program_id,
+            name=segment.name,
+            filter=segment.filter,
+            members=members,
+            created_at=segment.created_at,
+        )
+
+
+class AudienceCount(BaseModel):
+    members: int
+
+
+class CampaignCreate(RequestModel):
+    """A message to a saved segment (``segment_id``) or to an inline ``filter`` (all members
+    when neither is given), sent now or at ``send_at``."""
+
+    name: Name
+    message: Message
+    segment_id: UUID | None = None
+    filter: SegmentFilter | None = None
+    send_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> Self:
+        if self.segment_id is not None and self.filter is not None:
+            raise ValueError("give a segment_id or a filter, not both")
+        if self.send_at is not None and self.send_at.tzinfo is None:
+            raise ValueError("send_at needs a time zone offset")
+        return self
+
+
+class CampaignPublic(BaseModel):
+    id: UUID
+    program_id: UUID
+    name: str
+    message: str
+    filter: dict[str, object]
+    segment_id: UUID | None
+    status: CampaignStatus
+    send_at: datetime
+    audience_preview: int
+    recipients: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    stats: CampaignStats | None = None
+
+    @classmethod
+    def of(cls, campaign: Campaign, stats: CampaignStats | None = None) -> CampaignPublic:
+        fields = set(cls.model_fields) - {"stats"}
+        body = {name: getattr(campaign, name) for name in fields}
+        return cls(**body, stats=stats)
+
+
+class GeoCampaignCreate(RequestModel):
+    name: Name
+    relevant_text: LockScreenText
+    store_ids: list[UUID] = Field(min_length=1, max_length=1000)
+    starts_at: datetime
+    ends_at: datetime
+    priority: int = Field(default=0, ge=-1000, le=1000)
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
+            raise ValueError("starts_at and ends_at need a time zone offset")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class GeoCampaignPublic(BaseModel):
+    id: UUID
+    name: str
+    relevant_text: str
+    store_ids: list[str]
+    priority: int
+    starts_at: datetime
+    ends_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    cancelled_at: datetime | None
+
+    @classmethod
+    def of(cls, campaign: GeoCampaign) -> GeoCampaignPublic:
+        return cls.model_validate(campaign, from_attributes=True)

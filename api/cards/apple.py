@@ -1,0 +1,79 @@
+"""Apple Wallet rendering for the service: one signer, one template per design, a pass cache.
+
+An unchanged card is not signed again: passes are cached by (card, version), so repeated
+downloads and Wallet's refetches cost a dictionary lookup instead of an RSA signature.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from uuid import UUID
+
+from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, build_pkpass
+
+
+class PassCache:
+    """A small thread-safe LRU of signed passes keyed by (card id, version)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[tuple[UUID, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[UUID, int]) -> bytes | None:
+        with self._lock:
+            data = self._items.get(key)
+            if data is not None:
+                self._items.move_to_end(key)
+            return data
+
+    def put(self, key: tuple[UUID, int], data: bytes) -> None:
+        with self._lock:
+            self._items[key] = data
+            self._items.move_to_end(key)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+class AppleWallet:
+    """Everything needed to issue Apple passes, built once at start-up."""
+
+    def __init__(
+        self,
+        signer: Signer,
+        designs: Mapping[str, CardDesign],
+        *,
+        web_service_url: str,
+        allow_http: bool,
+        cache_size: int,
+    ) -> None:
+        self.signer = signer
+        self.web_service_url = web_service_url
+        self.templates = {
+            name: ApplePassTemplate.create(
+                design,
+                pass_type_identifier=signer.pass_type_identifier,
+                team_identifier=signer.team_identifier,
+                allow_http=allow_http,
+            )
+            for name, design in designs.items()
+        }
+        self.cache = PassCache(cache_size)
+
+    @property
+    def pass_type_identifier(self) -> str:
+        return self.signer.pass_type_identifier
+
+    def pkpass(
+        self, state: Callable[[], LoyaltyCard], *, design: str, card_id: UUID, version: int
+    ) -> bytes:
+        """The signed pass for this version of the card, from the cache when it is there;
+        ``state`` (which reads the database) is called only when the pass must be signed."""
+        key = (card_id, version)
+        data = self.cache.get(key)
+        if data is None:
+            data = build_pkpass(state(), self.templates[design], self.signer)
+            self.cache.put(key, data)
+        return data

@@ -1,0 +1,47 @@
+"""What the card page shows: the card, its wallet buttons in the visitor's platform order, the
+referral link and the coupons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from api.cards.service import CardView, view_of
+from api.enrolment import qr
+from api.members import repository as member_repository
+from api.rewards import repository as reward_repository
+from api.rewards.models import Coupon, Reward
+
+
+@dataclass(frozen=True, slots=True)
+class CardPage:
+    view: CardView
+    coupons: Sequence[tuple[Coupon, Reward]]
+    referral_url: str
+    barcode_svg: str
+
+
+def find_card_page(
+    session: Session, public_token: str, *, public_url: str, now: datetime
+) -> CardPage | None:
+    """The card page of ``public_token``, or None when no card has it."""
+    found = member_repository.get_by_public_token(session, public_token)
+    if found is None:
+        return None
+    view = view_of(session, *found)
+    coupons = reward_repository.usable_coupons(
+        session, view.member.merchant_id, view.member.id, now=now
+    )
+    referral_url = (
+        f"{qr.join_url(public_url, view.program.public_slug)}?ref={view.member.referral_code}"
+    )
+    barcode = qr.inline_svg(view.card.serial_number, title=view.card.serial_number)
+    return CardPage(view, coupons, referral_url, barcode)
+
+
+def wallet_order(user_agent: str) -> tuple[str, str]:
+    """Both wallets, the visitor's own platform first (Android: Google; otherwise Apple)."""
+    return ("google", "apple") if "android" in user_agent.lower() else ("apple", "google")

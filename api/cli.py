@@ -1,0 +1,205 @@
+"""The ``loyalpass`` command: serve, demo, merchants and development certificates."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from api.db import make_engine, migrate
+from api.devcerts import ensure_dev_certs, write_dev_certs
+from api.logs import configure_logging
+from api.merchants import service as merchant_service
+from api.polling import PollingThread
+from api.settings import DEV_CERTS_DIR, Settings
+
+app = typer.Typer(help="loyalpass: loyalty cards in Apple Wallet and Google Wallet.")
+merchant_app = typer.Typer(help="Manage merchants.")
+certs_app = typer.Typer(help="Certificates.")
+stores_app = typer.Typer(help="Manage a merchant's stores.")
+app.add_typer(merchant_app, name="merchant")
+app.add_typer(stores_app, name="stores")
+app.add_typer(certs_app, name="certs")
+logger = logging.getLogger(__name__)
+
+Host = Annotated[str, typer.Option(help="Address to listen on.")]
+Port = Annotated[int, typer.Option(help="Port to listen on.")]
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _ensure_dev_certs(settings: Settings) -> None:
+    is_dev = settings.is_development and settings.uses_dev_certs
+    if is_dev and ensure_dev_certs(settings.dev_certs_dir):
+        typer.echo(f"Created development certificates (FAKE) in {settings.dev_certs_dir}")
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    from api.main import create_app
+
+    _ensure_dev_certs(settings)
+    if workers > 1:  # each worker process builds its app from the environment
+        uvicorn.run(
+            "api.main:create_app", factory=True, host=host, port=port, workers=workers,
+            log_config=None,
+        )  # fmt: skip
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@app.command()
+def serve(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use the cores).")] = 1,
+) -> None:
+    """Run the service."""
+    _run_server(_settings(), host, port, workers)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Set up a demo coffee-shop program (and development certificates) and run the service."""
+    from api.demo import seed_demo
+
+    settings = _settings()
+    if settings.public_url == Settings.model_fields["public_url"].default:
+        settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
+    _ensure_dev_certs(settings)
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        info = seed_demo(session, settings)
+    engine.dispose()
+    typer.echo(info.describe())
+    _run_server(settings, host, port)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run the jobs once and exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between runs.")] = 60.0,
+) -> None:
+    """Run the scheduled jobs (points expiry, birthday bonuses, tier downgrades), send the
+    Apple pushes and sync Google Wallet cards. Run as many as you like: they share the work
+    through the database."""
+    from api.jobs.worker import JobThread, run_once
+    from api.main import (
+        build_google,
+        build_google_sync,
+        build_push_thread,
+        build_signer,
+        google_thread,
+    )
+    from passes import load_designs
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    if once:
+        run_once(engine)
+        return
+    threads: list[JobThread | PollingThread] = [JobThread(engine, interval=interval)]
+    threads[0].start()
+    if settings.pushes_enabled:
+        topic = build_signer(settings).pass_type_identifier
+        threads.append(build_push_thread(engine, settings, topic))
+    google = build_google(settings, load_designs(settings.templates_dir / "cards"))
+    if google is not None:
+        threads.append(google_thread(build_google_sync(engine, settings, google)))
+    typer.echo(f"loyalpass worker running ({len(threads)} loops)")
+    try:
+        threads[0].join()
+    except KeyboardInterrupt:
+        for thread in threads:
+            thread.stop()
+
+
+@merchant_app.command("create")
+def create_merchant(name: Annotated[str, typer.Option(help="The merchant's name.")]) -> None:
+    """Create a merchant and print its first admin API key (shown only this once)."""
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    with Session(engine) as session, session.begin():
+        merchant, api_key = merchant_service.create_merchant(session, name=name)
+        merchant_id = str(merchant.id)
+    engine.dispose()
+    typer.echo(json.dumps({"merchant_id": merchant_id, "api_key": api_key}))
+
+
+@stores_app.command("import")
+def import_stores(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with a header row (name, latitude, ...).")],
+    merchant: Annotated[str, typer.Option(help="The merchant's id.")],
+) -> None:
+    """Create or update (by name) a merchant's stores from a CSV file, with a progress bar.
+    All or nothing: with any bad row nothing is imported and every bad row is listed."""
+    from uuid import UUID
+
+    from api.errors import ApiError
+    from api.stores import service as store_service
+
+    try:
+        merchant_id = UUID(merchant)
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except (ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    rows = max(0, len(text.splitlines()) - 1)
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    try:
+        with (
+            Session(engine) as session,
+            session.begin(),
+            typer.progressbar(length=rows, label="importing stores") as bar,
+        ):
+            done = 0
+
+            def progress(count: int) -> None:
+                nonlocal done
+                bar.update(count - done)
+                done = count
+
+            result = store_service.import_csv(session, merchant_id, text, progress=progress)
+    except ApiError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        for row in exc.extra.get("errors", []):
+            typer.echo(f"  line {row['line']}: {row['error']}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(result.model_dump()))
+
+
+@certs_app.command("dev")
+def certs_dev(
+    out: Annotated[Path, typer.Option(help="Folder to write the fake PKI into.")] = DEV_CERTS_DIR,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing set.")] = False,
+) -> None:
+    """Write an obviously fake development PKI (Apple stand-ins and a Google key file)."""
+    if (out / "apple" / "pass.pem").exists() and not force:
+        typer.echo(f"{out} already holds a development set; use --force to replace it", err=True)
+        raise typer.Exit(1)
+    for path in write_dev_certs(out):
+        typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

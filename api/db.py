@@ -1,0 +1,82 @@
+"""Database engine and migrations. SQLite is the embedded default; PostgreSQL in production."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+logger = logging.getLogger(__name__)
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for ``database_url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    if database_url.startswith("sqlite"):
+        engine = create_engine(
+            database_url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return create_engine(database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, say when a transaction begins (see _sqlite_begin_immediate).
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction starts. With pysqlite's deferred BEGIN, two
+    transactions that both read and then write fail with "database is locked" instead of
+    waiting; IMMEDIATE makes writers queue (busy timeout), which is what keeps concurrent
+    purchases on one member correct without SELECT ... FOR UPDATE."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_unless_conflict(session: Session, row: SQLModel) -> bool:
+    """INSERT ``row`` unless it collides with a unique key; True when it was inserted.
+
+    ``ON CONFLICT DO NOTHING`` keeps the transaction usable without a savepoint, and on
+    PostgreSQL a concurrent insert of the same key waits until the other transaction ends,
+    then counts as a conflict only if that one committed.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {
+        column.name: getattr(row, column.name)
+        for column in table.columns
+        if not (column.primary_key and getattr(row, column.name) is None)  # autoincrement
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    key = list(table.primary_key.columns)
+    statement = insert(table).values(values).on_conflict_do_nothing().returning(*key)
+    return session.execute(statement).first() is not None
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine, migrations_dir: Path) -> None:
+    """Bring the schema to the newest migration (run on every start; a no-op when current)."""
+    config = alembic_config(migrations_dir, engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    logger.info("database schema is current", extra={"database": engine.url.get_backend_name()})

@@ -1,0 +1,213 @@
+"""Queries on the ledger: locking a member, lots, daily sums, transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import Subquery, func
+from sqlmodel import Session, col, select
+
+from api.ledger.models import (
+    Currency,
+    EntryKind,
+    LedgerEntry,
+    PointLot,
+    Transaction,
+    TransactionKind,
+)
+from api.members.models import Member
+from api.programs.models import Program
+
+
+def lock_member(session: Session, merchant_id: UUID, member_id: UUID) -> Member | None:
+    """The member row, locked until commit (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
+    transactions start with ``BEGIN IMMEDIATE``, which serialises writers already)."""
+    query = select(Member).where(Member.id == member_id, Member.merchant_id == merchant_id)
+    return session.exec(query.with_for_update()).first()
+
+
+def lock_member_with_program(
+    session: Session, merchant_id: UUID, member_id: UUID
+) -> tuple[Member, Program] | None:
+    """:func:`lock_member`, fetching the member's program in the same round trip."""
+    query = (
+        select(Member, Program)
+        .join(Program, col(Program.id) == col(Member.program_id))
+        .where(Member.id == member_id, Member.merchant_id == merchant_id)
+        .with_for_update(of=Member)
+    )
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row else None
+
+
+def open_lots(session: Session, member_id: UUID) -> Sequence[PointLot]:
+    """Lots with points left, soonest expiry first (never-expiring last), then oldest."""
+    query = (
+        select(PointLot)
+        .where(PointLot.member_id == member_id, col(PointLot.remaining) > 0)
+        .order_by(
+            col(PointLot.expires_at).is_(None),
+            col(PointLot.expires_at),
+            col(PointLot.created_at),
+            col(PointLot.id),
+        )
+    )
+    return session.exec(query).all()
+
+
+def lots_of_transaction(session: Session, transaction_id: UUID) -> Sequence[PointLot]:
+    query = select(PointLot).where(
+        PointLot.transaction_id == transaction_id, col(PointLot.remaining) > 0
+    )
+    return session.exec(query).all()
+
+
+def earned_since(session: Session, member_id: UUID, currency: Currency, since: datetime) -> int:
+    """Sum of ``earn`` entries (caps count purchases, not bonuses) since ``since``."""
+    query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.member_id == member_id,
+        LedgerEntry.currency == currency,
+        LedgerEntry.kind == EntryKind.earn,
+        col(LedgerEntry.created_at) >= since,
+    )
+    return int(session.exec(query).one())
+
+
+def next_expiry(session: Session, member_id: UUID) -> tuple[int, datetime] | None:
+    """Points in the soonest-expiring lots, and when they expire."""
+    first = session.exec(
+        select(func.min(PointLot.expires_at)).where(
+            PointLot.member_id == member_id,
+            col(PointLot.remaining) > 0,
+            col(PointLot.expires_at).is_not(None),
+        )
+    ).one()
+    if first is None:
+        return None
+    total = session.exec(
+        select(func.sum(PointLot.remaining)).where(
+            PointLot.member_id == member_id,
+            col(PointLot.remaining) > 0,
+            PointLot.expires_at == first,
+        )
+    ).one()
+    return int(total or 0), first
+
+
+def expired_lots(session: Session, now: datetime, *, limit: int) -> Sequence[PointLot]:
+    query = (
+        select(PointLot)
+        .where(col(PointLot.remaining) > 0, col(PointLot.expires_at) <= now)
+        .order_by(col(PointLot.member_id))
+        .limit(limit)
+    )
+    return session.exec(query).all()
+
+
+def get_transaction(
+    session: Session, merchant_id: UUID, transaction_id: UUID
+) -> Transaction | None:
+    query = select(Transaction).where(
+        Transaction.id == transaction_id, Transaction.merchant_id == merchant_id
+    )
+    return session.exec(query).first()
+
+
+def find_receipt(session: Session, merchant_id: UUID, receipt_id: str) -> Transaction | None:
+    query = select(Transaction).where(
+        Transaction.merchant_id == merchant_id, Transaction.receipt_id == receipt_id
+    )
+    return session.exec(query).first()
+
+
+def entries_of(session: Session, transaction_id: UUID) -> Sequence[LedgerEntry]:
+    query = select(LedgerEntry).where(LedgerEntry.transaction_id == transaction_id)
+    return session.exec(query.order_by(col(LedgerEntry.created_at), col(LedgerEntry.id))).all()
+
+
+def list_transactions(
+    session: Session, merchant_id: UUID, member_id: UUID, *, limit: int, offset: int
+) -> tuple[Sequence[Transaction], int]:
+    where = (Transaction.merchant_id == merchant_id, Transaction.member_id == member_id)
+    total = session.exec(select(func.count()).select_from(Transaction).where(*where)).one()
+    rows = session.exec(
+        select(Transaction)
+        .where(*where)
+        .order_by(col(Transaction.created_at).desc(), col(Transaction.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, int(total)
+
+
+def purchase_stats(merchant_id: UUID) -> Subquery:
+    """Per member of the merchant: ``member_id``, ``visits`` (purchases), ``spend`` (net of
+    refunds) and ``last_visit``; members who never bought have no row (outer-join it)."""
+    return (
+        select(
+            col(Transaction.member_id).label("member_id"),
+            func.count().label("visits"),
+            func.sum(col(Transaction.amount) - col(Transaction.refunded_amount)).label("spend"),
+            func.max(col(Transaction.created_at)).label("last_visit"),
+        )
+        .where(
+            col(Transaction.merchant_id) == merchant_id,
+            col(Transaction.kind) == TransactionKind.purchase,
+        )
+        .group_by(col(Transaction.member_id))
+        .subquery()
+    )
+
+
+def has_purchase(session: Session, member_id: UUID, *, excluding: UUID) -> bool:
+    query = select(Transaction.id).where(
+        Transaction.member_id == member_id,
+        Transaction.kind == TransactionKind.purchase,
+        Transaction.id != excluding,
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def spend_since(session: Session, member_id: UUID, since: datetime | None) -> Decimal:
+    query = select(
+        func.coalesce(func.sum(col(Transaction.amount) - col(Transaction.refunded_amount)), 0)
+    ).where(Transaction.member_id == member_id, Transaction.kind == TransactionKind.purchase)
+    if since is not None:
+        query = query.where(col(Transaction.created_at) >= since)
+    return Decimal(session.exec(query).one() or 0)
+
+
+def visits_since(session: Session, member_id: UUID, since: datetime | None) -> int:
+    query = (
+        select(func.count())
+        .select_from(Transaction)
+        .where(
+            Transaction.member_id == member_id,
+            Transaction.kind == TransactionKind.purchase,
+            col(Transaction.refunded_amount) < col(Transaction.amount),
+        )
+    )
+    if since is not None:
+        query = query.where(col(Transaction.created_at) >= since)
+    return int(session.exec(query).one())
+
+
+def points_earned_since(session: Session, member_id: UUID, since: datetime | None) -> int:
+    query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.member_id == member_id,
+        LedgerEntry.currency == Currency.points,
+        col(LedgerEntry.kind).in_([EntryKind.earn, EntryKind.reverse]),
+    )
+    if since is not None:
+        query = query.where(col(LedgerEntry.created_at) >= since)
+    return int(session.exec(query).one())
+
+
+def ledger_sum(session: Session, member_id: UUID, currency: Currency) -> int:
+    query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.member_id == member_id, LedgerEntry.currency == currency
+    )
+    return int(session.exec(query).one())

@@ -1,0 +1,214 @@
+"""The application factory: ``create_app(settings)`` and the lifespan that builds, once,
+everything expensive (engine, migrations, designs, the pass signer)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+
+from api import health
+from api.apple_webservice import routes as apple_routes
+from api.apple_webservice.pusher import ApplePusher
+from api.apple_webservice.sender import ApnsSender
+from api.campaigns import routes as campaign_routes
+from api.cards import routes as card_routes
+from api.cards.apple import AppleWallet
+from api.console import campaigns as console_campaigns
+from api.console import routes as console_routes
+from api.db import make_engine, migrate
+from api.enrolment import routes as enrolment_routes
+from api.enrolment.throttle import Throttle
+from api.errors import install_error_handlers
+from api.google_wallet import routes as google_routes
+from api.google_wallet.sync import GoogleSync
+from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_session
+from api.jobs.worker import JobThread
+from api.ledger import routes as ledger_routes
+from api.limits import RequestLimits
+from api.members import routes as member_routes
+from api.merchants import routes as merchant_routes
+from api.polling import PollingThread
+from api.programs import routes as program_routes
+from api.programs.rules import ProgramRules
+from api.rewards import routes as reward_routes
+from api.settings import Settings, get_settings
+from api.staff import routes as staff_routes
+from api.staff import scanner as staff_scanner
+from api.stores import routes as store_routes
+from api.wheel import routes as wheel_routes
+from passes import CardDesign, Signer, load_designs
+from passes.google.objects import length_warnings
+
+logger = logging.getLogger(__name__)
+
+
+def build_signer(settings: Settings) -> Signer:
+    """The Apple pass signer, with its certificate checks; warnings are logged."""
+    password = settings.apple_key_password
+    signer = Signer.from_files(
+        settings.apple_cert_file,
+        settings.apple_key_file,
+        settings.apple_wwdr_file,
+        pass_type_identifier=settings.apple_pass_type_id,
+        team_identifier=settings.apple_team_id,
+        password=password.get_secret_value().encode() if password else None,
+    )
+    for warning in signer.report.warnings:
+        logger.warning("certificate expiring", extra={"detail": warning})
+    return signer
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if not settings.is_development and not settings.public_url.startswith("https://"):
+        raise RuntimeError("LOYALPASS_PUBLIC_URL must be https:// outside development")
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    designs = load_designs(settings.templates_dir / "cards")
+    if settings.default_design not in designs:
+        raise RuntimeError(f"default design {settings.default_design!r} is not in {designs}")
+    for name, design in designs.items():
+        try:
+            ProgramRules.model_validate(design.rule_defaults)
+        except ValidationError as exc:
+            raise RuntimeError(f"templates/cards/{name}/design.toml [rules]: {exc}") from None
+    app.state.engine = engine
+    app.state.designs = designs
+    app.state.apple_wallet = AppleWallet(
+        build_signer(settings),
+        designs,
+        web_service_url=settings.apple_web_service_url,
+        allow_http=settings.is_development,
+        cache_size=settings.pass_cache_size,
+    )
+    app.state.pages = Environment(
+        loader=FileSystemLoader(settings.templates_dir / "pages"),
+        autoescape=select_autoescape(["html"]),
+    )
+    google = build_google(settings, designs, app.state.google_session_factory)
+    app.state.google_wallet = google
+    app.state.google_sync = build_google_sync(engine, settings, google) if google else None
+    jobs = JobThread(engine, interval=settings.jobs_interval_seconds)
+    if settings.jobs_in_process:
+        jobs.start()
+    loops = [start_push_thread(engine, settings, app.state.apple_wallet.pass_type_identifier)]
+    if app.state.google_sync is not None and settings.google_in_process:
+        loops.append(google_thread(app.state.google_sync))
+    logger.info("loyalpass started", extra={"designs": ",".join(designs)})
+    yield
+    for loop in loops:
+        if loop is not None:
+            loop.stop()
+    if google is not None:
+        google.close()
+    if settings.jobs_in_process:
+        jobs.stop()
+    engine.dispose()
+
+
+def build_google(
+    settings: Settings,
+    designs: Mapping[str, CardDesign],
+    session_factory: SessionFactory | None = None,
+) -> GoogleWallet | None:
+    """The Google Wallet client, when an issuer id and a service-account key are set."""
+    if not settings.google_enabled:
+        logger.info("Google Wallet is off", extra={"reason": "no issuer id or key file"})
+        return None
+    wallet = GoogleWallet.from_settings(
+        settings, designs, session_factory=session_factory or default_session
+    )
+    for name, design in designs.items():
+        for warning in length_warnings(design):
+            logger.warning("google wallet text too long", extra={"design": name, "detail": warning})
+    return wallet
+
+
+def build_google_sync(engine: Engine, settings: Settings, wallet: GoogleWallet) -> GoogleSync:
+    return GoogleSync(
+        engine,
+        wallet,
+        batch_size=settings.google_batch_size,
+        message_days=settings.google_message_days,
+    )
+
+
+def google_thread(sync: GoogleSync) -> PollingThread:
+    thread = PollingThread("google-sync", has_work=sync.has_work, run_once=sync.run_once)
+    thread.start()
+    return thread
+
+
+def start_push_thread(engine: Engine, settings: Settings, topic: str) -> PollingThread | None:
+    """The in-process Apple pusher, unless pushes are off or left to `loyalpass worker`."""
+    if not settings.pushes_enabled:
+        logger.warning("Apple pushes are off", extra={"reason": "development certificates"})
+        return None
+    if not settings.apns_in_process:
+        return None
+    return build_push_thread(engine, settings, topic)
+
+
+def build_push_thread(engine: Engine, settings: Settings, topic: str) -> PollingThread:
+    """A started pusher thread with its own APNs connection (closed when it stops)."""
+    sender = ApnsSender.from_settings(settings, topic)
+    pusher = ApplePusher(
+        engine,
+        sender.send,
+        batch_size=settings.apns_batch_size,
+        lease=timedelta(seconds=settings.apns_lease_seconds),
+    )
+    thread = PollingThread(
+        "apple-push", has_work=pusher.has_work, run_once=pusher.run_once, on_stop=sender.close
+    )
+    thread.start()
+    return thread
+
+
+def create_app(
+    settings: Settings | None = None, *, google_session_factory: SessionFactory | None = None
+) -> FastAPI:
+    """The service. ``google_session_factory`` builds Google's authorized HTTP session from the
+    key file (default: google-auth's own); tests hand in one that reaches a local fake."""
+    app = FastAPI(
+        title="loyalpass",
+        version="0.1.0",
+        summary="Loyalty cards in Apple Wallet and Google Wallet, self-hosted.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings or get_settings()
+    app.state.google_session_factory = google_session_factory
+    app.add_middleware(RequestLimits)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(program_routes.router)
+    app.include_router(member_routes.router)
+    app.include_router(ledger_routes.router)
+    app.include_router(reward_routes.router)
+    app.include_router(store_routes.router)
+    app.include_router(campaign_routes.router)
+    app.include_router(merchant_routes.router)
+    app.include_router(apple_routes.router)
+    app.include_router(apple_routes.operator)
+    app.include_router(card_routes.router)
+    app.include_router(card_routes.designs)
+    app.include_router(google_routes.router)
+    app.include_router(enrolment_routes.router)
+    app.include_router(staff_routes.router)
+    app.include_router(staff_scanner.router)
+    app.include_router(wheel_routes.router)
+    app.include_router(wheel_routes.spins)
+    app.include_router(console_routes.router)
+    app.include_router(console_campaigns.router)
+    app.state.join_throttle = Throttle(
+        app.state.settings.join_rate_limit, app.state.settings.join_rate_window_seconds
+    )
+    return app

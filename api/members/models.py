@@ -1,0 +1,71 @@
+"""Members of a program and their wallet cards."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from api.columns import merchant_fk, optional_timestamp, timestamp
+
+
+class Member(SQLModel, table=True):
+    """A customer enrolled in one program. Phone and email are stored normalised."""
+
+    __table_args__ = (
+        UniqueConstraint("program_id", "phone"),
+        UniqueConstraint("program_id", "email"),
+    )
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    merchant_id: UUID = merchant_fk()
+    program_id: UUID = Field(foreign_key="program.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
+    birthday: date | None = None
+    points: int = 0
+    stamps: int = 0
+    tier: str | None = Field(default=None, max_length=40)
+    tier_since: datetime | None = optional_timestamp()
+    tier_grace_until: datetime | None = optional_timestamp()
+    referral_code: str = Field(max_length=16, unique=True)
+    referred_by_id: UUID | None = Field(default=None, foreign_key="member.id")
+    referral_rewarded_at: datetime | None = optional_timestamp()
+    birthday_bonus_year: int | None = None
+    # Where the member lives or works (optional): the card carries the stores nearest to it.
+    home_latitude: float | None = None
+    home_longitude: float | None = None
+    created_at: datetime = timestamp()
+
+
+class Card(SQLModel, table=True):
+    """The member's wallet card. Holds secrets: never return this model from a route.
+
+    ``version`` grows by one with every change the card shows; it is Apple's update tag.
+    """
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    merchant_id: UUID = merchant_fk()
+    member_id: UUID = Field(foreign_key="member.id", unique=True, ondelete="CASCADE")
+    serial_number: str = Field(max_length=32, unique=True)
+    public_token: str = Field(max_length=64, unique=True)
+    authentication_token: str = Field(max_length=64)
+    version: int = 1
+    updated_at: datetime = timestamp()
+    # Apple's update tag: from one sequence across all cards, so a device holding several
+    # passes can compare them with the single tag it sends back.
+    update_tag: int = Field(default=0, sa_type=BigInteger, index=True)
+    last_push_at: datetime | None = optional_timestamp()
+    last_push_status: str | None = Field(default=None, max_length=60)
+    last_fetched_at: datetime | None = optional_timestamp()
+    last_fetched_version: int | None = None
+    # The stores the card carries (at most 10, comma-separated ids, most relevant first);
+    # None until chosen, and then the chain's first stores are shown.
+    store_ids: str | None = Field(default=None, sa_type=String(400))
+    # The latest campaign message, shown on the back of the card.
+    message: str | None = Field(default=None, max_length=300)
+    message_at: datetime | None = optional_timestamp()
+    message_quiet: bool = False  # it arrived past the notification budget: no lock-screen alert

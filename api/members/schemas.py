@@ -1,0 +1,139 @@
+"""Request and response bodies for members."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Self
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from api.members.models import Card, Member
+from api.validation import RequestModel
+
+_PHONE_JUNK = re.compile(r"[\s\-().]")
+_PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def normalise_phone(value: str) -> str:
+    """Digits with an optional leading +; spaces, dashes, dots and brackets dropped."""
+    phone = _PHONE_JUNK.sub("", value)
+    if not _PHONE_RE.match(phone):
+        raise ValueError("a phone number has 7 to 15 digits, optionally starting with +")
+    return phone
+
+
+def normalise_email(value: str) -> str:
+    email = value.strip().lower()
+    if len(email) > 254 or not _EMAIL_RE.match(email):
+        raise ValueError("not a valid email address")
+    return email
+
+
+class MemberCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Anna Petrova", "phone": "+7 916 123-45-67"}],
+        },
+    )
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    phone: str | None = None
+    email: str | None = None
+    birthday: date | None = None
+    referral_code: str | None = Field(
+        default=None, max_length=16, description="The referral code of the member who invited"
+    )
+    home_latitude: float | None = Field(
+        default=None, ge=-90, le=90, description="Home or work (optional): the card shows the "
+        "nearest stores"
+    )  # fmt: skip
+    home_longitude: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value else None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if not self.phone and not self.email:
+            raise ValueError("give a phone number or an email address")
+        if (self.home_latitude is None) != (self.home_longitude is None):
+            raise ValueError("give both home_latitude and home_longitude, or neither")
+        return self
+
+
+class MemberPublic(BaseModel):
+    id: UUID
+    program_id: UUID
+    name: str
+    phone: str | None
+    email: str | None
+    birthday: date | None
+    serial_number: str
+    balance: int
+    stamps: int
+    tier: str | None
+    referral_code: str
+    card_url: str
+    apple_pass_url: str
+    google_save_url: str | None = Field(
+        default=None, description="Add to Google Wallet (null when Google Wallet is not set up)"
+    )
+    points_expiring: int | None = None
+    points_expire_at: datetime | None = None
+    created_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        member: Member,
+        card: Card,
+        *,
+        public_url: str,
+        google: bool = False,
+        next_expiry: tuple[int, datetime] | None = None,
+    ) -> MemberPublic:
+        card_url = f"{public_url}/cards/{card.public_token}"
+        return cls(
+            id=member.id,
+            program_id=member.program_id,
+            name=member.name,
+            phone=member.phone,
+            email=member.email,
+            birthday=member.birthday,
+            serial_number=card.serial_number,
+            balance=member.points,
+            stamps=member.stamps,
+            tier=member.tier,
+            referral_code=member.referral_code,
+            card_url=card_url,
+            apple_pass_url=f"{card_url}/apple.pkpass",
+            google_save_url=f"{card_url}/google" if google else None,
+            points_expiring=next_expiry[0] if next_expiry else None,
+            points_expire_at=next_expiry[1] if next_expiry else None,
+            created_at=member.created_at,
+        )
+
+
+class MemberPage(BaseModel):
+    items: list[MemberPublic]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,1 @@
+"""What every people-facing HTML page shares: language, rendering, the friendly error page."""

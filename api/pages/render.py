@@ -1,0 +1,91 @@
+"""Rendering a people-facing page: the visitor's language, the switch to the other one, and
+headers that keep every byte of the page our own (no CDN, no third-party script)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
+
+from api.pages.texts import DEFAULT_LOCALE, LOCALES, TEXTS, text
+
+LANG_COOKIE = "lang"
+# Inline styles and scripts are ours (the pages are small enough to inline); nothing may load
+# from another origin.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+
+
+def negotiate_locale(request: Request) -> str:
+    """``?lang=`` first, then the language cookie, then ``Accept-Language``; else Russian."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    return best_accepted(request.headers.get("accept-language", ""))
+
+
+def best_accepted(header: str) -> str:
+    """The supported language an ``Accept-Language`` header prefers most."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().lower().split("-")[0]
+        if language in LOCALES and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else DEFAULT_LOCALE
+
+
+def translator(locale: str) -> Callable[..., str]:
+    def t(key: str, **values: object) -> str:
+        return text(locale, key, **values)
+
+    return t
+
+
+def render_page(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render ``templates/pages/<template>`` in the visitor's language."""
+    locale = negotiate_locale(request)
+    other = next(code for code in LOCALES if code != locale)
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    pages: Environment = request.app.state.pages
+    body = pages.get_template(template).render(
+        lang=locale,
+        t=translator(locale),
+        other_lang=other,
+        other_lang_name=TEXTS[other]["lang_name"],
+        switch_url=f"{request.url.path}?{urlencode({**query, 'lang': other})}",
+        **context,
+    )
+    response = HTMLResponse(body, status_code=status_code)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = locale
+    if request.query_params.get("lang") in LOCALES:
+        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def not_found_page(request: Request) -> HTMLResponse:
+    return render_page(request, "not_found.html", status_code=404)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body as a dict (the last value of a repeated
+    field wins). Our forms need nothing more, so no multipart parser is installed."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {key: value.replace("\x00", "") for key, value in parse_qsl(body, max_num_fields=40)}

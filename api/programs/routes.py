@@ -1,0 +1,58 @@
+"""HTTP routes for programs."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+
+from api.deps import CallerDep, SessionDep, SettingsDep
+from api.merchants.models import Role
+from api.programs import service as program_service
+from api.programs.rules import ProgramRules
+from api.programs.schemas import ProgramCreate, ProgramPublic
+
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_program(
+    data: ProgramCreate,
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+) -> ProgramPublic:
+    """Create a loyalty program (points, or stamps with `stamps_required`) with a card design."""
+    caller.require(Role.admin)
+    program = program_service.create_program(
+        session,
+        caller.merchant_id,
+        data,
+        designs=request.app.state.designs,
+        default_design=settings.default_design,
+    )
+    return ProgramPublic.of(program)
+
+
+@router.get("")
+def list_programs(session: SessionDep, caller: CallerDep) -> list[ProgramPublic]:
+    """The merchant's programs, oldest first."""
+    return [ProgramPublic.of(p) for p in program_service.list_programs(session, caller.merchant_id)]
+
+
+@router.get("/{program_id}")
+def get_program(program_id: UUID, session: SessionDep, caller: CallerDep) -> ProgramPublic:
+    """One program. Another merchant's program is 404, like a missing one."""
+    return ProgramPublic.of(program_service.get_program(session, caller.merchant_id, program_id))
+
+
+@router.put("/{program_id}/rules")
+def replace_rules(
+    program_id: UUID, rules: ProgramRules, session: SessionDep, caller: CallerDep
+) -> ProgramPublic:
+    """Replace the program's mechanics (earn rate, stamps, tiers, bonuses, expiry)."""
+    caller.require(Role.admin)
+    return ProgramPublic.of(
+        program_service.replace_rules(session, caller.merchant_id, program_id, rules)
+    )

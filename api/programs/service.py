@@ -1,0 +1,87 @@
+"""Creating and reading loyalty programs."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from uuid import UUID
+
+from sqlmodel import Session
+
+from api.errors import InvalidRequest, NotFound
+from api.programs import repository
+from api.programs.models import Program, new_public_slug
+from api.programs.rules import ProgramRules
+from api.programs.schemas import ProgramCreate
+from passes import CardDesign
+
+
+class ProgramNotFound(NotFound):
+    code, title = "program_not_found", "Program not found"
+
+
+class UnknownDesign(InvalidRequest):
+    code, title = "unknown_design", "No card design has that name"
+
+
+def create_program(
+    session: Session,
+    merchant_id: UUID,
+    data: ProgramCreate,
+    *,
+    designs: Mapping[str, CardDesign],
+    default_design: str,
+) -> Program:
+    """A new program; its rules default to the design's ``[rules]`` table.
+
+    Raises:
+        UnknownDesign: no design has that name.
+    """
+    design = data.design or default_design
+    if design not in designs:
+        raise UnknownDesign(f"design {design!r} does not exist; choose one of {sorted(designs)}")
+    rules = data.rules or ProgramRules.model_validate(designs[design].rule_defaults)
+    slug = _unique_slug(session, merchant_id, data.name)
+    program = Program(
+        merchant_id=merchant_id,
+        name=data.name,
+        slug=slug,
+        public_slug=new_public_slug(slug),
+        kind=data.kind,
+        stamps_required=data.stamps_required,
+        design=design,
+        rules=rules.model_dump(mode="json"),
+    )
+    session.add(program)
+    session.flush()
+    return program
+
+
+def replace_rules(
+    session: Session, merchant_id: UUID, program_id: UUID, rules: ProgramRules
+) -> Program:
+    program = get_program(session, merchant_id, program_id)
+    program.rules = rules.model_dump(mode="json")
+    session.add(program)
+    session.flush()
+    return program
+
+
+def get_program(session: Session, merchant_id: UUID, program_id: UUID) -> Program:
+    program = repository.get(session, merchant_id, program_id)
+    if program is None:
+        raise ProgramNotFound()
+    return program
+
+
+def list_programs(session: Session, merchant_id: UUID) -> Sequence[Program]:
+    return repository.list_for_merchant(session, merchant_id)
+
+
+def _unique_slug(session: Session, merchant_id: UUID, name: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "program"
+    slug = base
+    while repository.slug_exists(session, merchant_id, slug):
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug

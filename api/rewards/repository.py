@@ -1,0 +1,63 @@
+"""Queries on rewards and coupons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from api.rewards.models import Coupon, Reward
+
+
+def get_reward(session: Session, merchant_id: UUID, reward_id: UUID) -> Reward | None:
+    query = select(Reward).where(Reward.id == reward_id, Reward.merchant_id == merchant_id)
+    return session.exec(query).first()
+
+
+def list_rewards(session: Session, merchant_id: UUID, program_id: UUID) -> Sequence[Reward]:
+    query = select(Reward).where(Reward.merchant_id == merchant_id, Reward.program_id == program_id)
+    return session.exec(query.order_by(col(Reward.created_at))).all()
+
+
+def count_coupons(session: Session, member_id: UUID, reward_id: UUID) -> int:
+    query = (
+        select(func.count())
+        .select_from(Coupon)
+        .where(Coupon.member_id == member_id, Coupon.reward_id == reward_id)
+    )
+    return int(session.exec(query).one())
+
+
+def code_exists(session: Session, code: str) -> bool:
+    return session.exec(select(Coupon.id).where(Coupon.code == code)).first() is not None
+
+
+def lock_coupon(session: Session, merchant_id: UUID, code: str) -> Coupon | None:
+    query = select(Coupon).where(Coupon.code == code, Coupon.merchant_id == merchant_id)
+    return session.exec(query.with_for_update()).first()
+
+
+def member_coupons(session: Session, merchant_id: UUID, member_id: UUID) -> Sequence[Coupon]:
+    query = select(Coupon).where(Coupon.merchant_id == merchant_id, Coupon.member_id == member_id)
+    return session.exec(query.order_by(col(Coupon.created_at).desc())).all()
+
+
+def usable_coupons(
+    session: Session, merchant_id: UUID, member_id: UUID, *, now: datetime
+) -> Sequence[tuple[Coupon, Reward]]:
+    """The member's unused, unexpired coupons with their rewards, soonest to expire first."""
+    query = (
+        select(Coupon, Reward)
+        .join(Reward, col(Reward.id) == col(Coupon.reward_id))
+        .where(
+            Coupon.merchant_id == merchant_id,
+            Coupon.member_id == member_id,
+            col(Coupon.used_at).is_(None),
+            Coupon.valid_until > now,
+        )
+        .order_by(col(Coupon.valid_until))
+    )
+    return [(c, r) for c, r in session.exec(query).all()]

@@ -1,0 +1,139 @@
+"""The rewards catalogue, coupons issued on redemption, and using a coupon once."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlmodel import Session
+
+from api.errors import Conflict, InvalidRequest, NotFound
+from api.ledger.models import EntryKind
+from api.ledger.postings import Book
+from api.members import repository as member_repository
+from api.members.errors import MemberNotFound
+from api.outbox import service as outbox_service
+from api.programs import service as program_service
+from api.programs.models import Program, ProgramKind
+from api.rewards import repository
+from api.rewards.models import Coupon, Reward
+from api.rewards.schemas import RewardCreate
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
+_CODE_LENGTH = 10
+
+
+class RewardNotFound(NotFound):
+    code, title = "reward_not_found", "Reward not found"
+
+
+class CouponNotFound(NotFound):
+    code, title = "coupon_not_found", "Coupon not found"
+
+
+class RewardNotAvailable(Conflict):
+    code, title = "reward_not_available", "This reward cannot be redeemed"
+
+
+class RewardLimitReached(Conflict):
+    code, title = "reward_limit_reached", "The member has redeemed this reward the maximum times"
+
+
+class CouponAlreadyUsed(Conflict):
+    code, title = "coupon_already_used", "This coupon has already been used"
+
+
+class CouponExpired(Conflict):
+    code, title = "coupon_expired", "This coupon has expired"
+
+
+class RewardNeedsStamps(InvalidRequest):
+    code, title = "reward_needs_stamps", "A full-card reward needs a stamps program"
+
+
+def create_reward(
+    session: Session, merchant_id: UUID, program_id: UUID, data: RewardCreate
+) -> Reward:
+    program = program_service.get_program(session, merchant_id, program_id)
+    if data.costs_full_card and program.kind != ProgramKind.stamps:
+        raise RewardNeedsStamps("this program collects points: give cost_points instead")
+    reward = Reward(merchant_id=merchant_id, program_id=program.id, **data.model_dump())
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+def list_rewards(session: Session, merchant_id: UUID, program_id: UUID) -> Sequence[Reward]:
+    program = program_service.get_program(session, merchant_id, program_id)
+    return repository.list_rewards(session, merchant_id, program.id)
+
+
+def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> Coupon:
+    """Charge the member for ``reward_id`` and issue its coupon.
+
+    Raises:
+        RewardNotFound, RewardNotAvailable, RewardLimitReached,
+        InsufficientBalance, InsufficientStamps.
+    """
+    member = book.member
+    reward = repository.get_reward(session, member.merchant_id, reward_id)
+    if reward is None or reward.program_id != member.program_id:
+        raise RewardNotFound()
+    if not reward.is_active:
+        raise RewardNotAvailable("the reward has been withdrawn")
+    limit = reward.per_member_limit
+    if limit is not None and repository.count_coupons(session, member.id, reward.id) >= limit:
+        raise RewardLimitReached(f"limit is {limit} per member")
+    reason = f"reward: {reward.name}"
+    if reward.costs_full_card:
+        book.debit_stamps(program.stamps_required or 0, EntryKind.redeem, reason)
+    else:
+        book.debit_points(reward.cost_points or 0, EntryKind.redeem, reason)
+    coupon = Coupon(
+        merchant_id=member.merchant_id,
+        member_id=member.id,
+        reward_id=reward.id,
+        transaction_id=book.transaction_id,
+        code=_new_code(session),
+        valid_until=book.now + timedelta(days=reward.valid_days),
+        created_at=book.now,
+    )
+    session.add(coupon)
+    return coupon
+
+
+def use_coupon(
+    session: Session, merchant_id: UUID, code: str, *, key_id: UUID | None, now: datetime
+) -> Coupon:
+    """Mark a coupon used; a coupon is used once.
+
+    Raises:
+        CouponNotFound, CouponAlreadyUsed, CouponExpired.
+    """
+    coupon = repository.lock_coupon(session, merchant_id, code.strip().upper())
+    if coupon is None:
+        raise CouponNotFound()
+    if coupon.used_at is not None:
+        raise CouponAlreadyUsed(f"used on {coupon.used_at:%Y-%m-%d %H:%M} UTC")
+    if coupon.valid_until < now:
+        raise CouponExpired(f"valid until {coupon.valid_until:%Y-%m-%d}")
+    coupon.used_at, coupon.used_by_key_id = now, key_id
+    session.add(coupon)
+    outbox_service.mark_card_changed(session, coupon.member_id, kind="coupon_used", now=now)
+    return coupon
+
+
+def member_coupons(session: Session, merchant_id: UUID, member_id: UUID) -> Sequence[Coupon]:
+    """Raises: MemberNotFound (also for another merchant's member)."""
+    if member_repository.get(session, merchant_id, member_id) is None:
+        raise MemberNotFound()
+    return repository.member_coupons(session, merchant_id, member_id)
+
+
+def _new_code(session: Session) -> str:
+    while True:
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+        if not repository.code_exists(session, code):
+            return code

@@ -1,0 +1,150 @@
+"""RFM: recency, frequency and monetary scores 1-5 by quintiles within a program, and the
+named groups marketers use (Champions ... Lost). Recomputed daily by the worker."""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlmodel import Session, col
+
+from api.clock import as_utc
+from api.ledger import repository as ledger_repository
+from api.members.models import Member
+from api.programs.models import Program
+from api.segments.models import MemberRfm
+
+logger = logging.getLogger(__name__)
+RECOMPUTE_AFTER = timedelta(hours=20)
+
+
+class RfmGroup(StrEnum):
+    champions = "champions"
+    loyal = "loyal"
+    potential = "potential"
+    new = "new"
+    at_risk = "at_risk"
+    cant_lose = "cant_lose"
+    hibernating = "hibernating"
+    lost = "lost"
+
+
+def group_of(recency: int, frequency: int) -> RfmGroup:
+    """The group for R and F scores (M refines within a group; it is kept for filters)."""
+    if recency >= 4 and frequency >= 4:
+        return RfmGroup.champions
+    if recency >= 3 and frequency >= 4:
+        return RfmGroup.loyal
+    if recency >= 4 and frequency == 1:
+        return RfmGroup.new
+    if recency >= 3:
+        return RfmGroup.potential
+    if frequency >= 4:
+        return RfmGroup.cant_lose if recency == 1 else RfmGroup.at_risk
+    if recency == 2:
+        return RfmGroup.at_risk if frequency == 3 else RfmGroup.hibernating
+    return RfmGroup.lost
+
+
+def quintile_scores(values: Sequence[float]) -> list[int]:
+    """Score 1-5 by quintile, higher value = higher score; equal values score the same."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return [1 + (5 * bisect.bisect_left(ordered, v)) // n for v in values] if n else []
+
+
+@dataclass(frozen=True, slots=True)
+class MemberActivity:
+    member_id: UUID
+    days_since: float  # since the last purchase, or since enrolment when none
+    visits: int
+    spend: Decimal
+
+
+def score(activity: Sequence[MemberActivity]) -> list[tuple[UUID, int, int, int, RfmGroup]]:
+    recency = quintile_scores([-a.days_since for a in activity])  # recent = high
+    frequency = quintile_scores([a.visits for a in activity])
+    monetary = quintile_scores([float(a.spend) for a in activity])
+    return [
+        (a.member_id, r, f, m, group_of(r, f))
+        for a, r, f, m in zip(activity, recency, frequency, monetary, strict=True)
+    ]
+
+
+def program_activity(
+    session: Session, merchant_id: UUID, program_id: UUID, now: datetime
+) -> list[MemberActivity]:
+    stats = ledger_repository.purchase_stats(merchant_id)
+    rows = session.execute(
+        select(
+            col(Member.id),
+            col(Member.created_at),
+            stats.c.visits,
+            stats.c.spend,
+            stats.c.last_visit,
+        )  # fmt: skip
+        .outerjoin(stats, stats.c.member_id == col(Member.id))
+        .where(col(Member.program_id) == program_id)
+    ).all()
+    return [
+        MemberActivity(
+            member_id=member_id,
+            days_since=(now - as_utc(last_visit or created_at)).total_seconds() / 86400,
+            visits=visits or 0,
+            spend=Decimal(spend or 0),
+        )
+        for member_id, created_at, visits, spend, last_visit in rows
+    ]
+
+
+def recompute_program(engine: Engine, program: Program, now: datetime) -> int:
+    with Session(engine) as session, session.begin():
+        scored = score(program_activity(session, program.merchant_id, program.id, now))
+        session.execute(delete(MemberRfm).where(col(MemberRfm.program_id) == program.id))
+        if scored:
+            session.execute(
+                insert(MemberRfm),
+                [
+                    {
+                        "member_id": member_id,
+                        "merchant_id": program.merchant_id,
+                        "program_id": program.id,
+                        "recency": r,
+                        "frequency": f,
+                        "monetary": m,
+                        "group": group.value,
+                        "computed_at": now,
+                    }  # fmt: skip
+                    for member_id, r, f, m, group in scored
+                ],
+            )
+    return len(scored)
+
+
+def run_daily(engine: Engine, *, now: datetime) -> int:
+    """Recompute the programs whose scores are older than 20 hours. Returns members scored."""
+    with Session(engine) as session:
+        programs = session.execute(select(Program)).scalars().all()
+        last = dict(
+            session.execute(
+                select(col(MemberRfm.program_id), func.max(col(MemberRfm.computed_at))).group_by(
+                    col(MemberRfm.program_id)
+                )
+            ).all()
+        )
+    total = 0
+    for program in programs:
+        computed = last.get(program.id)
+        if computed is not None and as_utc(computed) > now - RECOMPUTE_AFTER:
+            continue
+        total += recompute_program(engine, program, now)
+    if total:
+        logger.info("rfm scores recomputed", extra={"members": total})
+    return total

@@ -1,0 +1,120 @@
+"""Service settings, read from ``LOYALPASS_*`` environment variables (and ``.env``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_CERTS_DIR = PROJECT_ROOT / "certs_example" / "dev"
+DEV_PASS_TYPE_ID = "pass.dev.loyalpass.demo"
+DEV_TEAM_ID = "DEVTEAM000"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment. Build once; tests pass their own."""
+
+    model_config = SettingsConfigDict(env_prefix="LOYALPASS_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./loyalpass.db"
+    public_url: str = "http://127.0.0.1:8000"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    migrations_dir: Path = PROJECT_ROOT / "migrations"
+    default_design: str = "coffee"
+
+    apple_pass_type_id: str = DEV_PASS_TYPE_ID
+    apple_team_id: str = DEV_TEAM_ID
+    # Unset certificate paths fall back to the development set in dev_certs_dir, which
+    # `loyalpass demo` creates on first use (never in production: see validate below).
+    dev_certs_dir: Path = DEV_CERTS_DIR
+    apple_cert_file: Path = Path()
+    apple_key_file: Path = Path()
+    apple_key_password: SecretStr | None = None
+    apple_wwdr_file: Path = Path()
+
+    apns_url: str = "https://api.push.apple.com"
+    apns_ca_file: Path | None = None  # an extra CA to trust (a local fake APNs)
+    apns_push_type: str | None = None  # undocumented for passes; most senders send none
+    apns_priority: int | None = None
+    apns_enabled: bool | None = None  # unset: on, except development certificates vs Apple
+    apns_in_process: bool = True  # push from the service (off: `loyalpass worker` pushes)
+    apns_batch_size: int = 1000
+    apns_lease_seconds: float = 60.0  # a crashed worker's batch is retried after this
+    apns_max_in_flight: int = 100
+
+    # Google Wallet is on when both the issuer id and the service-account key file are set.
+    google_issuer_id: str | None = None
+    google_service_account_file: Path | None = None
+    google_api_url: str = "https://walletobjects.googleapis.com/walletobjects/v1"
+    google_origins: list[str] = []  # web origins that may show the save button (JWT origins)
+    google_callback_url: str | None = None  # default: <public_url>/google/v1/callbacks
+    google_callback_sender_id: str = "GooglePayPasses"
+    google_callback_keys_url: str = "https://pay.google.com/gp/m/issuer/keys"
+    google_in_process: bool = True  # sync cards from the service (off: `loyalpass worker`)
+    google_requests_per_second: float = 15.0  # Google allows 20 per second per project
+    google_batch_size: int = 200
+    google_message_days: int = 7  # how long a message stays on the card
+
+    log_level: str = "INFO"
+    jobs_in_process: bool = True  # run scheduled jobs in the service (off: `loyalpass worker`)
+    jobs_interval_seconds: float = 15.0
+    pass_cache_size: int = 2048
+    join_rate_limit: int = 20  # join-form submissions per client IP per window (per process)
+    join_rate_window_seconds: float = 600.0
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _development_certificates(self) -> Self:
+        defaults = {
+            "apple_cert_file": "apple/pass.pem",
+            "apple_key_file": "apple/pass.key",
+            "apple_wwdr_file": "apple/wwdr.pem",
+        }
+        for name, relative in defaults.items():
+            if getattr(self, name) == Path():
+                if not self.is_development:
+                    raise ValueError(f"LOYALPASS_{name.upper()} is required in production")
+                setattr(self, name, self.dev_certs_dir / relative)
+        return self
+
+    @property
+    def uses_dev_certs(self) -> bool:
+        return self.apple_cert_file.is_relative_to(self.dev_certs_dir)
+
+    @property
+    def pushes_enabled(self) -> bool:
+        """Apple accepts no push signed with the fake development certificate."""
+        if self.apns_enabled is not None:
+            return self.apns_enabled
+        return not (self.uses_dev_certs and self.apns_url == "https://api.push.apple.com")
+
+    @property
+    def google_enabled(self) -> bool:
+        return bool(self.google_issuer_id and self.google_service_account_file)
+
+    @property
+    def google_callbacks_url(self) -> str:
+        return self.google_callback_url or f"{self.public_url}/google/v1/callbacks"
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def apple_web_service_url(self) -> str:
+        """The pass's ``webServiceURL``; Wallet appends ``/v1/...`` itself."""
+        return f"{self.public_url}/apple"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,52 @@
+"""Queries on staff, their sessions and actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlmodel import Session, col, select
+
+from api.staff.models import Staff, StaffAction, StaffSession
+from api.stores.models import Store
+
+
+def get_by_code(session: Session, code: str) -> Staff | None:
+    return session.exec(select(Staff).where(Staff.code == code)).first()
+
+
+def code_exists(session: Session, code: str) -> bool:
+    return session.exec(select(Staff.id).where(Staff.code == code)).first() is not None
+
+
+def list_for_merchant(session: Session, merchant_id: UUID) -> Sequence[Staff]:
+    query = select(Staff).where(Staff.merchant_id == merchant_id)
+    return session.exec(query.order_by(col(Staff.created_at))).all()
+
+
+def signed_in(session: Session, token_hash: str, now: datetime) -> tuple[Staff, Store] | None:
+    """The active staff member and their store behind an unexpired session."""
+    query = (
+        select(Staff, Store)
+        .join(StaffSession, col(StaffSession.staff_id) == col(Staff.id))
+        .join(Store, col(Store.id) == col(Staff.store_id))
+        .where(
+            StaffSession.token_hash == token_hash,
+            StaffSession.expires_at > now,
+            col(Staff.is_active).is_(True),
+        )
+    )
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row else None
+
+
+def get_session(session: Session, token_hash: str) -> StaffSession | None:
+    return session.get(StaffSession, token_hash)
+
+
+def action_by_nonce(session: Session, merchant_id: UUID, nonce: str) -> StaffAction | None:
+    query = select(StaffAction).where(
+        StaffAction.merchant_id == merchant_id, StaffAction.nonce == nonce
+    )
+    return session.exec(query).first()

@@ -1,0 +1,26 @@
+"""HTTP routes for managing staff: who may sign in to the scanner, at which store."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import CallerDep, SessionDep
+from api.merchants.models import Role
+from api.staff import service as staff_service
+from api.staff.schemas import StaffCreate, StaffPublic
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+
+
+@router.post("/staff", status_code=status.HTTP_201_CREATED)
+def create_staff(data: StaffCreate, session: SessionDep, caller: CallerDep) -> StaffPublic:
+    """Add a staff member to a store; they sign in to `/scan` with the returned `code` and
+    their PIN."""
+    caller.require(Role.admin)
+    return StaffPublic.of(staff_service.create_staff(session, caller.merchant_id, data))
+
+
+@router.get("/staff")
+def list_staff(session: SessionDep, caller: CallerDep) -> list[StaffPublic]:
+    caller.require(Role.admin)
+    return [StaffPublic.of(s) for s in staff_service.list_staff(session, caller.merchant_id)]

@@ -1,0 +1,69 @@
+"""Imports every table module so that ``SQLModel.metadata`` knows the whole schema
+(Alembic's autogenerate and the tests read it)."""
+
+from sqlmodel import SQLModel
+
+from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
+from api.automations.models import Automation, AutomationFired
+from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
+from api.console.models import ConsoleSession
+from api.enrolment.models import MemberConsent
+from api.google_wallet.models import (
+    GoogleCallbackNonce,
+    GoogleClass,
+    GoogleNotification,
+    GoogleObject,
+)
+from api.idempotency.models import IdempotencyRecord
+from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
+from api.members.models import Card, Member
+from api.merchants.models import ApiKey, Merchant
+from api.outbox.models import OutboxEvent
+from api.programs.models import Program
+from api.rewards.models import Coupon, Reward
+from api.segments.models import MemberRfm, Segment
+from api.staff.models import Staff, StaffAction, StaffSession
+from api.stores.models import Store
+from api.wheel.models import Wheel, WheelSpin
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiKey",
+    "AppleDevice",
+    "AppleDeviceLog",
+    "ApplePush",
+    "AppleRegistration",
+    "Automation",
+    "AutomationFired",
+    "Campaign",
+    "CampaignRecipient",
+    "Card",
+    "ConsoleSession",
+    "Coupon",
+    "GeoCampaign",
+    "GoogleCallbackNonce",
+    "GoogleClass",
+    "GoogleNotification",
+    "GoogleObject",
+    "IdempotencyRecord",
+    "LedgerEntry",
+    "LotAllocation",
+    "Member",
+    "MemberConsent",
+    "MemberRfm",
+    "Merchant",
+    "OutboxEvent",
+    "PointLot",
+    "Program",
+    "Reward",
+    "Segment",
+    "Staff",
+    "StaffAction",
+    "StaffSession",
+    "Store",
+    "Transaction",
+    "Wheel",
+    "WheelSpin",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""The wheel of fortune: prizes with published odds, spins granted by purchases."""

@@ -1,0 +1,134 @@
+"""The loyalpass command as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.support.pkpass import verify_pkpass
+
+runner = CliRunner()
+
+
+def test_certs_dev_writes_a_fake_pki(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["certs", "dev", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name in ("apple/root-ca.pem", "apple/wwdr.pem", "apple/pass.pem", "apple/pass.key"):
+        assert (tmp_path / name).exists(), name
+    key_mode = stat.S_IMODE((tmp_path / "apple" / "pass.key").stat().st_mode)
+    assert key_mode == 0o600
+    account = json.loads((tmp_path / "google" / "service-account.json").read_text())
+    assert account["type"] == "service_account"
+    assert account["token_uri"].startswith("http://127.0.0.1")
+    assert "BEGIN PRIVATE KEY" in account["private_key"]
+    again = runner.invoke(app, ["certs", "dev", "--out", str(tmp_path)])
+    assert again.exit_code == 1
+    assert "--force" in again.output
+
+
+def test_merchant_create_prints_a_working_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOYALPASS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    result = runner.invoke(app, ["merchant", "create", "--name", "Corner Florist"])
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output.strip().splitlines()[-1])
+    assert set(created) == {"merchant_id", "api_key"}
+    assert created["api_key"].startswith("lp_")
+
+
+def test_stores_import_reports_bad_rows_then_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOYALPASS_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    created = runner.invoke(app, ["merchant", "create", "--name", "Chain"])
+    merchant = json.loads(created.output.strip().splitlines()[-1])["merchant_id"]
+    csv_file = tmp_path / "stores.csv"
+    csv_file.write_text("name,latitude,longitude\nArbat,55.75,37.59\nMoon,95,37\n")
+    bad = runner.invoke(app, ["stores", "import", str(csv_file), "--merchant", merchant])
+    assert bad.exit_code == 1
+    assert "line 3" in bad.output
+    csv_file.write_text("name,latitude,longitude\nArbat,55.75,37.59\nTverskaya,55.76,37.6\n")
+    good = runner.invoke(app, ["stores", "import", str(csv_file), "--merchant", merchant])
+    assert good.exit_code == 0, good.output
+    assert json.loads(good.output.strip().splitlines()[-1])["created"] == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_serves_a_signed_pass(tmp_path: Path) -> None:
+    """What the README's first command ends in, as a new user runs it."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LOYALPASS_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "LOYALPASS_DEV_CERTS_DIR": str(tmp_path / "certs"),
+    }
+    command = [sys.executable, "-m", "api.cli", "demo", "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output = ""
+        deadline = time.monotonic() + 60
+        with httpx2.Client() as http:
+            while time.monotonic() < deadline:
+                try:
+                    if http.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail("the demo server did not come up")
+            process.terminate()
+            output = process.communicate(timeout=30)[0]
+        assert "Created development certificates (FAKE)" in output
+        key = re.search(r"demo API key:\s+(\S+)", output)
+        pass_url = re.search(r"Apple pass:\s+(\S+)", output)
+        assert key, output
+        assert pass_url, output
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # Start it again to fetch the pass: the second run reuses the demo and prints a new key.
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        with httpx2.Client() as http:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    response = http.get(pass_url.group(1))
+                    break
+                except httpx2.TransportError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail("the demo server did not come up the second time")
+            assert response.status_code == 200
+            verify_pkpass(response.content, tmp_path / "certs" / "apple" / "root-ca.pem")
+            member = http.get(
+                f"http://127.0.0.1:{port}/api/v1/programs",
+                headers={"Authorization": f"Bearer {key.group(1)}"},
+            )
+            assert member.status_code == 200
+            assert member.json()[0]["name"] == "Bean & Brew Rewards"
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

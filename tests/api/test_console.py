@@ -1,0 +1,94 @@
+"""The console over HTTP (both databases): sign-in rules, charts, rules editing, campaigns."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.console.charts import bar_chart
+from api.merchants.models import Role
+from tests.api.factories import auth, enrol, new_key, new_merchant, new_program, purchase
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def shop(app: FastAPI, client: TestClient) -> dict[str, Any]:
+    key = new_merchant(app)
+    program = new_program(client, key)
+    member = enrol(client, key, program["id"])
+    purchase(client, key, member["id"], "500")
+    client.headers["Accept-Language"] = "en"
+    return {"key": key, "program": program, "member": member}
+
+
+def sign_in(client: TestClient, key: str) -> Any:
+    return client.post("/console/sign-in", data={"api_key": key}, follow_redirects=False)
+
+
+class TestConsole:
+    def test_a_till_key_cannot_sign_in(
+        self, app: FastAPI, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        response = sign_in(client, new_key(app, shop["key"], Role.pos))
+        assert response.status_code == 401
+
+    def test_the_overview_counts_today(self, client: TestClient, shop: dict[str, Any]) -> None:
+        assert sign_in(client, shop["key"]).status_code == 303
+        page = client.get("/console")
+        # each of the three charts says it twice: in its caption and its image's label
+        assert page.text.count("Last 30 days: 1, busiest day: 1") == 6
+
+    def test_rules_are_edited_and_checked(self, client: TestClient, shop: dict[str, Any]) -> None:
+        sign_in(client, shop["key"])
+        path = f"/console/programs/{shop['program']['id']}"
+        bad = client.post(path, data={"action": "rules", "rules": '{"currency": "rubles"}'})
+        assert bad.status_code == 422
+        assert "currency" in bad.text
+        rules = client.get(
+            f"/api/v1/programs/{shop['program']['id']}", headers=auth(shop["key"])
+        ).json()["rules"]
+        rules["bonuses"]["welcome_points"] = 77
+        good = client.post(path, data={"action": "rules", "rules": json.dumps(rules)})
+        assert good.status_code == 200
+        assert "Saved" in good.text
+        saved = client.get(f"/api/v1/programs/{shop['program']['id']}", headers=auth(shop["key"]))
+        assert saved.json()["rules"]["bonuses"]["welcome_points"] == 77
+
+    def test_a_read_key_changes_nothing(
+        self, app: FastAPI, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        sign_in(client, new_key(app, shop["key"], Role.read))
+        path = f"/console/programs/{shop['program']['id']}"
+        response = client.post(path, data={"action": "reward", "name": "Tea", "cost": "5"})
+        assert response.status_code == 422
+        assert "This key can only read" in response.text
+
+    def test_audience_and_campaign(self, client: TestClient, shop: dict[str, Any]) -> None:
+        sign_in(client, shop["key"])
+        program_id = shop["program"]["id"]
+        count = client.get(f"/console/campaigns/audience?program={program_id}&min_balance=1")
+        assert count.json() == {"members": 1}
+        none = client.get(f"/console/campaigns/audience?program={program_id}&min_balance=9999")
+        assert none.json() == {"members": 0}
+        sent = client.post(
+            "/console/campaigns",
+            data={"program": program_id, "action": "send", "name": "Hello", "message": "Hi!"},
+        )
+        assert 'Campaign "Hello" is on its way to 1 members.' in html.unescape(sent.text)
+
+    def test_signed_out_pages_redirect(self, client: TestClient) -> None:
+        response = client.get("/console/members", follow_redirects=False)
+        assert response.headers["location"] == "/console"
+
+
+def test_bar_chart_fills_missing_days() -> None:
+    chart = bar_chart("x", {date(2026, 1, 2): 4}, last=date(2026, 1, 3), days=3)
+    assert [bar.value for bar in chart.bars] == [0, 4, 0]
+    assert chart.bars[1].height == 86

@@ -113,24 +113,30 @@ def import_csv(
     Raises:
         BadStoreImport: with ``errors``: the line and the problem of each bad row.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    unknown = set(reader.fieldnames or ()) - set(CSV_COLUMNS)
-    if (
-        not reader.fieldnames
-        or unknown
-        or not {"name", "latitude", "longitude"} <= set(reader.fieldnames)
-    ):
+    # newline="" lets the csv module see \r, \n and \r\n line ends itself, as its docs require.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise _unreadable(reader.line_num or 1, exc) from exc
+    unknown = set(header or ()) - set(CSV_COLUMNS)
+    if not header or unknown or not {"name", "latitude", "longitude"} <= set(header):
         detail = f"the header must name columns from {', '.join(CSV_COLUMNS)}"
         raise BadStoreImport(detail, errors=[{"line": 1, "error": detail}])
     rows: list[tuple[int, StoreCreate]] = []
     errors: list[RowError] = []
-    for row in reader:
-        values = {k: v for k, v in row.items() if k and v not in (None, "")}
-        try:
-            rows.append((reader.line_num, StoreCreate.model_validate(values)))
-        except ValidationError as exc:
-            problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            errors.append(RowError(line=reader.line_num, error=problem))
+    try:
+        for row in reader:
+            values = {k: v for k, v in row.items() if k and v not in (None, "")}
+            try:
+                rows.append((reader.line_num, StoreCreate.model_validate(values)))
+            except ValidationError as exc:
+                problem = "; ".join(
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+                )
+                errors.append(RowError(line=reader.line_num, error=problem))
+    except csv.Error as exc:
+        raise _unreadable(reader.line_num, exc) from exc
     if errors:
         raise BadStoreImport(f"{len(errors)} bad rows", errors=[e.model_dump() for e in errors])
     existing = {s.name: s for s in repository.list_open(session, merchant_id)}
@@ -152,6 +158,11 @@ def import_csv(
     _check_beacons(session, merchant_id)
     request_refresh(session, merchant_id)
     return ImportResult(created=created, updated=updated, errors=[])
+
+
+def _unreadable(line: int, exc: csv.Error) -> BadStoreImport:
+    detail = f"line {line} is not valid CSV: {exc}"
+    return BadStoreImport(detail, errors=[{"line": line, "error": str(exc)}])
 
 
 def _check_beacons(session: Session, merchant_id: UUID) -> None:

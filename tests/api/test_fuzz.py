@@ -4,6 +4,7 @@ invalid data, against real ids and random ones: whatever a client sends, never a
 from __future__ import annotations
 
 import itertools
+import os
 
 import schemathesis
 from fastapi import FastAPI
@@ -13,7 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tests.api.factories import POINTS_RULES, enrol, new_merchant, new_program, purchase
 
-EXAMPLES_PER_ROUTE = 25
+# CI runs 25 per route; set LOYALPASS_FUZZ_EXAMPLES for a longer hunt.
+EXAMPLES_PER_ROUTE = int(os.environ.get("LOYALPASS_FUZZ_EXAMPLES", "25"))
 
 
 def test_merchant_api_never_answers_5xx(app: FastAPI, client: TestClient) -> None:

@@ -161,6 +161,22 @@ class TestStoresApi:
         wrong = client.post("/api/v1/locations/import", content="a,b\n1,2\n", headers=headers)
         assert wrong.json()["type"] == "bad_store_import"
 
+    def test_csv_import_reads_any_line_end_and_refuses_broken_csv(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app)
+        headers = {**auth(key), "Content-Type": "text/csv"}
+        windows = "name,latitude,longitude\r\nArbat,55.75,37.59\r\n"
+        old_mac = "name,latitude,longitude\rTverskaya,55.76,37.6\r"
+        for text in (windows, old_mac):
+            result = client.post("/api/v1/locations/import", content=text, headers=headers)
+            assert result.json()["created"] == 1
+        for broken in ("\r0", "name,latitude,longitude\nA\x00,55,37\n"):
+            result = client.post("/api/v1/locations/import", content=broken, headers=headers)
+            assert result.status_code == 422
+            assert result.json()["type"] == "bad_store_import"
+        assert len(client.get("/api/v1/locations", headers=auth(key)).json()) == 2
+
 
 class TestCardStores:
     def test_nearest_ten_to_home_of_a_chain_of_200(self, app: FastAPI, client: TestClient) -> None:

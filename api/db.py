@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Insert, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
@@ -59,11 +60,25 @@ def insert_unless_conflict(session: Session, row: SQLModel) -> bool:
         for column in table.columns
         if not (column.primary_key and getattr(row, column.name) is None)  # autoincrement
     }
-    dialect = session.get_bind().dialect.name
+    statement = _insert_or_nothing(session.get_bind().dialect.name, table)
+    return session.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _insert_or_nothing(dialect: str, table: Table) -> Insert:
+    """Built once per table: the values come as parameters, so the compiled form is cached
+    too (building ``.values(...)`` per call cost more than the round trip)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     key = list(table.primary_key.columns)
-    statement = insert(table).values(values).on_conflict_do_nothing().returning(*key)
-    return session.execute(statement).first() is not None
+    return insert(table).on_conflict_do_nothing().returning(*key)
+
+
+def insert_row(session: Session, row: SQLModel) -> None:
+    """INSERT ``row`` with one Core statement, outside the unit of work: for append-only rows
+    on hot paths, where the ORM's flush bookkeeping costs more than the statement itself. The
+    object is not tracked by ``session``; later changes to it are not written."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    session.execute(table.insert(), {column.name: getattr(row, column.name) for column in table.c})
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.db import insert_row
 from api.errors import Conflict
 from api.ledger import repository
 from api.ledger.engine import expiry_for
@@ -57,7 +58,8 @@ class Book:
         self.member.points += amount
         entry = self._entry(kind, Currency.points, amount, self.member.points, reason)
         expires_at = expiry_for(self.now, self.rules.expiry, self.rules.zone)
-        self.session.add(
+        insert_row(
+            self.session,
             PointLot(
                 merchant_id=self.member.merchant_id,
                 member_id=self.member.id,
@@ -67,7 +69,7 @@ class Book:
                 remaining=amount,
                 expires_at=expires_at,
                 created_at=self.now,
-            )
+            ),
         )
 
     def debit_points(
@@ -161,7 +163,7 @@ class Book:
             reason=reason,
             created_at=self.now,
         )
-        self.session.add(entry)
+        insert_row(self.session, entry)  # append-only: never changed after this
         self.session.add(self.member)
         self.entries.append(entry)
         return entry

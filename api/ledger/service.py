@@ -7,6 +7,8 @@ the same transaction, so the wallets can never miss a committed change.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -98,7 +100,14 @@ class Outcome:
 
 
 def rules_of(program: Program) -> ProgramRules:
-    return ProgramRules.model_validate(program.rules or {})
+    """The program's rules, validated once per distinct document (a purchase's rules were
+    validated on every request before). The result is shared: never modify it."""
+    return _parse_rules(json.dumps(program.rules or {}, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_rules(document: str) -> ProgramRules:
+    return ProgramRules.model_validate(json.loads(document))
 
 
 def record(

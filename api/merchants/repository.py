@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as columns_select
 from sqlmodel import Session, col, select
 
 from api.merchants.models import ApiKey
 
 
-def get_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
-    return session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+class KeyRow(NamedTuple):
+    id: UUID
+    merchant_id: UUID
+    role: str
+    prefix: str
+    secret_hash: str
+    revoked_at: datetime | None
+
+
+# Every API request runs this: a plain column select, without loading an ORM object.
+_KEY_BY_PREFIX = columns_select(
+    col(ApiKey.id), col(ApiKey.merchant_id), col(ApiKey.role), col(ApiKey.prefix),
+    col(ApiKey.secret_hash), col(ApiKey.revoked_at),
+).where(col(ApiKey.prefix) == bindparam("prefix"))  # fmt: skip
+
+
+def get_key_by_prefix(session: Session, prefix: str) -> KeyRow | None:
+    row = session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
+    return KeyRow(*row) if row is not None else None
 
 
 def get_key(session: Session, merchant_id: UUID, key_id: UUID) -> ApiKey | None:

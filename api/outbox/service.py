@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session, col
 
 from api.clock import as_utc
@@ -39,32 +39,59 @@ def mark_card_changed(
     version, because ``Last-Modified``/``If-Modified-Since`` only carry seconds: two versions
     in one second would otherwise look identical to Wallet.
     """
+    event = {"kind": kind, "message": message, "campaign_id": campaign_id, "now": now}
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: tag lock, card bump and outbox row (a purchase's hottest statement).
+        row = session.execute(_BUMP_POSTGRES, {**event, "member_id": member_id, "key": TAG_LOCK})
+        return int(row.scalar_one())
+    # SQLite transactions are serial (BEGIN IMMEDIATE): max + 1 is a safe next tag.
     previous = session.execute(select(col(Card.updated_at)).where(col(Card.member_id) == member_id))
     stamp = next_stamp(previous.scalar_one(), now)
-    tag: ColumnElement[int]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": TAG_LOCK})
-        tag = func.nextval("card_update_tag_seq")
-    else:  # SQLite transactions are serial (BEGIN IMMEDIATE): max + 1 is safe
-        tag = _NEXT_TAG_SQLITE
     card_id, merchant_id, version = session.execute(
         update(Card)
         .where(col(Card.member_id) == member_id)
-        .values(version=col(Card.version) + 1, updated_at=stamp, update_tag=tag)
+        .values(version=col(Card.version) + 1, updated_at=stamp, update_tag=_NEXT_TAG_SQLITE)
         .returning(col(Card.id), col(Card.merchant_id), col(Card.version))
     ).one()
-    session.add(
-        OutboxEvent(
-            merchant_id=merchant_id,
-            card_id=card_id,
-            kind=kind,
-            card_version=version,
-            message=message,
-            campaign_id=campaign_id,
-            created_at=now,
-        )
+    session.execute(
+        insert(OutboxEvent.__table__),  # type: ignore[attr-defined]
+        {
+            "merchant_id": merchant_id,
+            "card_id": card_id,
+            "kind": kind,
+            "card_version": version,
+            "message": message,
+            "campaign_id": campaign_id,
+            "created_at": now,
+        },
     )
     return int(version)
+
+
+# The lock CTE is volatile, so PostgreSQL materialises it and joins it before the SET list
+# (and its nextval) is evaluated: no tag is drawn before the lock is held. updated_at is
+# next_stamp() in SQL: now in whole seconds, or one second after the previous stamp.
+_BUMP_POSTGRES = text("""
+WITH tag_lock AS (SELECT pg_advisory_xact_lock_shared(:key) AS held),
+bumped AS (
+    UPDATE card SET
+        version = card.version + 1,
+        updated_at = GREATEST(
+            date_trunc('second', CAST(:now AS timestamptz)),
+            date_trunc('second', card.updated_at) + interval '1 second'
+        ),
+        update_tag = nextval('card_update_tag_seq')
+    FROM tag_lock
+    WHERE card.member_id = :member_id
+    RETURNING card.id, card.merchant_id, card.version
+)
+INSERT INTO outbox_event (merchant_id, card_id, kind, card_version, message, campaign_id,
+                          created_at)
+SELECT merchant_id, id, CAST(:kind AS varchar), version, CAST(:message AS varchar),
+       CAST(:campaign_id AS uuid), CAST(:now AS timestamptz)
+FROM bumped
+RETURNING card_version
+""")
 
 
 def mark_cards_changed(

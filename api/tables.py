@@ -16,7 +16,7 @@ from api.google_wallet.models import (
 )
 from api.idempotency.models import IdempotencyRecord
 from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
-from api.members.models import Card, Member
+from api.members.models import Card, Member, MemberTag
 from api.merchants.models import ApiKey, Merchant
 from api.outbox.models import OutboxEvent
 from api.programs.models import Program
@@ -50,6 +50,7 @@ __all__ = [
     "LedgerEntry",
     "LotAllocation",
     "Member",
+    "MemberTag",
     "MemberConsent",
     "MemberRfm",
     "Merchant",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.columns import merchant_fk, optional_timestamp, timestamp
@@ -39,6 +39,18 @@ class Member(SQLModel, table=True):
     home_latitude: float | None = None
     home_longitude: float | None = None
     created_at: datetime = timestamp()
+
+
+class MemberTag(SQLModel, table=True):
+    """A merchant's label on a member ("vegan", "wholesale", "from the autumn fair"), for
+    segments. Stored lower-case; a member carries each tag once."""
+
+    __tablename__ = "member_tag"
+    __table_args__ = (Index("ix_member_tag_merchant_id_tag", "merchant_id", "tag"),)
+
+    member_id: UUID = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(max_length=40, primary_key=True)
+    merchant_id: UUID = Field(foreign_key="merchant.id", ondelete="CASCADE")  # indexed with tag
 
 
 class Card(SQLModel, table=True):

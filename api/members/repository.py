@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, delete, func, or_
 from sqlmodel import Session, col, select
 
-from api.members.models import Card, Member
+from api.members.models import Card, Member, MemberTag
 
 
 def get(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Member, Card] | None:
@@ -96,3 +97,34 @@ def search(
         base.order_by(col(Member.created_at).desc(), col(Member.id)).limit(limit).offset(offset)
     ).all()
     return [(m, c) for m, c in rows], int(total)
+
+
+def tags_of(session: Session, member_ids: Iterable[UUID]) -> dict[UUID, list[str]]:
+    """Each member's tags, sorted (members without tags are left out)."""
+    ids = list(member_ids)
+    if not ids:
+        return {}
+    query = (
+        select(MemberTag.member_id, MemberTag.tag)
+        .where(col(MemberTag.member_id).in_(ids))
+        .order_by(col(MemberTag.tag))
+    )
+    tags: dict[UUID, list[str]] = {}
+    for member_id, tag in session.exec(query):
+        tags.setdefault(member_id, []).append(tag)
+    return tags
+
+
+def add_tags(session: Session, member: Member, tags: Iterable[str]) -> None:
+    have = set(tags_of(session, [member.id]).get(member.id, []))
+    for tag in sorted(set(tags) - have):
+        session.add(MemberTag(member_id=member.id, tag=tag, merchant_id=member.merchant_id))
+    session.flush()
+
+
+def remove_tags(session: Session, member_id: UUID, tags: Iterable[str]) -> None:
+    session.execute(
+        delete(MemberTag).where(
+            col(MemberTag.member_id) == member_id, col(MemberTag.tag).in_(list(tags))
+        )
+    )

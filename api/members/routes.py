@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from api.deps import CallerDep, SessionDep, SettingsDep
 from api.ledger.postings import Actor
 from api.members import service as member_service
-from api.members.schemas import MemberCreate, MemberPage, MemberPublic
+from api.members.schemas import MemberCreate, MemberPage, MemberPublic, MemberTags
 from api.merchants.models import Role
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
@@ -39,8 +39,8 @@ def enrol_member(
     )
     if not is_new:
         response.status_code = status.HTTP_200_OK
-    return MemberPublic.of(
-        member, card, public_url=settings.public_url, google=settings.google_enabled
+    return member_service.public(
+        session, member, card, public_url=settings.public_url, google=settings.google_enabled
     )
 
 
@@ -91,6 +91,23 @@ def get_member(
 ) -> MemberPublic:
     """One member with the card's URLs and the next points to expire."""
     caller.require(Role.pos, Role.read)
+    member, card = member_service.get_member(session, caller.merchant_id, member_id)
+    return member_service.public(
+        session, member, card, public_url=settings.public_url, google=settings.google_enabled
+    )
+
+
+@router.put("/members/{member_id}/tags")
+def set_member_tags(
+    member_id: UUID,
+    data: MemberTags,
+    session: SessionDep,
+    caller: CallerDep,
+    settings: SettingsDep,
+) -> MemberPublic:
+    """Replace the member's tags (send `[]` to clear them). Segments can select by tag."""
+    caller.require(Role.pos)
+    member_service.set_tags(session, caller.merchant_id, member_id, data.tags)
     member, card = member_service.get_member(session, caller.merchant_id, member_id)
     return member_service.public(
         session, member, card, public_url=settings.public_url, google=settings.google_enabled

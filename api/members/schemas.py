@@ -39,6 +39,22 @@ def normalise_email(value: str) -> str:
     return email
 
 
+Tag = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=1, max_length=40,
+        pattern=r"^[\w][\w .&'-]*$",
+    ),
+    Field(examples=["vegan"], description="letters, digits, spaces, . & ' - _; kept lower-case"),
+]  # fmt: skip
+MAX_TAGS = 20
+
+
+def distinct_tags(tags: list[str]) -> list[str]:
+    """Each tag once, sorted (tags are already lower-cased)."""
+    return sorted(set(tags))
+
+
 class MemberCreate(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -59,6 +75,9 @@ class MemberCreate(RequestModel):
         "nearest stores"
     )  # fmt: skip
     home_longitude: float | None = Field(default=None, ge=-180, le=180)
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=MAX_TAGS, description="Labels for segments"
+    )
 
     @field_validator("phone")
     @classmethod
@@ -77,6 +96,14 @@ class MemberCreate(RequestModel):
         if (self.home_latitude is None) != (self.home_longitude is None):
             raise ValueError("give both home_latitude and home_longitude, or neither")
         return self
+
+
+class MemberTags(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"tags": ["vegan", "wholesale"]}]}
+    )
+
+    tags: list[Tag] = Field(max_length=MAX_TAGS, description="The member's whole set of tags")
 
 
 class MemberPublic(BaseModel):
@@ -98,6 +125,7 @@ class MemberPublic(BaseModel):
     )
     points_expiring: int | None = None
     points_expire_at: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
     created_at: datetime
 
     @classmethod
@@ -109,6 +137,7 @@ class MemberPublic(BaseModel):
         public_url: str,
         google: bool = False,
         next_expiry: tuple[int, datetime] | None = None,
+        tags: list[str] | None = None,
     ) -> MemberPublic:
         card_url = f"{public_url}/cards/{card.public_token}"
         return cls(
@@ -128,6 +157,7 @@ class MemberPublic(BaseModel):
             google_save_url=f"{card_url}/google" if google else None,
             points_expiring=next_expiry[0] if next_expiry else None,
             points_expire_at=next_expiry[1] if next_expiry else None,
+            tags=tags or [],
             created_at=member.created_at,
         )
 

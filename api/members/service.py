@@ -53,6 +53,7 @@ def enrol(
             session, program.id, phone=data.phone, email=data.email
         )
         if existing is not None:
+            repository.add_tags(session, existing[0], data.tags)  # a re-enrolment adds its tags
             return (*existing, False)
         member = Member(
             merchant_id=merchant_id,
@@ -96,6 +97,7 @@ def enrol(
                 apple_done_at=now,
             )
         )
+        repository.add_tags(session, member, data.tags)
         logger.info("member enrolled", extra={"member_id": str(member.id)})
         rules = ledger_service.rules_of(program)
         ledger_service.grant_bonus(
@@ -118,6 +120,18 @@ def get_member(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Me
     return found
 
 
+def set_tags(session: Session, merchant_id: UUID, member_id: UUID, tags: list[str]) -> None:
+    """Replace the member's tags with ``tags``.
+
+    Raises: MemberNotFound (also for another merchant's member).
+    """
+    member, _ = get_member(session, merchant_id, member_id)
+    wanted = set(tags)
+    have = set(repository.tags_of(session, [member.id]).get(member.id, []))
+    repository.remove_tags(session, member.id, have - wanted)
+    repository.add_tags(session, member, wanted - have)
+
+
 def search(
     session: Session,
     merchant_id: UUID,
@@ -132,8 +146,12 @@ def search(
     rows, total = repository.search(
         session, merchant_id, query=query, program_id=program_id, limit=limit, offset=offset
     )
+    tags = repository.tags_of(session, (m.id for m, _ in rows))
     return MemberPage(
-        items=[MemberPublic.of(m, c, public_url=public_url, google=google) for m, c in rows],
+        items=[
+            MemberPublic.of(m, c, public_url=public_url, google=google, tags=tags.get(m.id))
+            for m, c in rows
+        ],
         total=total,
         limit=limit,
         offset=offset,
@@ -145,7 +163,10 @@ def public(
 ) -> MemberPublic:
     """The API view of a member, with the soonest-expiring points."""
     expiry = ledger_repository.next_expiry(session, member.id)
-    return MemberPublic.of(member, card, public_url=public_url, google=google, next_expiry=expiry)
+    tags = repository.tags_of(session, [member.id]).get(member.id)
+    return MemberPublic.of(
+        member, card, public_url=public_url, google=google, next_expiry=expiry, tags=tags
+    )
 
 
 def get_by_barcode(session: Session, merchant_id: UUID, barcode: str) -> tuple[Member, Card]:

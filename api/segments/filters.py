@@ -13,7 +13,8 @@ from sqlmodel import col
 
 from api.ledger import repository as ledger_repository
 from api.ledger.models import Transaction, TransactionKind
-from api.members.models import Member
+from api.members.models import Member, MemberTag
+from api.members.schemas import MAX_TAGS, Tag, distinct_tags
 from api.segments.models import MemberRfm
 from api.segments.rfm import RfmGroup
 from api.validation import RequestModel
@@ -44,6 +45,12 @@ class SegmentFilter(RequestModel):
     enrolled_after: date | None = None
     enrolled_before: date | None = None
     rfm_groups: list[RfmGroup] | None = Field(default=None, max_length=8)
+    tags_any: list[Tag] | None = Field(
+        default=None, max_length=MAX_TAGS, description="the member has at least one of these"
+    )
+    tags_all: list[Tag] | None = Field(
+        default=None, max_length=MAX_TAGS, description="the member has every one of these"
+    )
 
     @model_validator(mode="after")
     def _ranges(self) -> Self:
@@ -111,12 +118,20 @@ def members_query(
                 col(MemberRfm.group).in_([g.value for g in s.rfm_groups]),
             )
         )
+    if s.tags_any:
+        conditions.append(_has_tag(s.tags_any))
+    for tag in distinct_tags(s.tags_all or []):
+        conditions.append(_has_tag([tag]))
     return (
         select(col(Member.id))
         .outerjoin(stats, stats.c.member_id == col(Member.id))
         .where(and_(*conditions))
         .order_by(col(Member.id))
     )
+
+
+def _has_tag(tags: list[str]) -> ColumnElement[bool]:
+    return exists().where(col(MemberTag.member_id) == col(Member.id), col(MemberTag.tag).in_(tags))
 
 
 def _midnight(day: date) -> datetime:

@@ -91,6 +91,50 @@ class TestEnrol:
         assert "Anna" not in response.text
 
 
+class TestTags:
+    def test_set_at_enrolment_added_on_reenrolment_replaced_by_put(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app)
+        program = new_program(client, key)
+        member = enrol(client, key, program["id"], tags=[" Vegan ", "vegan", "Кофе с собой"])
+        assert member["tags"] == ["vegan", "кофе с собой"]
+        again = enrol(client, key, program["id"], tags=["autumn-fair"])
+        assert again["id"] == member["id"]
+        assert again["tags"] == ["autumn-fair", "vegan", "кофе с собой"]
+        url = f"/api/v1/members/{member['id']}/tags"
+        replaced = client.put(url, json={"tags": ["Wholesale", "vegan"]}, headers=auth(key))
+        assert replaced.status_code == 200
+        assert replaced.json()["tags"] == ["vegan", "wholesale"]
+        assert client.get(f"/api/v1/members/{member['id']}", headers=auth(key)).json() == (
+            replaced.json()
+        )
+        found = client.get("/api/v1/members", params={"query": "Anna"}, headers=auth(key))
+        assert found.json()["items"][0]["tags"] == ["vegan", "wholesale"]
+        cleared = client.put(url, json={"tags": []}, headers=auth(key))
+        assert cleared.json()["tags"] == []
+
+    def test_bad_tags_are_refused_and_change_nothing(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app)
+        program = new_program(client, key)
+        member = enrol(client, key, program["id"], tags=["vip"])
+        url = f"/api/v1/members/{member['id']}/tags"
+        for tags in (["x" * 41], ["<script>"], [""], [f"t{i}" for i in range(21)]):
+            response = client.put(url, json={"tags": tags}, headers=auth(key))
+            assert response.status_code == 422, tags
+            assert response.headers["content-type"] == "application/problem+json"
+        missing = client.put(
+            "/api/v1/members/00000000-0000-0000-0000-000000000000/tags",
+            json={"tags": ["vip"]},
+            headers=auth(key),
+        )
+        assert missing.status_code == 404
+        got = client.get(f"/api/v1/members/{member['id']}", headers=auth(key)).json()
+        assert got["tags"] == ["vip"]
+
+
 class TestCardDownload:
     def test_pkpass_verifies_and_carries_the_member(
         self, app: FastAPI, client: TestClient, root_ca: Path

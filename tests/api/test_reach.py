@@ -338,6 +338,27 @@ class TestGeoCampaigns:
         assert response.status_code == 422
 
 
+class TestSegments:
+    def test_by_tags_any_and_all(self, app: FastAPI, client: TestClient) -> None:
+        key, program, _ = world(app, client)
+        tag_sets = [["vegan"], ["vegan", "wholesale"], ["wholesale"], []]
+        for i, tags in enumerate(tag_sets):
+            enrol(client, key, program["id"], phone=f"+7916555000{i}", tags=tags)
+
+        def audience(segment: dict[str, object]) -> int:
+            url = f"/api/v1/programs/{program['id']}/audience"
+            response = client.post(url, json=segment, headers=auth(key))
+            assert response.status_code == 200, response.text
+            members: int = response.json()["members"]
+            return members
+
+        assert audience({"tags_any": ["Vegan", "wholesale"]}) == 3
+        assert audience({"tags_all": ["vegan", "wholesale"]}) == 1
+        assert audience({"tags_all": ["vegan"], "tags_any": ["wholesale"]}) == 1
+        assert audience({"tags_any": ["nobody"]}) == 0
+        assert audience({}) == 4 + 1  # world() enrols one member without tags
+
+
 class TestPushCampaigns:
     def test_reaches_exactly_the_members_the_preview_counted(
         self, app: FastAPI, client: TestClient

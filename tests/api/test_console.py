@@ -45,6 +45,18 @@ class TestConsole:
         # each of the three charts says it twice: in its caption and its image's label
         assert page.text.count("Last 30 days: 1, busiest day: 1") == 6
 
+    def test_member_page_shows_ledger_and_tags(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        member = shop["member"]
+        tags = {"tags": ["vegan", "wholesale"]}
+        client.put(f"/api/v1/members/{member['id']}/tags", json=tags, headers=auth(shop["key"]))
+        sign_in(client, shop["key"])
+        page = client.get(f"/console/members/{member['id']}")
+        assert page.status_code == 200
+        assert '<td id="tags">vegan, wholesale</td>' in page.text
+        assert '<td id="balance">25</td>' in page.text
+
     def test_rules_are_edited_and_checked(self, client: TestClient, shop: dict[str, Any]) -> None:
         sign_in(client, shop["key"])
         path = f"/console/programs/{shop['program']['id']}"

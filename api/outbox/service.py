@@ -43,7 +43,11 @@ def mark_card_changed(
     if session.get_bind().dialect.name == "postgresql":
         # One round trip: tag lock, card bump and outbox row (a purchase's hottest statement).
         row = session.execute(_BUMP_POSTGRES, {**event, "member_id": member_id, "key": TAG_LOCK})
-        return int(row.scalar_one())
+        version = int(row.scalar_one())
+        for card in [o for o in session.identity_map.values() if isinstance(o, Card)]:
+            if card.member_id == member_id:  # a loaded copy: reload what the statement changed
+                session.expire(card, ["version", "updated_at", "update_tag"])
+        return version
     # SQLite transactions are serial (BEGIN IMMEDIATE): max + 1 is a safe next tag.
     previous = session.execute(select(col(Card.updated_at)).where(col(Card.member_id) == member_id))
     stamp = next_stamp(previous.scalar_one(), now)

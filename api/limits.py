@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_LIMIT = 1_000_000
+SQLITE_IN_FLIGHT = 32  # requests inside the app at once on SQLite (see InFlightLimit)
 PATH_LIMITS = {
     "/apple/v1/log": 256_000,
     "/apple/v1/devices/": 4_096,
@@ -60,6 +63,34 @@ class RequestLimits:
             return message
 
         await self.app(scope, limited, send)
+
+
+class InFlightLimit:
+    """At most ``limit`` requests inside the app at once; the others wait their turn here.
+
+    Needed on SQLite. A request takes the database's write lock (``BEGIN IMMEDIATE``) in one
+    worker thread (the caller dependency) and needs another for the route. With more waiting
+    writers than worker threads, every thread blocked on the lock while the request holding
+    it waited for a thread: nothing moved until the 30 s busy timeout failed them (80
+    concurrent tills: 0.8 requests/s and 500s). With fewer requests inside than threads, the
+    holder always finds a thread.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._gate: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._gate is None:  # made on first use, inside the server's event loop
+            self._gate = anyio.Semaphore(self.limit)
+            threads = anyio.to_thread.current_default_thread_limiter()
+            threads.total_tokens = max(threads.total_tokens, self.limit + 8)
+        async with self._gate:
+            await self.app(scope, receive, send)
 
 
 async def _refuse(send: Send, status: int, code: str, title: str, detail: str) -> None:

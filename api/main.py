@@ -31,7 +31,7 @@ from api.google_wallet.sync import GoogleSync
 from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_session
 from api.jobs.worker import JobThread
 from api.ledger import routes as ledger_routes
-from api.limits import RequestLimits
+from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
 from api.polling import PollingThread
@@ -186,6 +186,8 @@ def create_app(
     )
     app.state.settings = settings or get_settings()
     app.state.google_session_factory = google_session_factory
+    if app.state.settings.database_url.startswith("sqlite"):
+        app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)
     app.add_middleware(RequestLimits)
     install_error_handlers(app)
     app.include_router(health.router)

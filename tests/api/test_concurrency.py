@@ -99,3 +99,44 @@ def test_concurrent_purchases_credit_exactly_once(
         assert page["total"] == sum(1 for s in set(sends) if s.member == member and
                                     not s.key.endswith("-again"))  # fmt: skip
     assert dict(balances) == expected
+
+
+def test_more_tills_than_worker_threads_never_stall(
+    app: FastAPI, client: TestClient, settings: Settings
+) -> None:
+    """100 tills at once, more than the 40 worker threads: on SQLite this used to deadlock
+    (threads blocked on the write lock while its holder waited for a thread) until the busy
+    timeout turned every request into a 500."""
+    key = new_merchant(app)
+    program = new_program(
+        client, key, rules={"currency": "RUB", "earn": {"points": 1, "per_amount": "1"}}
+    )
+    members = [
+        enrol(client, key, program["id"], phone=f"+7916777{i:04d}")["id"] for i in range(MEMBERS)
+    ]
+    local = threading.local()
+    clients: list[httpx2.Client] = []
+    lock = threading.Lock()
+
+    def post(i: int) -> int:
+        if not hasattr(local, "http"):
+            local.http = httpx2.Client(base_url=base, timeout=20)  # a stall fails fast
+            with lock:
+                clients.append(local.http)
+        response = local.http.post(
+            f"/api/v1/members/{members[i % MEMBERS]}/transactions",
+            json={"kind": "purchase", "amount": "10.00", "currency": "RUB",
+                  "receipt_id": f"T-{i}"},
+            headers=auth(key),
+        )  # fmt: skip
+        return response.status_code
+
+    with running_server(settings) as base, ThreadPoolExecutor(100) as pool:
+        statuses = Counter(pool.map(post, range(300)))
+    for http in clients:
+        http.close()
+    assert statuses == {201: 300}
+    total = sum(
+        client.get(f"/api/v1/members/{m}", headers=auth(key)).json()["balance"] for m in members
+    )
+    assert total == 300 * 10

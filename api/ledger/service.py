@@ -102,7 +102,7 @@ class Outcome:
 def rules_of(program: Program) -> ProgramRules:
     """The program's rules, validated once per distinct document (a purchase's rules were
     validated on every request before). The result is shared: never modify it."""
-    return _parse_rules(json.dumps(program.rules or {}, sort_keys=True))
+    return _parse_rules(json.dumps(program.rules or {}, sort_keys=True, default=str))
 
 
 @functools.lru_cache(maxsize=256)

@@ -115,9 +115,9 @@ def tags_of(session: Session, member_ids: Iterable[UUID]) -> dict[UUID, list[str
     return tags
 
 
-def add_tags(session: Session, member: Member, tags: Iterable[str]) -> None:
-    have = set(tags_of(session, [member.id]).get(member.id, []))
-    for tag in sorted(set(tags) - have):
+def insert_tags(session: Session, member: Member, tags: Iterable[str]) -> None:
+    """Insert ``tags``, none of which the member has yet."""
+    for tag in sorted(tags):
         session.add(MemberTag(member_id=member.id, tag=tag, merchant_id=member.merchant_id))
     session.flush()
 

@@ -107,8 +107,7 @@ def set_member_tags(
 ) -> MemberPublic:
     """Replace the member's tags (send `[]` to clear them). Segments can select by tag."""
     caller.require(Role.pos)
-    member_service.set_tags(session, caller.merchant_id, member_id, data.tags)
-    member, card = member_service.get_member(session, caller.merchant_id, member_id)
+    member, card = member_service.set_tags(session, caller.merchant_id, member_id, data.tags)
     return member_service.public(
         session, member, card, public_url=settings.public_url, google=settings.google_enabled
     )

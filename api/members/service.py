@@ -53,7 +53,7 @@ def enrol(
             session, program.id, phone=data.phone, email=data.email
         )
         if existing is not None:
-            repository.add_tags(session, existing[0], data.tags)  # a re-enrolment adds its tags
+            _add_tags(session, existing[0], data.tags)  # a re-enrolment adds its tags
             return (*existing, False)
         member = Member(
             merchant_id=merchant_id,
@@ -97,7 +97,7 @@ def enrol(
                 apple_done_at=now,
             )
         )
-        repository.add_tags(session, member, data.tags)
+        repository.insert_tags(session, member, set(data.tags))
         logger.info("member enrolled", extra={"member_id": str(member.id)})
         rules = ledger_service.rules_of(program)
         ledger_service.grant_bonus(
@@ -120,16 +120,26 @@ def get_member(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Me
     return found
 
 
-def set_tags(session: Session, merchant_id: UUID, member_id: UUID, tags: list[str]) -> None:
+def set_tags(
+    session: Session, merchant_id: UUID, member_id: UUID, tags: list[str]
+) -> tuple[Member, Card]:
     """Replace the member's tags with ``tags``.
 
     Raises: MemberNotFound (also for another merchant's member).
     """
-    member, _ = get_member(session, merchant_id, member_id)
-    wanted = set(tags)
-    have = set(repository.tags_of(session, [member.id]).get(member.id, []))
+    member, card = get_member(session, merchant_id, member_id)
+    wanted, have = set(tags), _tags(session, member)
     repository.remove_tags(session, member.id, have - wanted)
-    repository.add_tags(session, member, wanted - have)
+    repository.insert_tags(session, member, wanted - have)
+    return member, card
+
+
+def _add_tags(session: Session, member: Member, tags: list[str]) -> None:
+    repository.insert_tags(session, member, set(tags) - _tags(session, member))
+
+
+def _tags(session: Session, member: Member) -> set[str]:
+    return set(repository.tags_of(session, [member.id]).get(member.id, []))
 
 
 def search(

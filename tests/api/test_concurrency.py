@@ -31,6 +31,29 @@ class Send:
     key: str
 
 
+class Tills:
+    """One HTTP client per thread (a till keeps its connection), all closed at the end."""
+
+    def __init__(self, timeout: float) -> None:
+        self.base = ""
+        self.timeout = timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._clients: list[httpx2.Client] = []
+
+    def http(self) -> httpx2.Client:
+        if not hasattr(self._local, "http"):
+            self._local.http = httpx2.Client(base_url=self.base, timeout=self.timeout)
+            with self._lock:
+                self._clients.append(self._local.http)
+        client: httpx2.Client = self._local.http
+        return client
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
 def plan(members: list[str], rng: random.Random, count: int) -> tuple[list[Send], dict[str, int]]:
     """The requests to send (with duplicates) and each member's exact expected balance."""
     sends: list[Send] = []
@@ -62,15 +85,10 @@ def test_concurrent_purchases_credit_exactly_once(
     sends, expected = plan(members, random.Random(7), count)
     statuses: Counter[int] = Counter()
     lock = threading.Lock()
-    local = threading.local()
-    clients: list[httpx2.Client] = []
+    tills = Tills(timeout=120)
 
     def post(send: Send) -> None:
-        if not hasattr(local, "http"):
-            local.http = httpx2.Client(base_url=base, timeout=120)
-            with lock:
-                clients.append(local.http)
-        response = local.http.post(
+        response = tills.http().post(
             f"/api/v1/members/{send.member}/transactions",
             json={"kind": "purchase", "amount": f"{send.amount}.00", "currency": "RUB",
                   "receipt_id": send.receipt},
@@ -79,10 +97,9 @@ def test_concurrent_purchases_credit_exactly_once(
         with lock:
             statuses[response.status_code] += 1
 
-    with running_server(settings) as base, ThreadPoolExecutor(THREADS) as pool:
+    with running_server(settings) as tills.base, ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(post, sends))
-    for http in clients:
-        http.close()
+    tills.close()
 
     # Replays answer with the original status (201) or, for a receipt sent again under a new
     # key, 200: every request succeeded, and the balances below prove each credited once.
@@ -114,16 +131,10 @@ def test_more_tills_than_worker_threads_never_stall(
     members = [
         enrol(client, key, program["id"], phone=f"+7916777{i:04d}")["id"] for i in range(MEMBERS)
     ]
-    local = threading.local()
-    clients: list[httpx2.Client] = []
-    lock = threading.Lock()
+    tills = Tills(timeout=20)  # a stall fails fast
 
     def post(i: int) -> int:
-        if not hasattr(local, "http"):
-            local.http = httpx2.Client(base_url=base, timeout=20)  # a stall fails fast
-            with lock:
-                clients.append(local.http)
-        response = local.http.post(
+        response = tills.http().post(
             f"/api/v1/members/{members[i % MEMBERS]}/transactions",
             json={"kind": "purchase", "amount": "10.00", "currency": "RUB",
                   "receipt_id": f"T-{i}"},
@@ -131,10 +142,9 @@ def test_more_tills_than_worker_threads_never_stall(
         )  # fmt: skip
         return response.status_code
 
-    with running_server(settings) as base, ThreadPoolExecutor(100) as pool:
+    with running_server(settings) as tills.base, ThreadPoolExecutor(100) as pool:
         statuses = Counter(pool.map(post, range(300)))
-    for http in clients:
-        http.close()
+    tills.close()
     assert statuses == {201: 300}
     total = sum(
         client.get(f"/api/v1/members/{m}", headers=auth(key)).json()["balance"] for m in members

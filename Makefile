@@ -2,15 +2,25 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# uv installs exactly what uv.lock says (versions and hashes); this pins uv itself.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo serve test fmt lint typecheck pytest bench clean
+.PHONY: demo serve test fmt lint typecheck pytest bench lock clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml uv.lock
 	PYTHON=$(PYTHON) bash .ci/install-system-packages
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -U "pip>=25.1"
-	$(BIN)/pip install -q --disable-pip-version-check --group dev -e .
+	$(BIN)/pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) sync --locked --group dev --python $(BIN)/python -q
 	touch $@
+
+lock: $(BIN)/.installed  ## refresh uv.lock to the newest allowed releases, then run every check
+	$(UV) lock --upgrade
+	$(UV) sync --locked --group dev --python $(BIN)/python -q
+	touch $(BIN)/.installed
+	$(MAKE) test
 
 demo: $(BIN)/.installed  ## the service with a demo coffee shop on SQLite and development certificates
 	$(BIN)/loyalpass demo

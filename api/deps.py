@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from api.merchants.models import Role
 from api.merchants.service import Caller, authenticate
 from api.settings import Settings
 
@@ -46,5 +47,21 @@ def get_apple_wallet(request: Request) -> AppleWallet:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency that lets through keys with one of ``roles`` (admin may do anything)."""
+
+    def dependency(caller: CallerDep) -> Caller:
+        caller.require(*roles)
+        return caller
+
+    return dependency
+
+
+# What a route needs, named in its signature: nothing calls ``require()`` inside a route.
+AdminCaller = Annotated[Caller, Depends(require_role(Role.admin))]
+PosCaller = Annotated[Caller, Depends(require_role(Role.pos))]
+ReaderCaller = Annotated[Caller, Depends(require_role(Role.pos, Role.read))]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AppleWalletDep = Annotated["AppleWallet", Depends(get_apple_wallet)]

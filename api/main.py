@@ -43,8 +43,7 @@ from api.staff import routes as staff_routes
 from api.staff import scanner as staff_scanner
 from api.stores import routes as store_routes
 from api.wheel import routes as wheel_routes
-from passes import CardDesign, Signer, load_designs
-from passes.google.objects import length_warnings
+from passes import CardDesign, Signer, length_warnings, load_designs
 
 logger = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 Pure functions and small value types. No web framework, no database, no environment reads.
 """
 
+from passes.apple.apns import ApnsClient, PushResult, client_ssl_context
 from passes.apple.package import (
     MEDIA_TYPE as PKPASS_MEDIA_TYPE,
 )
@@ -21,33 +22,67 @@ from passes.errors import (
     PassValidationError,
     SigningError,
 )
-from passes.google.objects import loyalty_class, loyalty_object, resource_id
+from passes.geo import MAX_CARD_STORES, Point, StoreIndex, choose_stores, distance_km
+from passes.google.callbacks import (
+    CallbackEvent,
+    CallbackRejected,
+    RootKey,
+    parse_root_keys,
+    verify_callback,
+)
+from passes.google.client import SCOPE as GOOGLE_WALLET_SCOPE
+from passes.google.client import (
+    GoogleNotFound,
+    GoogleWalletError,
+    NotificationQuotaExceeded,
+    WalletClient,
+)
+from passes.google.objects import length_warnings, loyalty_class, loyalty_object, resource_id
 from passes.google.savelink import save_url
 from passes.models import Beacon, Location, LoyaltyCard, RelevantInterval
 
 __all__ = [
+    "GOOGLE_WALLET_SCOPE",
+    "MAX_CARD_STORES",
     "PKPASS_MEDIA_TYPE",
+    "ApnsClient",
     "ApplePassTemplate",
     "Beacon",
+    "CallbackEvent",
+    "CallbackRejected",
     "CardDesign",
     "CertificateError",
     "DesignError",
     "DevelopmentPki",
     "FieldSpec",
+    "GoogleNotFound",
+    "GoogleWalletError",
     "Location",
     "LoyaltyCard",
+    "NotificationQuotaExceeded",
     "PassError",
     "PassValidationError",
+    "Point",
+    "PushResult",
     "RelevantInterval",
+    "RootKey",
     "Signer",
     "SigningError",
+    "StoreIndex",
+    "WalletClient",
     "build_pkpass",
+    "choose_stores",
+    "client_ssl_context",
     "create_development_pki",
+    "distance_km",
+    "length_warnings",
     "load_design",
     "load_designs",
     "loyalty_class",
     "loyalty_object",
+    "parse_root_keys",
     "render_pass_json",
     "resource_id",
     "save_url",
+    "verify_callback",
 ]

@@ -28,7 +28,7 @@ from api.clock import utcnow
 from api.columns import UTCDateTime
 from api.members.models import Card
 from api.outbox.models import OutboxEvent
-from passes.apple.apns import PushResult
+from passes import PushResult
 
 logger = logging.getLogger(__name__)
 Send = Callable[[list[str]], list[PushResult]]

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 
 from api.settings import Settings
-from passes.apple.apns import ApnsClient, PushResult, client_ssl_context
+from passes import ApnsClient, PushResult, client_ssl_context
 
 
 class ApnsSender:

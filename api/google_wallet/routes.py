@@ -18,8 +18,7 @@ from api.google_wallet import service as google_service
 from api.google_wallet.models import GoogleObject
 from api.google_wallet.sync import GoogleSync
 from api.google_wallet.wallet import GoogleWallet
-from passes.google.callbacks import CallbackRejected, verify_callback
-from passes.google.client import GoogleWalletError
+from passes import CallbackRejected, GoogleWalletError, verify_callback
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["google wallet"])

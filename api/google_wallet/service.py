@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 
 from api.db import insert_unless_conflict
 from api.google_wallet.models import GoogleCallbackNonce, GoogleObject
-from passes.google.callbacks import CallbackEvent
+from passes import CallbackEvent
 
 
 def record_callback(session: Session, event: CallbackEvent, *, now: datetime) -> bool:

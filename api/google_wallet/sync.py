@@ -33,7 +33,7 @@ from api.google_wallet.models import GoogleClass, GoogleNotification, GoogleObje
 from api.google_wallet.wallet import GoogleWallet, digest
 from api.members.models import Card, Member
 from api.outbox.models import OutboxEvent
-from passes.google.client import GoogleNotFound, GoogleWalletError, NotificationQuotaExceeded
+from passes import GoogleNotFound, GoogleWalletError, NotificationQuotaExceeded
 
 logger = logging.getLogger(__name__)
 

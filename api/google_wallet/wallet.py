@@ -19,11 +19,19 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
 from api.settings import Settings
-from passes import CardDesign, Location, LoyaltyCard
-from passes.google.callbacks import RootKey, parse_root_keys
-from passes.google.client import SCOPE, WalletClient
-from passes.google.objects import loyalty_class, loyalty_object, resource_id
-from passes.google.savelink import save_url
+from passes import (
+    GOOGLE_WALLET_SCOPE,
+    CardDesign,
+    Location,
+    LoyaltyCard,
+    RootKey,
+    WalletClient,
+    loyalty_class,
+    loyalty_object,
+    parse_root_keys,
+    resource_id,
+    save_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +42,7 @@ SessionFactory = Callable[[Mapping[str, Any]], AuthorizedSession]
 
 def default_session(info: Mapping[str, Any]) -> AuthorizedSession:
     credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-        dict(info), scopes=[SCOPE]
+        dict(info), scopes=[GOOGLE_WALLET_SCOPE]
     )
     return AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
 

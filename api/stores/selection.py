@@ -20,7 +20,7 @@ from api.outbox import service as outbox_service
 from api.stores import repository
 from api.stores.models import Store, StoreRefresh
 from api.stores.service import encode_ids
-from passes.geo import Point, StoreIndex, choose_stores
+from passes import Point, StoreIndex, choose_stores
 
 logger = logging.getLogger(__name__)
 _BATCH = 1000

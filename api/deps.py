@@ -14,7 +14,16 @@ from api.merchants.service import Caller, authenticate
 from api.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from jinja2 import Environment
+    from sqlalchemy.engine import Engine
+
     from api.cards.apple import AppleWallet
+    from api.enrolment.throttle import Throttle
+    from api.google_wallet.sync import GoogleSync
+    from api.google_wallet.wallet import GoogleWallet
+    from passes import CardDesign
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -46,6 +55,37 @@ def get_apple_wallet(request: Request) -> AppleWallet:
     return wallet
 
 
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_designs(request: Request) -> Mapping[str, CardDesign]:
+    designs: Mapping[str, CardDesign] = request.app.state.designs
+    return designs
+
+
+def get_pages(request: Request) -> Environment:
+    pages: Environment = request.app.state.pages
+    return pages
+
+
+def get_google_wallet(request: Request) -> GoogleWallet | None:
+    """The Google Wallet issuer, or None where Google Wallet is not configured."""
+    wallet: GoogleWallet | None = request.app.state.google_wallet
+    return wallet
+
+
+def get_google_sync(request: Request) -> GoogleSync | None:
+    sync: GoogleSync | None = request.app.state.google_sync
+    return sync
+
+
+def get_join_throttle(request: Request) -> Throttle:
+    throttle: Throttle = request.app.state.join_throttle
+    return throttle
+
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
@@ -65,3 +105,10 @@ PosCaller = Annotated[Caller, Depends(require_role(Role.pos))]
 ReaderCaller = Annotated[Caller, Depends(require_role(Role.pos, Role.read))]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AppleWalletDep = Annotated["AppleWallet", Depends(get_apple_wallet)]
+
+EngineDep = Annotated["Engine", Depends(get_engine)]
+DesignsDep = Annotated["Mapping[str, CardDesign]", Depends(get_designs)]
+PagesDep = Annotated["Environment", Depends(get_pages)]
+GoogleWalletDep = Annotated["GoogleWallet | None", Depends(get_google_wallet)]
+GoogleSyncDep = Annotated["GoogleSync | None", Depends(get_google_sync)]
+JoinThrottleDep = Annotated["Throttle", Depends(get_join_throttle)]

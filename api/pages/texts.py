@@ -1,7 +1,7 @@
 """Every text the people-facing pages show, in Russian and English.
 
 Templates call ``t("key")``; a key missing in one language is a test failure
-(``tests/pages/test_texts.py``), never a blank on the page.
+(``tests/api/pages/test_texts.py``), never a blank on the page.
 """
 
 from __future__ import annotations

@@ -1,6 +1,12 @@
-"""Request limits, enforced before a route runs: a client that sends too much gets 413, a URL
-with a NUL character (which PostgreSQL cannot compare against text) gets 422, and nothing is
-written. Bodies are checked for NUL by :class:`api.validation.RequestModel`."""
+"""Request limits, enforced before a route runs: a client that sends too much gets 413, one
+that sends too slowly gets 408, a URL with a NUL character (which PostgreSQL cannot compare
+against text) gets 422, and nothing is written. Bodies are checked for NUL by
+:class:`api.validation.RequestModel`.
+
+The whole body is read here, before the request reaches the in-flight limit, a worker thread
+or a database transaction: a client that trickles its body holds none of them, so forty
+half-sent uploads cannot freeze the service.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_LIMIT = 1_000_000
+BODY_TIMEOUT = 10.0  # seconds for a whole request body to arrive, then 408
 SQLITE_IN_FLIGHT = 32  # requests inside the app at once on SQLite (see InFlightLimit)
 PATH_LIMITS = {
     "/apple/v1/log": 256_000,
@@ -21,8 +28,9 @@ PATH_LIMITS = {
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, body_timeout: float = BODY_TIMEOUT) -> None:
         self.app = app
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,18 +59,65 @@ class RequestLimits:
                 f"at most {limit} bytes",
             )
             return
-        seen = 0
+        try:
+            with anyio.fail_after(self.body_timeout):
+                body = await _read_body(receive, limit)
+        except TimeoutError:
+            await _refuse(
+                send,
+                408,
+                "request_timeout",
+                "The request body did not arrive in time",
+                f"the whole body must arrive within {self.body_timeout:g} s",
+            )
+            return
+        except _TooLarge:
+            await _refuse(
+                send,
+                413,
+                "payload_too_large",
+                "The request body is too large",
+                f"at most {limit} bytes",
+            )
+            return
+        except _Disconnected:
+            return  # the client left: nobody to answer, nothing was done
+        delivered = False
 
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:  # a chunked body that grew too big: stop reading it
-                    return {"type": "http.disconnect"}
-            return message
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: only http.disconnect remains
 
-        await self.app(scope, limited, send)
+        await self.app(scope, replay, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The request body, whole; raises _TooLarge past ``limit``, _Disconnected if the client
+    left before sending it all."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:  # a chunked body that grew too big: stop reading it
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 class InFlightLimit:

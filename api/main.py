@@ -187,7 +187,7 @@ def create_app(
     app.state.google_session_factory = google_session_factory
     if app.state.settings.database_url.startswith("sqlite"):
         app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)
-    app.add_middleware(RequestLimits)
+    app.add_middleware(RequestLimits, body_timeout=app.state.settings.request_body_timeout)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(program_routes.router)

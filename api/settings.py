@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     jobs_in_process: bool = True  # run scheduled jobs in the service (off: `loyalpass worker`)
     jobs_interval_seconds: float = 15.0
     pass_cache_size: int = 2048
+    request_body_timeout: float = 10.0  # seconds for a request body to arrive, then 408
     join_rate_limit: int = 20  # join-form submissions per client IP per window (per process)
     join_rate_window_seconds: float = 600.0
 

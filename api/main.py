@@ -32,6 +32,7 @@ from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_sessi
 from api.jobs.worker import JobThread
 from api.ledger import routes as ledger_routes
 from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
+from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
 from api.polling import PollingThread
@@ -184,6 +185,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings or get_settings()
+    redact_access_log()
     app.state.google_session_factory = google_session_factory
     if app.state.settings.database_url.startswith("sqlite"):
         app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)

@@ -22,11 +22,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings, *, port: int | None = None) -> Iterator[str]:
+def running_server(
+    settings: Settings, *, port: int | None = None, log_level: str = "warning"
+) -> Iterator[str]:
     """Serve ``create_app(settings)`` (on ``port``, default a free one); yields the base URL."""
     port = port or free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", log_config=None
+        create_app(settings), host="127.0.0.1", port=port, log_level=log_level, log_config=None
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -127,8 +127,13 @@ def loyalty_object(
     return body
 
 
+INT32 = range(-(2**31), 2**31)  # LoyaltyPointsBalance.int is an int32 in Google's API
+
+
 def _points(label: str, value: str | int) -> dict[str, Any]:
-    balance = {"int": value} if isinstance(value, int) else {"string": str(value)}
+    # Past int32 Google refuses the object; the string form shows the same digits.
+    is_int32 = isinstance(value, int) and value in INT32
+    balance = {"int": value} if is_int32 else {"string": str(value)}
     return {"label": label, "balance": balance}
 
 

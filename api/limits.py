@@ -82,6 +82,16 @@ class RequestLimits:
             return
         except _Disconnected:
             return  # the client left: nobody to answer, nothing was done
+        duplicate = _duplicate_json_key(headers.get(b"content-type", b""), body)
+        if duplicate is not None:
+            await _refuse(
+                send,
+                422,
+                "duplicate_json_key",
+                "The JSON body names a key twice",
+                f"the key {duplicate!r} appears more than once in one object",
+            )
+            return
         delivered = False
 
         async def replay() -> Message:
@@ -100,6 +110,35 @@ class _TooLarge(Exception):
 
 class _Disconnected(Exception):
     pass
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _Duplicate(key)
+        seen[key] = value
+    return seen
+
+
+def _duplicate_json_key(content_type: bytes, body: bytes) -> str | None:
+    """The first key a JSON object in ``body`` repeats, or None. Which of two values would win
+    differs between parsers, so a repeated key is refused rather than guessed."""
+    media = content_type.split(b";", 1)[0].strip().lower()
+    if not body or not (media == b"application/json" or media.endswith(b"+json")):
+        return None
+    try:
+        json.loads(body, object_pairs_hook=_refuse_duplicates)
+    except _Duplicate as duplicate:
+        return duplicate.key[:100]
+    except (ValueError, RecursionError):  # not JSON we can read: the route answers that
+        return None
+    return None
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx2 as httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
 from tests.support.server import running_server
@@ -85,3 +86,31 @@ class TestLargeBodies:
         assert response.status_code == 413
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "payload_too_large"
+
+
+class TestDuplicateKeys:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"kind": "purchase", "kind": "refund"}',
+            b'{"a": {"x": 1, "x": 2}}',
+            b'[{"amount": "1"}, {"amount": "2", "amount": "3"}]',
+        ],
+    )
+    def test_a_repeated_key_is_refused(self, client: TestClient, body: bytes) -> None:
+        response = client.post(
+            "/api/v1/programs", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "duplicate_json_key"
+
+    @pytest.mark.parametrize(
+        "body", [b'{"name": "a", "kind": "points"}', b"not json", b"[" * 100_000]
+    )
+    def test_other_bodies_reach_the_route(self, client: TestClient, body: bytes) -> None:
+        response = client.post(
+            "/api/v1/programs", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code != 500
+        assert response.json()["type"] != "duplicate_json_key"

@@ -143,7 +143,7 @@ class TestDocumented:
         assert not gone, (
             f"a code disappeared: {gone} are in docs/ERRORS.md but nothing answers with them "
             "any more. Clients match on these codes: restore them, or if the removal is "
-            f"deliberate, say so in the changelog and run `{REGENERATE}`"
+            f"deliberate, tell the API's clients and run `{REGENERATE}`"
         )
 
     def test_no_code_changed_status(self) -> None:

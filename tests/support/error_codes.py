@@ -166,12 +166,13 @@ def sources() -> list[Source]:
 
 def rows(found: Iterable[Source], when: dict[tuple[str, str], str] | None = None) -> list[Row]:
     """Group ``found`` into table rows; ``when`` holds the hand-written cells to keep."""
+    kept_cells = when or {}
     groups: dict[tuple[str, int, str], list[Source]] = {}
     for source in found:
         groups.setdefault((source.code, source.status, source.title), []).append(source)
     result = []
     for (code, status, title), group in sorted(groups.items()):
-        kept = (when or {}).get((code, title)) or (when or {}).get((code, ""))
+        kept = kept_cells.get((code, title)) or kept_cells.get((code, ""))
         owners = [s for s in group if s.cls is not None and "code" in vars(s.cls)]
         summary = next((s.summary for s in [*owners, *group] if s.summary), "")
         # a subclass that inherits its parent's code (Google's errors) is not another producer
@@ -227,8 +228,9 @@ def parse(text: str) -> list[Row]:
 
 def regenerate(text: str) -> str:
     """``text`` with its table rebuilt from the code, keeping every row's "When" cell."""
-    when = {(r.code, r.title): r.when for r in parse(text) if r.when}
-    when.update({(r.code, ""): r.when for r in parse(text) if r.when})
+    documented = [r for r in parse(text) if r.when]
+    when = {(r.code, r.title): r.when for r in documented}
+    when.update({(r.code, ""): r.when for r in documented})  # for a row whose title changed
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1]
     return f"{head}{START}\n{render_table(rows(sources(), when))}\n{END}{tail}"

@@ -17,6 +17,8 @@ import anyio
 import anyio.to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import ApiError, InvalidRequest
+
 DEFAULT_LIMIT = 1_000_000
 BODY_TIMEOUT = 10.0  # seconds for a whole request body to arrive, then 408
 SQLITE_IN_FLIGHT = 32  # requests inside the app at once on SQLite (see InFlightLimit)
@@ -25,6 +27,24 @@ PATH_LIMITS = {
     "/apple/v1/devices/": 4_096,
     "/scan/photo": 12_500_000,  # a phone camera's photo of a card (the form adds a little)
 }
+
+
+class PayloadTooLarge(ApiError):
+    """The body is over the route's size limit (declared, or counted as a chunked body)."""
+
+    status_code, code, title = 413, "payload_too_large", "The request body is too large"
+
+
+class RequestTimeout(ApiError):
+    """The whole body did not arrive within ``LOYALPASS_REQUEST_BODY_TIMEOUT`` seconds."""
+
+    status_code, code, title = 408, "request_timeout", "The request body did not arrive in time"
+
+
+class DuplicateJsonKey(InvalidRequest):
+    """A JSON object in the body names one key twice."""
+
+    code, title = "duplicate_json_key", "The JSON body names a key twice"
 
 
 class RequestLimits:
@@ -41,9 +61,7 @@ class RequestLimits:
         if "\x00" in path or b"%00" in query or b"\x00" in query:
             await _refuse(
                 send,
-                422,
-                "invalid_request",
-                "The request is not valid",
+                InvalidRequest,
                 "the URL must not contain NUL (%00) characters",
             )
             return
@@ -53,9 +71,7 @@ class RequestLimits:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _refuse(
                 send,
-                413,
-                "payload_too_large",
-                "The request body is too large",
+                PayloadTooLarge,
                 f"at most {limit} bytes",
             )
             return
@@ -65,18 +81,14 @@ class RequestLimits:
         except TimeoutError:
             await _refuse(
                 send,
-                408,
-                "request_timeout",
-                "The request body did not arrive in time",
+                RequestTimeout,
                 f"the whole body must arrive within {self.body_timeout:g} s",
             )
             return
         except _TooLarge:
             await _refuse(
                 send,
-                413,
-                "payload_too_large",
-                "The request body is too large",
+                PayloadTooLarge,
                 f"at most {limit} bytes",
             )
             return
@@ -86,9 +98,7 @@ class RequestLimits:
         if duplicate is not None:
             await _refuse(
                 send,
-                422,
-                "duplicate_json_key",
-                "The JSON body names a key twice",
+                DuplicateJsonKey,
                 f"the key {duplicate!r} appears more than once in one object",
             )
             return
@@ -187,8 +197,15 @@ class InFlightLimit:
             await self.app(scope, receive, send)
 
 
-async def _refuse(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    body: dict[str, Any] = {"type": code, "title": title, "status": status, "detail": detail}
+async def _refuse(send: Send, error: type[ApiError], detail: str) -> None:
+    """Answer as the error handler would: the middleware runs outside the app's handlers."""
+    status = error.status_code
+    body: dict[str, Any] = {
+        "type": error.code,
+        "title": error.title,
+        "status": status,
+        "detail": detail,
+    }
     payload = json.dumps(body).encode()
     await send(
         {

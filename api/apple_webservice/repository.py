@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
 from api.members.models import Card
 from api.outbox.models import OutboxEvent
-from api.outbox.service import TAG_LOCK
+from api.outbox.repository import TAG_LOCK
 
 
 def card_by_serial(session: Session, serial: str) -> Card | None:

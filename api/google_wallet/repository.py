@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlmodel import Session, col
 
 from api.db import insert_unless_conflict
@@ -73,7 +73,7 @@ def release(session: Session, card_id: UUID) -> None:
     )
 
 
-def pending_events(session: Session, card_id: UUID) -> Sequence[Row[Any]]:
+def pending_events(session: Session, card_id: UUID) -> Sequence[Any]:
     """(id, kind, message, created_at) of the card's outbox rows not yet on Google, in order."""
     return session.execute(
         select(
@@ -89,7 +89,7 @@ def pending_events(session: Session, card_id: UUID) -> Sequence[Row[Any]]:
 
 def shown_messages(
     session: Session, card_id: UUID, *, since: datetime, limit: int
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """(id, message, created_at) of the newest messages already on the object that are still
     shown, newest first (we are their only writer)."""
     return session.execute(

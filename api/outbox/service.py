@@ -114,10 +114,16 @@ def post_message(
     now: datetime,
     quiet_on_apple: Sequence[UUID] = (),
     campaign_id: UUID | None = None,
+    queue: bool = True,
 ) -> int:
     """Put ``text`` on the members' cards (the "latest news" field, a lock-screen alert on
     Apple unless the member is in ``quiet_on_apple``; Google gets it as a message) and queue
-    the change for both wallets. Returns the cards changed."""
+    the change for both wallets. Returns the cards changed.
+
+    ``queue=False`` only writes the text: for a caller that marks the card changed itself,
+    once for everything it changed, passing ``text`` as that change's message (a purchase
+    that also raised the tier is one card version, not two).
+    """
     if not member_ids:
         return 0
     quiet = set(quiet_on_apple)
@@ -125,6 +131,8 @@ def post_message(
         group = [m for m in member_ids if (m in quiet) == is_quiet]
         if group:
             outbox_repository.set_message(session, group, text, now=now, quiet=is_quiet)
+    if not queue:
+        return len(member_ids)
     if len(member_ids) == 1:  # also reloads a copy of the card the caller holds
         mark_card_changed(session, member_ids[0], kind=kind, now=now, message=text,
                           campaign_id=campaign_id)  # fmt: skip

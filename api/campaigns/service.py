@@ -30,7 +30,7 @@ from api.outbox import service as outbox_service
 from api.programs import service as program_service
 from api.segments import service as segment_service
 from api.segments.errors import SegmentNotFound
-from api.segments.filters import SegmentFilter, members_query
+from api.segments.filters import SegmentFilter
 
 logger = logging.getLogger(__name__)
 APPLE_ALERTS_PER_DAY = 3
@@ -118,8 +118,9 @@ def start_sending(
     campaign = campaign_repository.get(session, campaign_id)
     assert campaign is not None
     segment = SegmentFilter.model_validate(campaign.filter)
-    query = members_query(campaign.merchant_id, campaign.program_id, segment, now=now)
-    return campaign, list(session.execute(query).scalars())
+    members = segment_service.audience(session, campaign.merchant_id, campaign.program_id,
+                                       segment, now)  # fmt: skip
+    return campaign, members
 
 
 def deliver(session: Session, campaign: Campaign, member_ids: list[UUID], now: datetime) -> int:

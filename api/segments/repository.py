@@ -30,6 +30,11 @@ def count(session: Session, query: Select[Any]) -> int:
     return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
 
 
+def ids(session: Session, query: Select[Any]) -> list[UUID]:
+    """The ids ``query`` selects."""
+    return list(session.execute(query).scalars())
+
+
 def rfm_group_sizes(session: Session, program_id: UUID) -> dict[str, int]:
     rows = session.execute(
         select(col(MemberRfm.group), func.count())

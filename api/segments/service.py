@@ -58,6 +58,13 @@ def audience_count(
     )
 
 
+def audience(
+    session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, now: datetime
+) -> list[UUID]:
+    """The members of the program ``segment`` selects now."""
+    return segment_repository.ids(session, members_query(merchant_id, program_id, segment, now=now))
+
+
 def count_audience(
     session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, *,
     now: datetime,

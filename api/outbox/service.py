@@ -12,9 +12,6 @@ from sqlmodel import Session
 from api.clock import as_utc
 from api.members.models import Card
 from api.outbox import repository as outbox_repository
-from api.outbox.repository import TAG_LOCK
-
-__all__ = ["TAG_LOCK", "mark_card_changed", "mark_cards_changed", "next_stamp", "post_message"]
 
 
 def mark_card_changed(

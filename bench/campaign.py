@@ -35,6 +35,7 @@ from api.apple_webservice.models import AppleDevice, AppleRegistration  # noqa: 
 from api.apple_webservice.pusher import ApplePusher  # noqa: E402
 from api.apple_webservice.sender import ApnsSender  # noqa: E402
 from api.campaigns import service as campaign_service  # noqa: E402
+from api.campaigns import tasks as campaign_tasks  # noqa: E402
 from api.db import make_engine, migrate  # noqa: E402
 from api.devcerts import write_dev_certs  # noqa: E402
 from api.members.models import Card, Member  # noqa: E402
@@ -118,7 +119,7 @@ def main() -> None:
                 )  # fmt: skip
                 campaign_id = campaign.id
             started = time.perf_counter()
-            cards = campaign_service.send(engine, campaign_id, now=now)  # type: ignore[arg-type]
+            cards = campaign_tasks.send(engine, campaign_id, now=now)  # type: ignore[arg-type]
             updated = time.perf_counter() - started
             sender = ApnsSender.from_settings(settings, DEV_PASS_TYPE_ID)
             pusher = ApplePusher(engine, sender.send, batch_size=1000)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ Measured in one run:
   (b) baseline    the same choice by a full scan: the distance to every store, sorted, for
                   each member (what a platform without a spatial index does); timed on a
                   sample and reported per member, so the ratio is per member
-  (c) refresh     api.stores.selection.refresh_merchant: the worker job that re-chooses and
+  (c) refresh     api.stores.tasks.refresh_merchant: the worker job that re-chooses and
                   stores every card's set in the database (SQLite; PostgreSQL with --postgres),
                   on --db-members members (all cards change: the first run chooses them)
 
@@ -37,7 +37,7 @@ from api.merchants import service as merchant_service  # noqa: E402
 from api.programs import service as program_service  # noqa: E402
 from api.programs.schemas import ProgramCreate  # noqa: E402
 from api.stores.models import Store  # noqa: E402
-from api.stores.selection import refresh_merchant  # noqa: E402
+from api.stores.tasks import refresh_merchant  # noqa: E402
 from passes import load_designs  # noqa: E402
 from passes.geo import Point, StoreIndex, choose_stores, distance_km  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402

@@ -37,6 +37,7 @@ from passes.google.client import (
     NotificationQuotaExceeded,
     WalletClient,
 )
+from passes.google.messages import object_message
 from passes.google.objects import length_warnings, loyalty_class, loyalty_object, resource_id
 from passes.google.savelink import save_url
 from passes.models import Beacon, Location, LoyaltyCard, RelevantInterval
@@ -80,6 +81,7 @@ __all__ = [
     "load_designs",
     "loyalty_class",
     "loyalty_object",
+    "object_message",
     "parse_root_keys",
     "render_pass_json",
     "resource_id",

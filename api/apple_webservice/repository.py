@@ -6,13 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, text, tuple_, update
+from sqlalchemy import delete, func, literal, text, tuple_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
+from api.columns import UTCDateTime
 from api.members.models import Card
 from api.outbox.models import OutboxEvent
-from api.outbox.service import TAG_LOCK
+from api.outbox.repository import TAG_LOCK
 
 
 def card_by_serial(session: Session, serial: str) -> Card | None:
@@ -66,6 +69,64 @@ def due_outbox(session: Session, *, limit: int) -> Sequence[OutboxEvent]:
         .with_for_update(skip_locked=True)
     )
     return session.exec(query).all()
+
+
+def mark_fanned_out(session: Session, event_ids: list[int], now: datetime) -> None:
+    """These outbox rows have become pending pushes."""
+    session.execute(
+        update(OutboxEvent).where(col(OutboxEvent.id).in_(event_ids)).values(apple_done_at=now)
+    )
+
+
+def enqueue_pushes(session: Session, card_ids: set[UUID], now: datetime) -> None:
+    """One pending push per device registered for these cards, made inside the database
+    (INSERT ... SELECT). A push already pending for a registration gets its generation bumped
+    instead: the change is coalesced into the push already queued."""
+    table = ApplePush.__table__  # type: ignore[attr-defined]
+    registrations = AppleRegistration.__table__  # type: ignore[attr-defined]
+    devices = AppleDevice.__table__  # type: ignore[attr-defined]
+    rows = (
+        sa_select(
+            registrations.c.id,
+            registrations.c.card_id,
+            devices.c.push_token,
+            literal(0),
+            literal(0),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        )
+        .join(devices, devices.c.id == registrations.c.device_id)
+        .where(registrations.c.card_id.in_(card_ids))
+    )
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    columns = ["registration_id", "card_id", "push_token", "generation", "attempts", "due_at",
+               "created_at"]  # fmt: skip
+    session.execute(
+        insert(table)
+        .from_select(columns, rows)
+        .on_conflict_do_update(
+            index_elements=[table.c.registration_id],
+            set_={"generation": table.c.generation + 1},
+        )
+    )
+
+
+def retry_push(session: Session, push_id: int, *, attempts: int, due_at: datetime) -> None:
+    session.execute(
+        update(ApplePush)
+        .where(col(ApplePush.id) == push_id)
+        .values(attempts=attempts, due_at=due_at)
+    )
+
+
+def record_push_status(session: Session, card_ids: list[UUID], status: str, now: datetime) -> None:
+    """The cards' last push was at ``now`` and APNs answered ``status``."""
+    session.execute(
+        update(Card)
+        .where(col(Card.id).in_(card_ids))
+        .values(last_push_at=now, last_push_status=status)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def registrations_of(session: Session, card_ids: set[UUID]) -> Sequence[tuple[UUID, UUID, str]]:

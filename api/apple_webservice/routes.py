@@ -8,21 +8,16 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from api.apple_webservice import service as apple_service
-from api.apple_webservice.schemas import (
-    DeliveryPublic,
-    DeviceLogPublic,
-    LogBody,
-    RegistrationBody,
-    SerialsPublic,
-)
+from api.apple_webservice.schemas import DeviceLogPublic, LogBody, RegistrationBody, SerialsPublic
 from api.clock import as_utc, utcnow
-from api.deps import AppleWalletDep, CallerDep, SessionDep
-from api.google_wallet.schemas import GoogleDeliveryPublic
-from api.members.service import get_member
+from api.delivery import service as delivery_service
+from api.delivery.schemas import DeliveryPublic
+from api.deps import AppleWalletDep, ReaderCaller, SessionDep, require_role
 from api.merchants.models import Role
+from api.merchants.service import Caller
 from passes import PKPASS_MEDIA_TYPE
 
 router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"])
@@ -32,6 +27,8 @@ LibraryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 PassType = Annotated[str, Path(pattern=r"^[A-Za-z0-9.-]{1,128}$")]
 Serial = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Authorization = Annotated[str | None, Header()]
+# Device logs are for admin and read keys; a till (pos) key does not see them.
+LogReaderCaller = Annotated[Caller, Depends(require_role(Role.read))]
 
 
 @router.post(
@@ -142,25 +139,20 @@ def device_log(body: LogBody, session: SessionDep) -> Response:
 
 
 @operator.get("/members/{member_id}/delivery")
-def card_delivery(member_id: UUID, session: SessionDep, caller: CallerDep) -> DeliveryPublic:
+def card_delivery(member_id: UUID, session: SessionDep, caller: ReaderCaller) -> DeliveryPublic:
     """Did the card reach the phones: Apple devices registered, last push and its result, last
     fetch by a device and whether that was the current version; the Google Wallet object's
     sync state, whether it is saved, and the notifications left today."""
-    caller.require(Role.pos, Role.read)
-    _, card = get_member(session, caller.merchant_id, member_id)
-    delivery = apple_service.delivery(session, card)
-    delivery.google = GoogleDeliveryPublic.of(session, card, utcnow())
-    return delivery
+    return delivery_service.member_delivery(session, caller.merchant_id, member_id, now=utcnow())
 
 
 @operator.get("/apple/device-logs")
 def device_logs(
     session: SessionDep,
-    caller: CallerDep,
+    caller: LogReaderCaller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeviceLogPublic]:
     """What Wallet reported about this merchant's passes (newest first)."""
-    caller.require(Role.admin, Role.read)
     return apple_service.device_logs(session, caller.merchant_id, limit=limit)
 
 

@@ -1,4 +1,4 @@
-"""Bodies of the Apple web service and of the operator's delivery views."""
+"""Bodies of the Apple web service and of the operator's device log view."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.apple_webservice.models import AppleDeviceLog
-from api.google_wallet.schemas import GoogleDeliveryPublic
 from api.validation import RequestModel
 
 
@@ -27,21 +26,6 @@ class LogBody(RequestModel):
 class SerialsPublic(BaseModel):
     serialNumbers: list[str]  # noqa: N815 (Apple's keys)
     lastUpdated: str  # noqa: N815
-
-
-class DeliveryPublic(BaseModel):
-    """What the operator needs to see whether a card reached the phones."""
-
-    version: int
-    update_tag: str
-    updated_at: datetime
-    registered_devices: int
-    last_push_at: datetime | None
-    last_push_status: str | None
-    last_fetched_at: datetime | None
-    last_fetched_version: int | None
-    is_current_on_devices: bool
-    google: GoogleDeliveryPublic | None = None  # null: no Google Wallet object (yet)
 
 
 class DeviceLogPublic(BaseModel):

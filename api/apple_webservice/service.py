@@ -15,13 +15,13 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.apple_webservice import repository
+from api.apple_webservice.errors import PassUnauthorized
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, AppleRegistration
-from api.apple_webservice.schemas import DeliveryPublic, DeviceLogPublic
+from api.apple_webservice.schemas import DeviceLogPublic
 from api.cards import service as card_service
 from api.cards.apple import AppleWallet
 from api.cards.service import SignedPass
 from api.db import insert_unless_conflict
-from api.errors import ApiError
 from api.members import repository as member_repository
 from api.members.models import Card
 
@@ -30,12 +30,6 @@ MAX_LOG_LENGTH = 2000
 _SERIAL_RE = re.compile(r"serial number '?([A-Za-z0-9_-]{1,64})'?")
 _STATUS_RE = re.compile(r"response code (\d{3})")
 _ERROR_RE = re.compile(r"(?:encountered error|error):\s*(.{1,300})", re.IGNORECASE)
-
-
-class PassUnauthorized(ApiError):
-    """401 for a wrong token and for an unknown pass alike, as Apple asks."""
-
-    status_code, code, title = 401, "pass_unauthorized", "Not authorized for this pass"
 
 
 def authenticate_pass(
@@ -162,17 +156,3 @@ def store_logs(session: Session, lines: list[str], *, now: datetime) -> int:
         )
         logger.warning("wallet device log", extra={"serial": serial.group(1) if serial else None})
     return len(lines)
-
-
-def delivery(session: Session, card: Card) -> DeliveryPublic:
-    return DeliveryPublic(
-        version=card.version,
-        update_tag=str(card.update_tag),
-        updated_at=card.updated_at,
-        registered_devices=repository.registration_count_for_card(session, card.id),
-        last_push_at=card.last_push_at,
-        last_push_status=card.last_push_status,
-        last_fetched_at=card.last_fetched_at,
-        last_fetched_version=card.last_fetched_version,
-        is_current_on_devices=card.last_fetched_version == card.version,
-    )

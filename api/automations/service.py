@@ -4,50 +4,44 @@ lapse, a tier reached, a reward within reach): the occasion is recorded in the s
 transaction as the card's change, so worker restarts and concurrent workers never repeat one.
 
 A fired automation puts its text on the card (the "latest news" field; Google gets it as a
-message), like a campaign to one member. Texts may use ``{name}``, ``{points}``, ``{tier}``,
-``{days}``, ``{reward}`` and ``{date}``.
+message) through the outbox, like a campaign to one member. Texts may use ``{name}``,
+``{points}``, ``{tier}``, ``{days}``, ``{reward}`` and ``{date}``.
+
+The daily sweep is session-first here (:func:`due_occasions`, :func:`fire_occasions`); its
+task, which opens the transactions, is ``automations.tasks.run_all``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
-from typing import Annotated
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import Engine, and_, func, or_, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
+from api.automations import repository as automation_repository
 from api.automations.models import Automation, AutomationFired, AutomationKind
+from api.automations.schemas import AutomationUpdate
+from api.birthday import is_birthday
 from api.clock import as_utc
-from api.db import insert_unless_conflict
-from api.ledger import repository as ledger_repository
-from api.ledger.models import PointLot
-from api.members.models import Card, Member
+from api.members.models import Member
 from api.outbox import service as outbox_service
 from api.programs import service as program_service
-from api.rewards.models import Coupon, Reward
-from api.validation import RequestModel
 
 logger = logging.getLogger(__name__)
-_BATCH = 500
 DEFAULT_DAYS = {AutomationKind.points_expiring: 7, AutomationKind.win_back: 30}
 NEEDS_DAYS = frozenset(DEFAULT_DAYS)
 
 
-class AutomationUpdate(RequestModel):
-    enabled: bool = True
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    days: int | None = Field(default=None, ge=1, le=365)
+@dataclass(frozen=True, slots=True)
+class Occasion:
+    """A member an automation is due for, on one occasion, with the values for its text."""
 
-
-class AutomationPublic(BaseModel):
-    kind: AutomationKind
-    enabled: bool
-    text: str
-    days: int | None
+    member_id: UUID
+    occasion: str
+    values: dict[str, object] = field(default_factory=dict)
 
 
 def set_automation(
@@ -55,7 +49,7 @@ def set_automation(
     data: AutomationUpdate,
 ) -> Automation:  # fmt: skip
     program = program_service.get_program(session, merchant_id, program_id)
-    row = session.get(Automation, (program.id, kind))
+    row = automation_repository.get(session, program.id, kind)
     days = data.days if data.days is not None else DEFAULT_DAYS.get(kind)
     if row is None:
         row = Automation(program_id=program.id, kind=kind, merchant_id=merchant_id,
@@ -69,8 +63,7 @@ def set_automation(
 
 def list_automations(session: Session, merchant_id: UUID, program_id: UUID) -> list[Automation]:
     program = program_service.get_program(session, merchant_id, program_id)
-    query = select(Automation).where(col(Automation.program_id) == program.id)
-    return list(session.execute(query.order_by(col(Automation.kind))).scalars())
+    return automation_repository.list_for_program(session, program.id)
 
 
 def fire(
@@ -83,7 +76,7 @@ def fire(
     now: datetime,
 ) -> bool:
     """Put the automation's text on the member's card, once per occasion."""
-    if not insert_unless_conflict(
+    if not automation_repository.add_fired(
         session,
         AutomationFired(
             member_id=member.id, kind=automation.kind, occasion=occasion[:40], fired_at=now
@@ -92,13 +85,8 @@ def fire(
         return False
     text = render(automation.text, {"name": member.name, "points": member.points,
                                     "tier": member.tier or "", **values})  # fmt: skip
-    session.execute(
-        update(Card)
-        .where(col(Card.member_id) == member.id)
-        .values(message=text, message_at=now, message_quiet=False)
-    )
-    outbox_service.mark_card_changed(session, member.id, kind=f"auto_{automation.kind}"[:30],
-                                     now=now, message=text)  # fmt: skip
+    outbox_service.post_message(session, [member.id], text, kind=f"auto_{automation.kind}"[:30],
+                                now=now)  # fmt: skip
     return True
 
 
@@ -122,83 +110,46 @@ def on_tier_change(
          {"tier": new_tier}, now=now)  # fmt: skip
 
 
-# --- the daily sweep (run by the worker with the other jobs) ---------------------------------
+# --- the daily sweep (its task runs it with the other jobs) --------------------------------
 
 
-def run_all(engine: Engine, *, now: datetime) -> int:
-    """Fire every enabled date-based automation that is due. Returns how many fired."""
-    with Session(engine) as session:
-        automations = list(
-            session.execute(select(Automation).where(col(Automation.enabled).is_(True))).scalars()
-        )
-    fired = 0
-    for automation in automations:
-        sweep = _SWEEPS.get(automation.kind)
-        if sweep is not None:
-            fired += sweep(engine, automation, now)
-    if fired:
-        logger.info("automations fired", extra={"count": fired})
-    return fired
+def sweeping_automations(session: Session) -> list[Automation]:
+    """The enabled automations that fire on a date (not on a change, like a tier)."""
+    return [a for a in automation_repository.enabled(session) if a.kind in _SWEEPS]
 
 
-def _members(session: Session, automation: Automation, condition: object) -> list[Member]:
-    query = select(Member).where(col(Member.program_id) == automation.program_id, condition)  # type: ignore[arg-type]
-    return list(session.execute(query).scalars())
+def due_occasions(session: Session, automation: Automation, *, now: datetime) -> list[Occasion]:
+    """The members ``automation`` is due for now (some may have had this occasion already:
+    :func:`fire_occasions` fires each once)."""
+    return _SWEEPS[automation.kind](session, automation, now)
 
 
-def _fire_each(
-    engine: Engine,
-    automation: Automation,
-    now: datetime,
-    found: list[tuple[UUID, str, dict[str, object]]],
+def fire_occasions(
+    session: Session, automation: Automation, occasions: Sequence[Occasion], *, now: datetime
 ) -> int:
+    """Fire ``automation`` for each occasion not fired before. Returns how many fired."""
     fired = 0
-    for start in range(0, len(found), _BATCH):
-        with Session(engine) as session, session.begin():
-            for member_id, occasion, values in found[start : start + _BATCH]:
-                member = session.get_one(Member, member_id)
-                fired += fire(session, member, automation, occasion, values, now=now)
+    for found in occasions:
+        member = automation_repository.get_member(session, found.member_id)
+        fired += fire(session, member, automation, found.occasion, found.values, now=now)
     return fired
 
 
-def _birthdays(engine: Engine, automation: Automation, now: datetime) -> int:
+def _birthdays(session: Session, automation: Automation, now: datetime) -> list[Occasion]:
     today = now.date()
-    with Session(engine) as session:
-        members = _members(session, automation, col(Member.birthday).is_not(None))
-    found: list[tuple[UUID, str, dict[str, object]]] = [
-        (m.id, str(today.year), {})
-        for m in members
-        if m.birthday is not None and _is_birthday(m.birthday, today)
+    return [
+        Occasion(m.id, str(today.year))
+        for m in automation_repository.members_with_birthday(session, automation.program_id)
+        if m.birthday is not None and is_birthday(m.birthday, today)
     ]
-    return _fire_each(engine, automation, now, found)
 
 
-def _is_birthday(birthday: date, today: date) -> bool:
-    if birthday.month == 2 and birthday.day == 29 and today.month == 2 and today.day == 28:
-        return today.year % 4 != 0 or (today.year % 100 == 0 and today.year % 400 != 0)
-    return (birthday.month, birthday.day) == (today.month, today.day)
-
-
-def _points_expiring(engine: Engine, automation: Automation, now: datetime) -> int:
+def _points_expiring(session: Session, automation: Automation, now: datetime) -> list[Occasion]:
     horizon = now + timedelta(days=automation.days or DEFAULT_DAYS[AutomationKind.points_expiring])
-    with Session(engine) as session:
-        rows = session.execute(
-            select(
-                col(PointLot.member_id),
-                func.min(col(PointLot.expires_at)),
-                func.sum(col(PointLot.remaining)),
-            )  # fmt: skip
-            .join(Member, col(Member.id) == col(PointLot.member_id))
-            .where(
-                col(Member.program_id) == automation.program_id,
-                col(PointLot.remaining) > 0,
-                col(PointLot.expires_at) > now,
-                col(PointLot.expires_at) <= horizon,
-            )
-            .group_by(col(PointLot.member_id))
-        ).all()
-    found: list[tuple[UUID, str, dict[str, object]]] = [
-        (
+    rows = automation_repository.expiring_points(session, automation.program_id, after=now,
+                                                 until=horizon)  # fmt: skip
+    return [
+        Occasion(
             member_id,
             as_utc(first).date().isoformat(),
             {
@@ -209,67 +160,32 @@ def _points_expiring(engine: Engine, automation: Automation, now: datetime) -> i
         )  # fmt: skip
         for member_id, first, total in rows
     ]
-    return _fire_each(engine, automation, now, found)
 
 
-def _win_back(engine: Engine, automation: Automation, now: datetime) -> int:
+def _win_back(session: Session, automation: Automation, now: datetime) -> list[Occasion]:
     days = automation.days or DEFAULT_DAYS[AutomationKind.win_back]
-    since = now - timedelta(days=days)
-    last = ledger_repository.purchase_stats(automation.merchant_id)
-    with Session(engine) as session:
-        rows = session.execute(
-            select(col(Member.id), col(Member.created_at), last.c.last_visit)
-            .outerjoin(last, last.c.member_id == col(Member.id))
-            .where(
-                col(Member.program_id) == automation.program_id,
-                col(Member.created_at) <= since,
-                or_(last.c.last_visit.is_(None), last.c.last_visit < since),
-            )
-        ).all()
+    rows = automation_repository.lapsed_members(
+        session, automation.merchant_id, automation.program_id, since=now - timedelta(days=days)
+    )
     # The occasion is the lapse: the last visit (or enrolment), so a member who comes back
     # and lapses again is won back again.
-    found: list[tuple[UUID, str, dict[str, object]]] = [
-        (member_id, as_utc(last_visit or created_at).date().isoformat(), {"days": days})
+    return [
+        Occasion(member_id, as_utc(last_visit or created_at).date().isoformat(), {"days": days})
         for member_id, created_at, last_visit in rows
     ]
-    return _fire_each(engine, automation, now, found)
 
 
-def _reward_available(engine: Engine, automation: Automation, now: datetime) -> int:
-    with Session(engine) as session:
-        rewards = list(
-            session.execute(
-                select(Reward).where(
-                    col(Reward.program_id) == automation.program_id,
-                    col(Reward.is_active).is_(True),
-                    col(Reward.cost_points).is_not(None),
-                )
-            ).scalars()
-        )
-        found: list[tuple[UUID, str, dict[str, object]]] = []
-        for reward in rewards:
-            used = (
-                select(func.count())
-                .select_from(Coupon)
-                .where(
-                    and_(
-                        col(Coupon.member_id) == col(Member.id), col(Coupon.reward_id) == reward.id
-                    )
-                )  # fmt: skip
-                .scalar_subquery()
-            )
-            rows = session.execute(
-                select(col(Member.id), used).where(
-                    col(Member.program_id) == automation.program_id,
-                    col(Member.points) >= (reward.cost_points or 0),
-                )
-            ).all()
-            # Re-armed by each redemption: the occasion counts the member's coupons.
-            found += [(m, f"{reward.id.hex[:24]}:{n}", {"reward": reward.name}) for m, n in rows]
-    return _fire_each(engine, automation, now, found)
+def _reward_available(session: Session, automation: Automation, now: datetime) -> list[Occasion]:
+    found: list[Occasion] = []
+    for reward in automation_repository.point_rewards(session, automation.program_id):
+        rows = automation_repository.members_within_reach(session, automation.program_id, reward)
+        # Re-armed by each redemption: the occasion counts the member's coupons.
+        found += [Occasion(m, f"{reward.id.hex[:24]}:{n}", {"reward": reward.name})
+                  for m, n in rows]  # fmt: skip
+    return found
 
 
-_SWEEPS = {
+_SWEEPS: dict[str, Callable[[Session, Automation, datetime], list[Occasion]]] = {
     AutomationKind.birthday: _birthdays,
     AutomationKind.points_expiring: _points_expiring,
     AutomationKind.win_back: _win_back,

@@ -1,6 +1,7 @@
 """Geo campaigns: lock-screen text for chosen stores during a time window ("Double points
 until 18:00"). When a window starts, every card that carries one of its stores is changed and
-pushed, so Wallet shows the new text near the store; when it ends, the cards change back."""
+pushed, so Wallet shows the new text near the store; when it ends, the cards change back.
+The transitions are session-first here; their task is ``campaigns.tasks.geo_transitions``."""
 
 from __future__ import annotations
 
@@ -9,23 +10,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Engine, or_, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
+from api.campaigns import repository as campaign_repository
+from api.campaigns.errors import GeoCampaignNotFound
 from api.campaigns.models import GeoCampaign
-from api.errors import NotFound
-from api.members.models import Card
 from api.outbox import service as outbox_service
 from api.stores import repository as store_repository
 from api.stores import service as store_service
 from api.stores.service import MAX_CARD_LOCATIONS
 
 logger = logging.getLogger(__name__)
-_BATCH = 1000
-
-
-class GeoCampaignNotFound(NotFound):
-    code, title = "geo_campaign_not_found", "Geo campaign not found"
 
 
 def create(
@@ -52,18 +47,12 @@ def create(
 
 
 def list_for_merchant(session: Session, merchant_id: UUID) -> list[GeoCampaign]:
-    query = (
-        select(GeoCampaign)
-        .where(col(GeoCampaign.merchant_id) == merchant_id)
-        .order_by(col(GeoCampaign.starts_at).desc())
-        .limit(200)
-    )
-    return list(session.execute(query).scalars())
+    return campaign_repository.list_geo(session, merchant_id, limit=200)
 
 
 def cancel(session: Session, merchant_id: UUID, campaign_id: UUID, *, now: datetime) -> GeoCampaign:
     """Stop a geo campaign; if it is running, the worker changes its cards back."""
-    campaign = session.get(GeoCampaign, campaign_id)
+    campaign = campaign_repository.get_geo(session, campaign_id)
     if campaign is None or campaign.merchant_id != merchant_id:
         raise GeoCampaignNotFound()
     if campaign.cancelled_at is None and campaign.ended_at is None:
@@ -73,13 +62,7 @@ def cancel(session: Session, merchant_id: UUID, campaign_id: UUID, *, now: datet
 
 def running(session: Session, merchant_id: UUID, now: datetime) -> list[GeoCampaign]:
     """Geo campaigns whose window contains ``now``, the winner of each store first."""
-    query = select(GeoCampaign).where(
-        col(GeoCampaign.merchant_id) == merchant_id,
-        col(GeoCampaign.starts_at) <= now,
-        col(GeoCampaign.ends_at) > now,
-        col(GeoCampaign.cancelled_at).is_(None),
-    )
-    found = session.execute(query).scalars().all()
+    found = campaign_repository.running_geo(session, merchant_id, now)
     return sorted(found, key=lambda c: (c.priority, c.starts_at), reverse=True)
 
 
@@ -98,52 +81,36 @@ def affected_members(session: Session, merchant_id: UUID, store_ids: Iterable[st
     wanted = list(store_ids)
     default_stores = store_repository.list_default(session, merchant_id, limit=MAX_CARD_LOCATIONS)
     defaults = {str(s.id) for s in default_stores}
-    clauses = [col(Card.store_ids).contains(store_id) for store_id in wanted]
-    if defaults & set(wanted):
-        clauses.append(col(Card.store_ids).is_(None))
-    if not clauses:
-        return []
-    query = select(col(Card.member_id)).where(col(Card.merchant_id) == merchant_id, or_(*clauses))
-    return list(session.execute(query).scalars())
+    is_default = bool(defaults & set(wanted))
+    return campaign_repository.members_carrying(session, merchant_id, wanted, or_default=is_default)
 
 
-def run_transitions(engine: Engine, *, now: datetime) -> int:
-    """Start the campaigns whose window opened and end those whose window closed: change
-    every affected card. Returns the cards changed."""
-    changed = 0
-    with Session(engine) as session:
-        due = (
-            session.execute(
-                select(GeoCampaign).where(
-                    or_(
-                        (col(GeoCampaign.starts_at) <= now) & col(GeoCampaign.started_at).is_(None),
-                        (col(GeoCampaign.ends_at) <= now) & col(GeoCampaign.ended_at).is_(None),
-                        col(GeoCampaign.cancelled_at).is_not(None)
-                        & col(GeoCampaign.started_at).is_not(None)
-                        & col(GeoCampaign.ended_at).is_(None),
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-    for campaign in due:
-        ending = campaign.ends_at <= now or campaign.cancelled_at is not None
-        kind = "geo_end" if ending else "geo_start"
-        with Session(engine) as session:
-            members = affected_members(session, campaign.merchant_id, campaign.store_ids)
-        for start in range(0, len(members), _BATCH):
-            with Session(engine) as session, session.begin():
-                batch = members[start : start + _BATCH]
-                outbox_service.mark_cards_changed(session, batch, kind=kind, now=now)
-        with Session(engine) as session, session.begin():
-            values = {"ended_at": now} if ending else {"started_at": now}
-            if ending and campaign.started_at is None:
-                values["started_at"] = now
-            session.execute(
-                update(GeoCampaign).where(col(GeoCampaign.id) == campaign.id).values(**values)
-            )
-        logger.info("geo campaign " + ("ended" if ending else "started"),
-                    extra={"campaign_id": str(campaign.id), "cards": len(members)})  # fmt: skip
-        changed += len(members)
-    return changed
+def due_transitions(session: Session, *, now: datetime) -> list[GeoCampaign]:
+    """Campaigns whose window opened or closed (or that were cancelled while running) and
+    whose cards have not changed for it yet."""
+    return campaign_repository.geo_due(session, now)
+
+
+def is_ending(campaign: GeoCampaign, now: datetime) -> bool:
+    return campaign.ends_at <= now or campaign.cancelled_at is not None
+
+
+def change_cards(
+    session: Session, campaign: GeoCampaign, member_ids: list[UUID], *, now: datetime
+) -> int:
+    """Change these cards for the campaign's start or end. Returns the cards changed."""
+    kind = "geo_end" if is_ending(campaign, now) else "geo_start"
+    return outbox_service.mark_cards_changed(session, member_ids, kind=kind, now=now)
+
+
+def record_transition(
+    session: Session, campaign: GeoCampaign, *, cards: int, now: datetime
+) -> None:
+    """The campaign's ``cards`` have changed for its start or end."""
+    ending = is_ending(campaign, now)
+    values = {"ended_at": now} if ending else {"started_at": now}
+    if ending and campaign.started_at is None:
+        values["started_at"] = now
+    campaign_repository.mark_geo(session, campaign.id, values)
+    logger.info("geo campaign " + ("ended" if ending else "started"),
+                extra={"campaign_id": str(campaign.id), "cards": cards})  # fmt: skip

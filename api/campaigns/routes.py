@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 
 from api.automations import service as automation_service
 from api.automations.models import AutomationKind
-from api.automations.service import AutomationPublic, AutomationUpdate
+from api.automations.schemas import AutomationPublic, AutomationUpdate
 from api.campaigns import geo as geo_service
 from api.campaigns import service as campaign_service
 from api.campaigns.schemas import (
@@ -22,9 +22,7 @@ from api.campaigns.schemas import (
     SegmentPublic,
 )
 from api.clock import utcnow
-from api.deps import CallerDep, SessionDep
-from api.merchants.models import Role
-from api.programs import service as program_service
+from api.deps import AdminCaller, ReaderCaller, SessionDep
 from api.segments import service as segment_service
 from api.segments.filters import SegmentFilter
 
@@ -33,60 +31,44 @@ router = APIRouter(prefix="/api/v1", tags=["campaigns"])
 
 @router.post("/programs/{program_id}/audience")
 def count_audience(
-    program_id: UUID, data: SegmentFilter, session: SessionDep, caller: CallerDep
+    program_id: UUID, data: SegmentFilter, session: SessionDep, caller: ReaderCaller
 ) -> AudienceCount:
     """How many members a filter selects now (the preview before sending)."""
-    program = program_service.get_program(session, caller.merchant_id, program_id)
-    count = campaign_service.audience_count(session, caller.merchant_id, program.id, data,
-                                            utcnow())  # fmt: skip
+    count = segment_service.count_audience(session, caller.merchant_id, program_id, data,
+                                           now=utcnow())  # fmt: skip
     return AudienceCount(members=count)
 
 
 @router.post("/programs/{program_id}/segments", status_code=status.HTTP_201_CREATED)
 def create_segment(
-    program_id: UUID, data: SegmentCreate, session: SessionDep, caller: CallerDep
+    program_id: UUID, data: SegmentCreate, session: SessionDep, caller: AdminCaller
 ) -> SegmentPublic:
-    caller.require(Role.admin)
-    now = utcnow()
-    saved = segment_service.create(session, caller.merchant_id, program_id, data.name,
-                                   data.filter, now=now)  # fmt: skip
-    count = campaign_service.audience_count(session, caller.merchant_id, saved.program_id,
-                                            data.filter, now)  # fmt: skip
+    saved, count = segment_service.create_counted(session, caller.merchant_id, program_id,
+                                                  data.name, data.filter, now=utcnow())  # fmt: skip
     return SegmentPublic.of(saved, count)
 
 
 @router.get("/programs/{program_id}/segments")
-def list_segments(program_id: UUID, session: SessionDep, caller: CallerDep) -> list[SegmentPublic]:
+def list_segments(
+    program_id: UUID, session: SessionDep, caller: ReaderCaller
+) -> list[SegmentPublic]:
     """Saved segments with their member counts now."""
-    now = utcnow()
-    return [
-        SegmentPublic.of(
-            s,
-            campaign_service.audience_count(
-                session,
-                caller.merchant_id,
-                s.program_id,
-                SegmentFilter.model_validate(s.filter),
-                now,
-            ),
-        )  # fmt: skip
-        for s in segment_service.list_for_program(session, caller.merchant_id, program_id)
-    ]
+    counted = segment_service.list_counted(session, caller.merchant_id, program_id, now=utcnow())
+    return [SegmentPublic.of(saved, count) for saved, count in counted]
 
 
 @router.get("/programs/{program_id}/rfm")
-def rfm_groups(program_id: UUID, session: SessionDep, caller: CallerDep) -> dict[str, int]:
+def rfm_groups(program_id: UUID, session: SessionDep, caller: ReaderCaller) -> dict[str, int]:
     """Members per RFM group (recomputed daily)."""
     return segment_service.rfm_groups(session, caller.merchant_id, program_id)
 
 
 @router.post("/programs/{program_id}/campaigns", status_code=status.HTTP_201_CREATED)
 def create_campaign(
-    program_id: UUID, data: CampaignCreate, session: SessionDep, caller: CallerDep
+    program_id: UUID, data: CampaignCreate, session: SessionDep, caller: AdminCaller
 ) -> CampaignPublic:
     """Schedule a message to a segment's cards (now, or at ``send_at``). The answer carries
     ``audience_preview``: the members it would reach now."""
-    caller.require(Role.admin)
     campaign = campaign_service.create(
         session, caller.merchant_id, program_id, name=data.name, message=data.message,
         segment_id=data.segment_id, segment=data.filter, send_at=data.send_at, now=utcnow(),
@@ -96,32 +78,30 @@ def create_campaign(
 
 @router.get("/programs/{program_id}/campaigns")
 def list_campaigns(
-    program_id: UUID, session: SessionDep, caller: CallerDep
+    program_id: UUID, session: SessionDep, caller: ReaderCaller
 ) -> list[CampaignPublic]:
     campaigns = campaign_service.list_for_program(session, caller.merchant_id, program_id)
     return [CampaignPublic.of(c) for c in campaigns]
 
 
 @router.get("/campaigns/{campaign_id}")
-def get_campaign(campaign_id: UUID, session: SessionDep, caller: CallerDep) -> CampaignPublic:
+def get_campaign(campaign_id: UUID, session: SessionDep, caller: ReaderCaller) -> CampaignPublic:
     """The campaign with its delivery stats."""
     campaign = campaign_service.get(session, caller.merchant_id, campaign_id)
     return CampaignPublic.of(campaign, campaign_service.stats(session, campaign))
 
 
 @router.post("/campaigns/{campaign_id}/cancel")
-def cancel_campaign(campaign_id: UUID, session: SessionDep, caller: CallerDep) -> CampaignPublic:
-    caller.require(Role.admin)
+def cancel_campaign(campaign_id: UUID, session: SessionDep, caller: AdminCaller) -> CampaignPublic:
     return CampaignPublic.of(campaign_service.cancel(session, caller.merchant_id, campaign_id))
 
 
 @router.post("/geo-campaigns", status_code=status.HTTP_201_CREATED)
 def create_geo_campaign(
-    data: GeoCampaignCreate, session: SessionDep, caller: CallerDep
+    data: GeoCampaignCreate, session: SessionDep, caller: AdminCaller
 ) -> GeoCampaignPublic:
     """Lock-screen text for chosen stores during a window; the cards that carry those stores
     change when it starts and change back when it ends."""
-    caller.require(Role.admin)
     campaign = geo_service.create(
         session, caller.merchant_id, name=data.name, relevant_text=data.relevant_text,
         store_ids=data.store_ids, starts_at=data.starts_at, ends_at=data.ends_at,
@@ -131,24 +111,23 @@ def create_geo_campaign(
 
 
 @router.get("/geo-campaigns")
-def list_geo_campaigns(session: SessionDep, caller: CallerDep) -> list[GeoCampaignPublic]:
+def list_geo_campaigns(session: SessionDep, caller: ReaderCaller) -> list[GeoCampaignPublic]:
     campaigns = geo_service.list_for_merchant(session, caller.merchant_id)
     return [GeoCampaignPublic.of(c) for c in campaigns]
 
 
 @router.post("/geo-campaigns/{geo_campaign_id}/cancel")
 def cancel_geo_campaign(
-    geo_campaign_id: UUID, session: SessionDep, caller: CallerDep
+    geo_campaign_id: UUID, session: SessionDep, caller: AdminCaller
 ) -> GeoCampaignPublic:
     """Stop a geo campaign; if it is running, its cards change back within a minute."""
-    caller.require(Role.admin)
     campaign = geo_service.cancel(session, caller.merchant_id, geo_campaign_id, now=utcnow())
     return GeoCampaignPublic.of(campaign)
 
 
 @router.get("/programs/{program_id}/automations")
 def list_automations(
-    program_id: UUID, session: SessionDep, caller: CallerDep
+    program_id: UUID, session: SessionDep, caller: ReaderCaller
 ) -> list[AutomationPublic]:
     rows = automation_service.list_automations(session, caller.merchant_id, program_id)
     return [AutomationPublic.model_validate(r, from_attributes=True) for r in rows]
@@ -160,11 +139,10 @@ def set_automation(
     kind: AutomationKind,
     data: AutomationUpdate,
     session: SessionDep,
-    caller: CallerDep,
+    caller: AdminCaller,
 ) -> AutomationPublic:
     """Turn an automation on or off and set its text (``{name}``, ``{points}``, ``{tier}``,
     ``{days}``, ``{reward}``, ``{date}`` are filled in) and, for points_expiring and
     win_back, its number of days."""
-    caller.require(Role.admin)
     row = automation_service.set_automation(session, caller.merchant_id, program_id, kind, data)
     return AutomationPublic.model_validate(row, from_attributes=True)

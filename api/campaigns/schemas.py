@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from api.campaigns.models import Campaign, CampaignStatus, GeoCampaign
-from api.campaigns.service import CampaignStats
 from api.segments.filters import SegmentFilter
 from api.segments.models import Segment
 from api.validation import RequestModel
@@ -67,6 +66,19 @@ class CampaignCreate(RequestModel):
         if self.send_at is not None and self.send_at.tzinfo is None:
             raise ValueError("send_at needs a time zone offset")
         return self
+
+
+class CampaignStats(BaseModel):
+    """How far a campaign got."""
+
+    recipients: int
+    apple_alerts: int  # cards whose change carries a lock-screen alert
+    apple_silent: int  # cards past the Apple alert budget: the message landed silently
+    apple_pushes_delivered: int  # cards whose last APNs push (after the campaign) was accepted
+    apple_devices_fetched: int  # cards whose new version a device has downloaded
+    google_synced: int  # Google objects that have the message
+    google_notified: int  # ... and the ones whose message notified
+    google_held_back: int  # synced without a notification: the card's daily cap was spent
 
 
 class CampaignPublic(BaseModel):

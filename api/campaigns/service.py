@@ -4,7 +4,8 @@ The audience is frozen as a filter when the campaign is created and counted for 
 at ``send_at`` the worker finds the members again and changes each card (its "latest news"
 field, and an outbox row that carries the message to Google's ``addMessage``). Each recipient
 is recorded in the same transaction as its card's change, so a send that crashes resumes
-where it stopped and no card gets the message twice.
+where it stopped and no card gets the message twice. The sending is session-first here; its
+task, which opens one transaction per batch, is ``campaigns.tasks.send``.
 
 Budgets: Google allows 3 notifications per card per day (shared with balance updates, kept by
 the Google sync). Apple has no documented cap, but a lock-screen alert per campaign is spam:
@@ -18,52 +19,28 @@ import logging
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel
-from sqlalchemy import Engine, Integer, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from api.campaigns.models import Campaign, CampaignRecipient, CampaignStatus
-from api.errors import Conflict, NotFound
-from api.google_wallet.models import GoogleNotification, GoogleObject
-from api.members.models import Card
+from api.campaigns import repository as campaign_repository
+from api.campaigns.errors import CampaignNotCancellable, CampaignNotFound
+from api.campaigns.models import Campaign, CampaignStatus
+from api.campaigns.schemas import CampaignStats
+from api.delivery import service as delivery_service
 from api.outbox import service as outbox_service
-from api.outbox.models import OutboxEvent
 from api.programs import service as program_service
 from api.segments import service as segment_service
-from api.segments.filters import SegmentFilter, members_query
+from api.segments.errors import SegmentNotFound
+from api.segments.filters import SegmentFilter
 
 logger = logging.getLogger(__name__)
 APPLE_ALERTS_PER_DAY = 3
-_BATCH = 500
-
-
-class CampaignNotFound(NotFound):
-    code, title = "campaign_not_found", "Campaign not found"
-
-
-class CampaignNotCancellable(Conflict):
-    code, title = "campaign_not_cancellable", "The campaign has already been sent"
-
-
-class CampaignStats(BaseModel):
-    """How far a campaign got."""
-
-    recipients: int
-    apple_alerts: int  # cards whose change carries a lock-screen alert
-    apple_silent: int  # cards past the Apple alert budget: the message landed silently
-    apple_pushes_delivered: int  # cards whose last APNs push (after the campaign) was accepted
-    apple_devices_fetched: int  # cards whose new version a device has downloaded
-    google_synced: int  # Google objects that have the message
-    google_notified: int  # ... and the ones whose message notified
-    google_held_back: int  # synced without a notification: the card's daily cap was spent
 
 
 def audience_count(
     session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, now: datetime
 ) -> int:
-    query = members_query(merchant_id, program_id, segment, now=now).subquery()
-    return int(session.execute(select(func.count()).select_from(query)).scalar_one())
+    """How many members of the program ``segment`` selects now."""
+    return segment_service.audience_count(session, merchant_id, program_id, segment, now)
 
 
 def create(
@@ -84,7 +61,7 @@ def create(
     if segment_id is not None:
         saved = segment_service.get(session, merchant_id, segment_id)
         if saved.program_id != program.id:
-            raise segment_service.SegmentNotFound("the segment belongs to another program")
+            raise SegmentNotFound("the segment belongs to another program")
         segment = SegmentFilter.model_validate(saved.filter)
     audience = segment or SegmentFilter()
     campaign = Campaign(
@@ -104,7 +81,7 @@ def create(
 
 
 def get(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
+    campaign = campaign_repository.get(session, campaign_id)
     if campaign is None or campaign.merchant_id != merchant_id:
         raise CampaignNotFound()
     return campaign
@@ -112,12 +89,7 @@ def get(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:
 
 def list_for_program(session: Session, merchant_id: UUID, program_id: UUID) -> list[Campaign]:
     program = program_service.get_program(session, merchant_id, program_id)
-    query = (
-        select(Campaign)
-        .where(col(Campaign.program_id) == program.id)
-        .order_by(col(Campaign.created_at).desc())
-    )
-    return list(session.execute(query.limit(200)).scalars())
+    return campaign_repository.list_for_program(session, program.id, limit=200)
 
 
 def cancel(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:
@@ -128,164 +100,59 @@ def cancel(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:
     return campaign
 
 
-def send_due(engine: Engine, *, now: datetime) -> int:
-    """Send every campaign that is due (and resume any a crash interrupted). Returns the
-    cards changed."""
-    with Session(engine) as session:
-        due = (
-            session.execute(
-                select(col(Campaign.id)).where(
-                    or_(
-                        (col(Campaign.status) == CampaignStatus.scheduled)
-                        & (col(Campaign.send_at) <= now),
-                        col(Campaign.status) == CampaignStatus.sending,
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-    return sum(send(engine, campaign_id, now=now) for campaign_id in due)
+# --- sending (run by campaigns.tasks) ----------------------------------------------------------
 
 
-def send(engine: Engine, campaign_id: UUID, *, now: datetime) -> int:
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        claimed = session.execute(
-            update(Campaign)
-            .where(
-                col(Campaign.id) == campaign_id,
-                col(Campaign.status).in_([CampaignStatus.scheduled, CampaignStatus.sending]),
-            )
-            .values(
-                status=CampaignStatus.sending,
-                started_at=func.coalesce(col(Campaign.started_at), now),
-            )  # fmt: skip
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return 0
-        campaign = session.get_one(Campaign, campaign_id)
-        segment = SegmentFilter.model_validate(campaign.filter)
-        members = list(
-            session.execute(
-                members_query(campaign.merchant_id, campaign.program_id, segment, now=now)
-            ).scalars()
-        )
-    changed = 0
-    for start in range(0, len(members), _BATCH):
-        with Session(engine) as session, session.begin():
-            changed += deliver(session, campaign, members[start : start + _BATCH], now)
-    with Session(engine) as session, session.begin():
-        recipients = session.execute(
-            select(func.count())
-            .select_from(CampaignRecipient)
-            .where(col(CampaignRecipient.campaign_id) == campaign_id)
-        ).scalar_one()
-        session.execute(
-            update(Campaign)
-            .where(col(Campaign.id) == campaign_id)
-            .values(status=CampaignStatus.sent, recipients=recipients, finished_at=now)
-        )
-    logger.info("campaign sent", extra={"campaign_id": str(campaign_id), "cards": changed})
-    return changed
+def due(session: Session, *, now: datetime) -> list[UUID]:
+    """The campaigns to send now: due ones, and any a crash interrupted."""
+    return campaign_repository.due_ids(session, now)
+
+
+def start_sending(
+    session: Session, campaign_id: UUID, *, now: datetime
+) -> tuple[Campaign, list[UUID]] | None:
+    """Claim the campaign for sending and find its members now; None when it is not due
+    (sent, cancelled, or claimed by another worker that finished it)."""
+    if not campaign_repository.claim(session, campaign_id, now):
+        return None
+    campaign = campaign_repository.get(session, campaign_id)
+    assert campaign is not None
+    segment = SegmentFilter.model_validate(campaign.filter)
+    members = segment_service.audience(session, campaign.merchant_id, campaign.program_id,
+                                       segment, now)  # fmt: skip
+    return campaign, members
 
 
 def deliver(session: Session, campaign: Campaign, member_ids: list[UUID], now: datetime) -> int:
     """Put the message on these members' cards, except those it already reached (a resumed
     send). Returns the cards changed."""
-    alerts_today = dict(
-        session.execute(
-            select(col(CampaignRecipient.member_id), func.count())
-            .where(
-                col(CampaignRecipient.member_id).in_(member_ids),
-                col(CampaignRecipient.created_at) > now - timedelta(hours=24),
-                col(CampaignRecipient.quiet_on_apple).is_(False),
-            )
-            .group_by(col(CampaignRecipient.member_id))
-        ).all()
-    )
+    alerts_today = campaign_repository.alerts_since(session, member_ids, now - timedelta(hours=24))
     quiet = {m for m in member_ids if alerts_today.get(m, 0) >= APPLE_ALERTS_PER_DAY}
-    table = CampaignRecipient.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    reached = set(
-        session.execute(
-            dialect.insert(table)
-            .values(
-                [
-                    {
-                        "campaign_id": campaign.id,
-                        "member_id": m,
-                        "quiet_on_apple": m in quiet,
-                        "created_at": now,
-                    }
-                    for m in member_ids
-                ]
-            )  # fmt: skip
-            .on_conflict_do_nothing()
-            .returning(table.c.member_id)
-        ).scalars()
-    )  # the rows written now: members reached before a crash are not reached twice
-    for is_quiet in (False, True):
-        group = [m for m in reached if (m in quiet) == is_quiet]
-        if group:
-            session.execute(
-                update(Card)
-                .where(col(Card.member_id).in_(group))
-                .values(message=campaign.message, message_at=now, message_quiet=is_quiet)
-                .execution_options(synchronize_session=False)
-            )
-    return outbox_service.mark_cards_changed(
-        session, sorted(reached), kind="campaign", now=now, message=campaign.message,
-        campaign_id=campaign.id,
+    reached = campaign_repository.add_recipients(session, campaign.id, member_ids, quiet=quiet,
+                                                 now=now)  # fmt: skip
+    return outbox_service.post_message(
+        session, sorted(reached), campaign.message, kind="campaign", now=now,
+        quiet_on_apple=sorted(reached & quiet), campaign_id=campaign.id,
     )  # fmt: skip
 
 
-def stats(session: Session, campaign: Campaign) -> CampaignStats:
-    def count(*conditions: object) -> int:
-        query = (
-            select(func.count())
-            .select_from(OutboxEvent)
-            .join(Card, col(Card.id) == col(OutboxEvent.card_id))
-        )
-        query = query.where(col(OutboxEvent.campaign_id) == campaign.id, *conditions)  # type: ignore[arg-type]
-        return int(session.execute(query).scalar_one())
+def finish_sending(session: Session, campaign_id: UUID, *, now: datetime) -> None:
+    """The campaign reached every member: it is sent, with its number of recipients."""
+    recipients, _ = campaign_repository.count_recipients(session, campaign_id)
+    campaign_repository.mark_sent(session, campaign_id, recipients=recipients, now=now)
 
-    recipients = session.execute(
-        select(
-            func.count(), func.sum(func.cast(col(CampaignRecipient.quiet_on_apple), Integer))
-        ).where(col(CampaignRecipient.campaign_id) == campaign.id)
-    ).one()
-    total, quiet = int(recipients[0]), int(recipients[1] or 0)
-    google_synced = int(
-        session.execute(
-            select(func.count())
-            .select_from(OutboxEvent)
-            .join(GoogleObject, col(GoogleObject.card_id) == col(OutboxEvent.card_id))
-            .where(
-                col(OutboxEvent.campaign_id) == campaign.id,
-                col(OutboxEvent.google_done_at).is_not(None),
-            )
-        ).scalar_one()
-    )
-    google_notified = int(
-        session.execute(
-            select(func.count())
-            .select_from(GoogleNotification)
-            .join(OutboxEvent, col(OutboxEvent.id) == col(GoogleNotification.event_id))
-            .where(col(OutboxEvent.campaign_id) == campaign.id)
-        ).scalar_one()
-    )
+
+def stats(session: Session, campaign: Campaign) -> CampaignStats:
+    """How far the campaign got, from the delivery read model."""
+    total, quiet = campaign_repository.count_recipients(session, campaign.id)
+    delivery = delivery_service.campaign_delivery(session, campaign.id)
     return CampaignStats(
         recipients=total,
         apple_alerts=total - quiet,
         apple_silent=quiet,
-        apple_pushes_delivered=count(
-            col(Card.last_push_status) == "delivered",
-            col(Card.last_push_at) >= col(OutboxEvent.created_at),
-        ),
-        apple_devices_fetched=count(
-            col(Card.last_fetched_version) >= col(OutboxEvent.card_version)
-        ),
-        google_synced=google_synced,
-        google_notified=google_notified,
-        google_held_back=max(0, google_synced - google_notified),
+        apple_pushes_delivered=delivery.apple_pushes_delivered,
+        apple_devices_fetched=delivery.apple_devices_fetched,
+        google_synced=delivery.google_synced,
+        google_notified=delivery.google_notified,
+        google_held_back=max(0, delivery.google_synced - delivery.google_notified),
     )

@@ -1,17 +1,174 @@
-"""What a verified Google callback changes: the card's "in Google Wallet" state, once per
-nonce."""
+"""The Google Wallet side of a card, session-first: what one sync must write (read before any
+call to Google), what a finished or failed sync records, and what a verified callback changes.
+
+The calls to Google themselves are made by the coordinator (``sync.py``) between these
+functions, each of which runs in its own short transaction there.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
+from api.cards import service as card_service
 from api.db import insert_unless_conflict
-from api.google_wallet.models import GoogleCallbackNonce, GoogleObject
-from passes import CallbackEvent
+from api.google_wallet import budget
+from api.google_wallet import repository as google_repository
+from api.google_wallet.budget import Message
+from api.google_wallet.models import GoogleCallbackNonce, GoogleClass, GoogleObject
+from api.google_wallet.wallet import GoogleWallet
+from passes import CallbackEvent, GoogleWalletError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class SyncWork:
+    """One card's sync, read in one short transaction before any call to Google."""
+
+    card_id: UUID
+    merchant_id: UUID
+    program_id: UUID
+    version: int
+    last_event_id: int
+    wants_notification: bool
+    synced_version: int
+    synced_points: str | None
+    notifications_left: int
+    object_body: dict[str, Any]
+    class_body: dict[str, Any]
+    class_digest: str | None
+    header: str
+    new_messages: list[Message] = field(default_factory=list)
+    kept_messages: list[Message] = field(default_factory=list)
+
+
+def claim_work(
+    session: Session,
+    card_id: UUID,
+    *,
+    wallet: GoogleWallet,
+    now: datetime,
+    lease: timedelta,
+    message_lifetime: timedelta,
+    force: bool = False,
+) -> SyncWork | None:
+    """Hold the card for ``lease`` and read everything its sync writes; None when the card is
+    gone, another worker holds it or (unless ``force``) it waits to retry."""
+    found = google_repository.card_with_member(session, card_id)
+    if found is None:
+        return None
+    member, card = found
+    view = card_service.view_of(session, member, card)
+    program = view.program
+    google_repository.add_object(
+        session,
+        GoogleObject(
+            card_id=card.id,
+            merchant_id=card.merchant_id,
+            object_id=wallet.object_id(card.id),
+            class_id=wallet.class_id(program.id),
+        ),
+    )
+    if not google_repository.lease(session, card_id, now=now, until=now + lease,
+                                   only_due=not force):  # fmt: skip
+        return None
+    state = google_repository.get_object(session, card_id, fresh=True)
+    assert state is not None
+    events = google_repository.pending_events(session, card_id)
+    loyalty = card_service.card_state(session, view, web_service_url=None, now=now)
+    class_state = google_repository.get_class(session, program.id)
+    used = google_repository.notifications_since(session, card_id, now - budget.NOTIFICATION_WINDOW)
+    work = SyncWork(
+        card_id=card_id,
+        merchant_id=card.merchant_id,
+        program_id=program.id,
+        version=card.version,
+        last_event_id=max((e.id for e in events), default=0),
+        wants_notification=budget.wants_notification(e.kind for e in events),
+        synced_version=state.synced_version,
+        synced_points=state.synced_points,
+        notifications_left=budget.notifications_left(used),
+        object_body=wallet.object_body(
+            loyalty, card_id=card.id, program_id=program.id, design_name=program.design
+        ),
+        class_body=wallet.class_body(program.id, program.design, loyalty.locations),
+        class_digest=class_state.body_digest if class_state else None,
+        header=wallet.designs[program.design].organization_name,
+        new_messages=[Message(e.id, e.message, e.created_at) for e in events if e.message],
+    )
+    if work.new_messages:
+        shown = google_repository.shown_messages(
+            session, card_id, since=now - message_lifetime, limit=budget.MAX_MESSAGES
+        )
+        work.kept_messages = [Message(r.id, r.message, r.created_at) for r in reversed(shown)]
+    return work
+
+
+def record_class(session: Session, work: SyncWork, class_digest: str, *, now: datetime) -> None:
+    """The program's class on Google now has the body with ``class_digest``."""
+    row = google_repository.get_class(session, work.program_id)
+    if row is None:
+        session.add(
+            GoogleClass(
+                program_id=work.program_id,
+                merchant_id=work.merchant_id,
+                class_id=work.class_body["id"],
+                body_digest=class_digest,
+                synced_at=now,
+            )
+        )
+    else:
+        row.body_digest, row.synced_at = class_digest, now
+
+
+def record_synced(
+    session: Session,
+    work: SyncWork,
+    *,
+    points: str,
+    notifications: list[tuple[str, int]],
+    now: datetime,
+) -> None:
+    """The card is on Google as read in ``work``: its outbox rows are done, the lease is
+    released and each notification spent (kind, the outbox row it was for) is counted."""
+    google_repository.mark_synced(session, work.card_id, last_event_id=work.last_event_id,
+                                  version=work.version, points=points, now=now)  # fmt: skip
+    for kind, event_id in notifications:
+        google_repository.add_notification(session, work.card_id, kind=kind, event_id=event_id,
+                                           now=now)  # fmt: skip
+
+
+def record_failure(
+    session: Session, card_id: UUID, error: GoogleWalletError, *, now: datetime
+) -> timedelta:
+    """Google refused or is down: release the card and retry it after a growing delay
+    (returned)."""
+    state = google_repository.get_object(session, card_id)
+    assert state is not None
+    state.failures += 1
+    delay = budget.retry_delay(state.failures)
+    state.retry_at = now + delay
+    state.lease_until = None
+    state.last_error = f"{error.status} {error.reason}: {error}"[:300]
+    return delay
+
+
+def release(session: Session, card_id: UUID) -> None:
+    """Give up the card's lease without recording anything (the sync was interrupted)."""
+    google_repository.release(session, card_id)
+
+
+def needs_insert(session: Session, card_id: UUID) -> bool:
+    """True when the card's object is not on Google yet: a save link to it would fail, so it
+    is synced first."""
+    state = google_repository.get_object(session, card_id)
+    return state is None or state.synced_version == 0
 
 
 def record_callback(session: Session, event: CallbackEvent, *, now: datetime) -> bool:
@@ -30,7 +187,5 @@ def record_callback(session: Session, event: CallbackEvent, *, now: datetime) ->
         return False
     saved = event.event_type == "save"
     values: dict[str, Any] = {"in_wallet": saved, "saved_at" if saved else "removed_at": now}
-    session.execute(
-        update(GoogleObject).where(col(GoogleObject.object_id) == event.object_id).values(**values)
-    )
+    google_repository.mark_saved(session, event.object_id, values)
     return True

@@ -1,4 +1,5 @@
-"""Marking a card as changed: one version bump and one outbox row, in the caller's transaction."""
+"""Marking a card as changed: one version bump and one outbox row, in the caller's transaction.
+Posting a message to cards goes through here too (:func:`post_message`)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, insert, select, text, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from api.clock import as_utc
 from api.members.models import Card
-from api.outbox.models import OutboxEvent
-
-# Writers of update tags hold this advisory lock shared until they commit; the Apple list
-# endpoint takes it exclusively for an instant, so it never reads a tag while a smaller tag
-# is still uncommitted (sequence order is not commit order).
-TAG_LOCK = 0x10A1_7A55
-
-
-# Built once: an alias's column collection costs about a millisecond to set up.
-_OTHERS = Card.__table__.alias("others")  # type: ignore[attr-defined]
-_NEXT_TAG_SQLITE = select(func.coalesce(func.max(_OTHERS.c.update_tag), 0) + 1).scalar_subquery()
+from api.outbox import repository as outbox_repository
 
 
 def mark_card_changed(
@@ -40,62 +30,30 @@ def mark_card_changed(
     in one second would otherwise look identical to Wallet.
     """
     event = {"kind": kind, "message": message, "campaign_id": campaign_id, "now": now}
-    if session.get_bind().dialect.name == "postgresql":
+    if outbox_repository.is_postgres(session):
         # One round trip: tag lock, card bump and outbox row (a purchase's hottest statement).
-        row = session.execute(_BUMP_POSTGRES, {**event, "member_id": member_id, "key": TAG_LOCK})
-        version = int(row.scalar_one())
+        version = outbox_repository.bump_and_enqueue_postgres(session, member_id, event)
         for card in [o for o in session.identity_map.values() if isinstance(o, Card)]:
             if card.member_id == member_id:  # a loaded copy: reload what the statement changed
                 session.expire(card, ["version", "updated_at", "update_tag"])
         return version
-    # SQLite transactions are serial (BEGIN IMMEDIATE): max + 1 is a safe next tag.
-    previous = session.execute(select(col(Card.updated_at)).where(col(Card.member_id) == member_id))
-    stamp = next_stamp(previous.scalar_one(), now)
-    card_id, merchant_id, version = session.execute(
-        update(Card)
-        .where(col(Card.member_id) == member_id)
-        .values(version=col(Card.version) + 1, updated_at=stamp, update_tag=_NEXT_TAG_SQLITE)
-        .returning(col(Card.id), col(Card.merchant_id), col(Card.version))
-    ).one()
-    session.execute(
-        insert(OutboxEvent.__table__),  # type: ignore[attr-defined]
-        {
-            "merchant_id": merchant_id,
-            "card_id": card_id,
-            "kind": kind,
-            "card_version": version,
-            "message": message,
-            "campaign_id": campaign_id,
-            "created_at": now,
-        },
+    stamp = next_stamp(outbox_repository.card_updated_at(session, member_id), now)
+    card_id, merchant_id, version = outbox_repository.bump_card_sqlite(session, member_id, stamp)
+    outbox_repository.insert_events(
+        session,
+        [
+            {
+                "merchant_id": merchant_id,
+                "card_id": card_id,
+                "kind": kind,
+                "card_version": version,
+                "message": message,
+                "campaign_id": campaign_id,
+                "created_at": now,
+            }
+        ],
     )
-    return int(version)
-
-
-# The lock CTE is volatile, so PostgreSQL materialises it and joins it before the SET list
-# (and its nextval) is evaluated: no tag is drawn before the lock is held. updated_at is
-# next_stamp() in SQL: now in whole seconds, or one second after the previous stamp.
-_BUMP_POSTGRES = text("""
-WITH tag_lock AS (SELECT pg_advisory_xact_lock_shared(:key) AS held),
-bumped AS (
-    UPDATE card SET
-        version = card.version + 1,
-        updated_at = GREATEST(
-            date_trunc('second', CAST(:now AS timestamptz)),
-            date_trunc('second', card.updated_at) + interval '1 second'
-        ),
-        update_tag = nextval('card_update_tag_seq')
-    FROM tag_lock
-    WHERE card.member_id = :member_id
-    RETURNING card.id, card.merchant_id, card.version
-)
-INSERT INTO outbox_event (merchant_id, card_id, kind, card_version, message, campaign_id,
-                          created_at)
-SELECT merchant_id, id, CAST(:kind AS varchar), version, CAST(:message AS varchar),
-       CAST(:campaign_id AS uuid), CAST(:now AS timestamptz)
-FROM bumped
-RETURNING card_version
-""")
+    return version
 
 
 def mark_cards_changed(
@@ -112,21 +70,11 @@ def mark_cards_changed(
     batched insert. Returns the number of cards changed."""
     if not member_ids:
         return 0
-    is_postgres = session.get_bind().dialect.name == "postgresql"
-    query = select(col(Card.id), col(Card.merchant_id), col(Card.version), col(Card.updated_at))
-    query = query.where(col(Card.member_id).in_(member_ids)).order_by(col(Card.id))
-    if is_postgres:
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": TAG_LOCK})
-        query = query.with_for_update()  # versions read here must still hold at the update
-    cards = session.execute(query).all()
+    cards = outbox_repository.lock_cards(session, member_ids)
     if not cards:
         return 0
-    tag = func.nextval("card_update_tag_seq") if is_postgres else _NEXT_TAG_SQLITE
-    table = Card.__table__  # type: ignore[attr-defined]
-    session.connection().execute(
-        update(table)
-        .where(table.c.id == bindparam("card_id"))
-        .values(version=bindparam("new_version"), updated_at=bindparam("stamp"), update_tag=tag),
+    outbox_repository.bump_cards(
+        session,
         [
             {
                 "card_id": card_id,
@@ -136,8 +84,8 @@ def mark_cards_changed(
             for card_id, _, version, updated_at in cards
         ],
     )
-    session.connection().execute(
-        insert(OutboxEvent.__table__),  # type: ignore[attr-defined]
+    outbox_repository.insert_events(
+        session,
         [
             {
                 "merchant_id": merchant_id,
@@ -152,6 +100,42 @@ def mark_cards_changed(
         ],
     )
     return len(cards)
+
+
+def post_message(
+    session: Session,
+    member_ids: Sequence[UUID],
+    text: str,
+    *,
+    kind: str,
+    now: datetime,
+    quiet_on_apple: Sequence[UUID] = (),
+    campaign_id: UUID | None = None,
+    queue: bool = True,
+) -> int:
+    """Put ``text`` on the members' cards (the "latest news" field, a lock-screen alert on
+    Apple unless the member is in ``quiet_on_apple``; Google gets it as a message) and queue
+    the change for both wallets. Returns the cards changed.
+
+    ``queue=False`` only writes the text: for a caller that marks the card changed itself,
+    once for everything it changed, passing ``text`` as that change's message (a purchase
+    that also raised the tier is one card version, not two).
+    """
+    if not member_ids:
+        return 0
+    quiet = set(quiet_on_apple)
+    for is_quiet in (False, True):
+        group = [m for m in member_ids if (m in quiet) == is_quiet]
+        if group:
+            outbox_repository.set_message(session, group, text, now=now, quiet=is_quiet)
+    if not queue:
+        return len(member_ids)
+    if len(member_ids) == 1:  # also reloads a copy of the card the caller holds
+        mark_card_changed(session, member_ids[0], kind=kind, now=now, message=text,
+                          campaign_id=campaign_id)  # fmt: skip
+        return 1
+    return mark_cards_changed(session, member_ids, kind=kind, now=now, message=text,
+                              campaign_id=campaign_id)  # fmt: skip
 
 
 def next_stamp(previous: datetime | None, now: datetime) -> datetime:

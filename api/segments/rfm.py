@@ -1,5 +1,5 @@
 """RFM: recency, frequency and monetary scores 1-5 by quintiles within a program, and the
-named groups marketers use (Champions ... Lost). Recomputed daily by the worker."""
+named groups marketers use (Champions ... Lost). Recomputed daily by ``segments.tasks``."""
 
 from __future__ import annotations
 
@@ -12,14 +12,11 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import Engine, delete, func, insert, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from api.clock import as_utc
-from api.ledger import repository as ledger_repository
-from api.members.models import Member
 from api.programs.models import Program
-from api.segments.models import MemberRfm
+from api.segments import repository as segment_repository
 
 logger = logging.getLogger(__name__)
 RECOMPUTE_AFTER = timedelta(hours=20)
@@ -81,18 +78,7 @@ def score(activity: Sequence[MemberActivity]) -> list[tuple[UUID, int, int, int,
 def program_activity(
     session: Session, merchant_id: UUID, program_id: UUID, now: datetime
 ) -> list[MemberActivity]:
-    stats = ledger_repository.purchase_stats(merchant_id)
-    rows = session.execute(
-        select(
-            col(Member.id),
-            col(Member.created_at),
-            stats.c.visits,
-            stats.c.spend,
-            stats.c.last_visit,
-        )  # fmt: skip
-        .outerjoin(stats, stats.c.member_id == col(Member.id))
-        .where(col(Member.program_id) == program_id)
-    ).all()
+    rows = segment_repository.member_purchases(session, merchant_id, program_id)
     return [
         MemberActivity(
             member_id=member_id,
@@ -104,47 +90,34 @@ def program_activity(
     ]
 
 
-def recompute_program(engine: Engine, program: Program, now: datetime) -> int:
-    with Session(engine) as session, session.begin():
-        scored = score(program_activity(session, program.merchant_id, program.id, now))
-        session.execute(delete(MemberRfm).where(col(MemberRfm.program_id) == program.id))
-        if scored:
-            session.execute(
-                insert(MemberRfm),
-                [
-                    {
-                        "member_id": member_id,
-                        "merchant_id": program.merchant_id,
-                        "program_id": program.id,
-                        "recency": r,
-                        "frequency": f,
-                        "monetary": m,
-                        "group": group.value,
-                        "computed_at": now,
-                    }  # fmt: skip
-                    for member_id, r, f, m, group in scored
-                ],
-            )
+def recompute_program(session: Session, program: Program, now: datetime) -> int:
+    """Replace the program's scores with ones computed now. Returns the members scored."""
+    scored = score(program_activity(session, program.merchant_id, program.id, now))
+    segment_repository.replace_rfm(
+        session,
+        program.id,
+        [
+            {
+                "member_id": member_id,
+                "merchant_id": program.merchant_id,
+                "program_id": program.id,
+                "recency": r,
+                "frequency": f,
+                "monetary": m,
+                "group": group.value,
+                "computed_at": now,
+            }  # fmt: skip
+            for member_id, r, f, m, group in scored
+        ],
+    )
     return len(scored)
 
 
-def run_daily(engine: Engine, *, now: datetime) -> int:
-    """Recompute the programs whose scores are older than 20 hours. Returns members scored."""
-    with Session(engine) as session:
-        programs = session.execute(select(Program)).scalars().all()
-        last = dict(
-            session.execute(
-                select(col(MemberRfm.program_id), func.max(col(MemberRfm.computed_at))).group_by(
-                    col(MemberRfm.program_id)
-                )
-            ).all()
-        )
-    total = 0
-    for program in programs:
-        computed = last.get(program.id)
-        if computed is not None and as_utc(computed) > now - RECOMPUTE_AFTER:
-            continue
-        total += recompute_program(engine, program, now)
-    if total:
-        logger.info("rfm scores recomputed", extra={"members": total})
-    return total
+def programs_due(session: Session, *, now: datetime) -> list[Program]:
+    """The programs whose scores are older than 20 hours (or were never computed)."""
+    last = segment_repository.rfm_computed_at(session)
+    return [
+        program
+        for program in segment_repository.programs(session)
+        if (computed := last.get(program.id)) is None or as_utc(computed) <= now - RECOMPUTE_AFTER
+    ]

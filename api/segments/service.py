@@ -1,21 +1,17 @@
-"""Saved segments and audience counts."""
+"""Saved segments and audience counts: how many members a filter selects now."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from api.errors import NotFound
 from api.programs import service as program_service
-from api.segments.filters import SegmentFilter
-from api.segments.models import MemberRfm, Segment
-
-
-class SegmentNotFound(NotFound):
-    code, title = "segment_not_found", "Segment not found"
+from api.segments import repository as segment_repository
+from api.segments.errors import SegmentNotFound
+from api.segments.filters import SegmentFilter, members_query
+from api.segments.models import Segment
 
 
 def create(
@@ -36,7 +32,7 @@ def create(
 
 
 def get(session: Session, merchant_id: UUID, segment_id: UUID) -> Segment:
-    saved = session.get(Segment, segment_id)
+    saved = segment_repository.get(session, segment_id)
     if saved is None or saved.merchant_id != merchant_id:
         raise SegmentNotFound()
     return saved
@@ -44,16 +40,63 @@ def get(session: Session, merchant_id: UUID, segment_id: UUID) -> Segment:
 
 def list_for_program(session: Session, merchant_id: UUID, program_id: UUID) -> list[Segment]:
     program = program_service.get_program(session, merchant_id, program_id)
-    query = select(Segment).where(col(Segment.program_id) == program.id)
-    return list(session.execute(query.order_by(col(Segment.name))).scalars())
+    return segment_repository.list_for_program(session, program.id)
 
 
 def rfm_groups(session: Session, merchant_id: UUID, program_id: UUID) -> dict[str, int]:
     """Members per RFM group, as of the last daily computation."""
     program = program_service.get_program(session, merchant_id, program_id)
-    rows = session.execute(
-        select(col(MemberRfm.group), func.count())
-        .where(col(MemberRfm.program_id) == program.id)
-        .group_by(col(MemberRfm.group))
-    ).all()
-    return {group: int(count) for group, count in rows}
+    return segment_repository.rfm_group_sizes(session, program.id)
+
+
+def audience_count(
+    session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, now: datetime
+) -> int:
+    """How many members of the program ``segment`` selects now."""
+    return segment_repository.count(
+        session, members_query(merchant_id, program_id, segment, now=now)
+    )
+
+
+def audience(
+    session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, now: datetime
+) -> list[UUID]:
+    """The members of the program ``segment`` selects now."""
+    return segment_repository.ids(session, members_query(merchant_id, program_id, segment, now=now))
+
+
+def count_audience(
+    session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, *,
+    now: datetime,
+) -> int:  # fmt: skip
+    """:func:`audience_count` of one of the merchant's programs.
+
+    Raises:
+        ProgramNotFound: not the merchant's program.
+    """
+    program = program_service.get_program(session, merchant_id, program_id)
+    return audience_count(session, merchant_id, program.id, segment, now)
+
+
+def create_counted(
+    session: Session, merchant_id: UUID, program_id: UUID, name: str, segment: SegmentFilter,
+    *, now: datetime,
+) -> tuple[Segment, int]:  # fmt: skip
+    """:func:`create`, with the members the new segment selects now."""
+    saved = create(session, merchant_id, program_id, name, segment, now=now)
+    return saved, audience_count(session, merchant_id, saved.program_id, segment, now)
+
+
+def list_counted(
+    session: Session, merchant_id: UUID, program_id: UUID, *, now: datetime
+) -> list[tuple[Segment, int]]:
+    """Saved segments with the members each selects now."""
+    return [
+        (
+            s,
+            audience_count(
+                session, merchant_id, s.program_id, SegmentFilter.model_validate(s.filter), now
+            ),
+        )  # fmt: skip
+        for s in list_for_program(session, merchant_id, program_id)
+    ]

@@ -1,6 +1,7 @@
 """Which stores each card carries (at most 10): the stores the member shops at, then the ones
 nearest to their home point (or to where they shop), then the chain's flagships. The choice
-is kept on the card; the card changes only when the chosen set does."""
+is kept on the card; the card changes only when the chosen set does. Session-first: the
+worker's task that refreshes whole merchants is ``stores.tasks``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from api.ledger.models import Transaction, TransactionKind
@@ -89,77 +90,77 @@ def refresh_member(session: Session, member: Member) -> bool:
     return True
 
 
-def refresh_merchant(engine: Engine, merchant_id: UUID, *, now: datetime) -> tuple[int, int]:
-    """Re-choose the stores of every card of a merchant, a batch of members per transaction;
-    a card whose set changed is updated and pushed. Returns (members, cards changed)."""
-    with Session(engine) as session:
-        chain = Chain.of(repository.list_open(session, merchant_id))
-    members = changed = 0
-    after: UUID | None = None
-    while True:
-        with Session(engine) as session, session.begin():
-            # Plain rows, not ORM objects: a session holding thousands of cards would make
-            # every UPDATE below re-check them all.
-            query = (
-                select(
-                    col(Member.id),
-                    col(Member.home_latitude),
-                    col(Member.home_longitude),
-                    col(Card.id),
-                    col(Card.store_ids),
-                )  # fmt: skip
-                .join(Card, col(Card.member_id) == col(Member.id))
-                .where(col(Member.merchant_id) == merchant_id)
-            )
-            if after is not None:
-                query = query.where(col(Member.id) > after)
-            rows = session.execute(query.order_by(col(Member.id)).limit(_BATCH)).all()
-            if not rows:
-                return members, changed
-            visits = visits_by_member(session, [row[0] for row in rows])
-            updates = []
-            for member_id, latitude, longitude, card_id, current in rows:
-                chosen = encode_ids(
-                    chain.choose_for(latitude, longitude, visits.get(member_id, {}))
-                )
-                if chosen != current:
-                    updates.append((member_id, card_id, chosen))
-            if updates:
-                table = Card.__table__  # type: ignore[attr-defined]
-                session.connection().execute(
-                    update(table)
-                    .where(table.c.id == bindparam("card_id"))
-                    .values(store_ids=bindparam("chosen")),
-                    [{"card_id": card_id, "chosen": chosen} for _, card_id, chosen in updates],
-                )
-                changed += outbox_service.mark_cards_changed(
-                    session, [member_id for member_id, _, _ in updates], kind="stores", now=now
-                )
-            members += len(rows)
-            after = rows[-1][0]
+def chain_of(session: Session, merchant_id: UUID) -> Chain:
+    """The merchant's open stores, indexed for choosing."""
+    return Chain.of(repository.list_open(session, merchant_id))
 
 
-def run_refreshes(engine: Engine, *, now: datetime) -> int:
-    """Refresh every merchant whose stores changed since its last refresh. Returns the cards
-    that changed."""
-    with Session(engine) as session:
-        due = session.execute(
-            select(col(StoreRefresh.merchant_id), col(StoreRefresh.requested_at)).where(
-                (col(StoreRefresh.done_at).is_(None))
-                | (col(StoreRefresh.done_at) < col(StoreRefresh.requested_at))
-            )
-        ).all()
-    total = 0
-    for merchant_id, requested_at in due:
-        members, changed = refresh_merchant(engine, merchant_id, now=now)
-        with Session(engine) as session, session.begin():
-            session.execute(
-                update(StoreRefresh)
-                .where(col(StoreRefresh.merchant_id) == merchant_id)
-                .values(done_at=requested_at)
-            )
-        logger.info("card stores refreshed",
-                    extra={"merchant_id": str(merchant_id), "members": members,
-                           "changed": changed})  # fmt: skip
-        total += changed
-    return total
+def refresh_batch(
+    session: Session, chain: Chain, merchant_id: UUID, *, after: UUID | None, now: datetime
+) -> tuple[list[UUID], int]:
+    """Re-choose the stores of the next batch of the merchant's members (by id, after
+    ``after``); a card whose set changed is updated and pushed. Returns (the members seen,
+    the cards changed); no members: the merchant is done."""
+    # Plain rows, not ORM objects: a session holding thousands of cards would make every
+    # UPDATE below re-check them all.
+    query = (
+        select(
+            col(Member.id),
+            col(Member.home_latitude),
+            col(Member.home_longitude),
+            col(Card.id),
+            col(Card.store_ids),
+        )  # fmt: skip
+        .join(Card, col(Card.member_id) == col(Member.id))
+        .where(col(Member.merchant_id) == merchant_id)
+    )
+    if after is not None:
+        query = query.where(col(Member.id) > after)
+    rows = session.execute(query.order_by(col(Member.id)).limit(_BATCH)).all()
+    if not rows:
+        return [], 0
+    visits = visits_by_member(session, [row[0] for row in rows])
+    updates = []
+    for member_id, latitude, longitude, card_id, current in rows:
+        chosen = encode_ids(chain.choose_for(latitude, longitude, visits.get(member_id, {})))
+        if chosen != current:
+            updates.append((member_id, card_id, chosen))
+    changed = 0
+    if updates:
+        table = Card.__table__  # type: ignore[attr-defined]
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("card_id"))
+            .values(store_ids=bindparam("chosen")),
+            [{"card_id": card_id, "chosen": chosen} for _, card_id, chosen in updates],
+        )
+        changed = outbox_service.mark_cards_changed(
+            session, [member_id for member_id, _, _ in updates], kind="stores", now=now
+        )
+    return [row[0] for row in rows], changed
+
+
+def due_refreshes(session: Session) -> list[tuple[UUID, datetime]]:
+    """(merchant, when the refresh was asked for) of every merchant whose stores changed
+    since its last refresh."""
+    rows = session.execute(
+        select(col(StoreRefresh.merchant_id), col(StoreRefresh.requested_at)).where(
+            (col(StoreRefresh.done_at).is_(None))
+            | (col(StoreRefresh.done_at) < col(StoreRefresh.requested_at))
+        )
+    ).all()
+    return [(merchant_id, requested_at) for merchant_id, requested_at in rows]
+
+
+def record_refresh(
+    session: Session, merchant_id: UUID, *, requested_at: datetime, members: int, changed: int
+) -> None:
+    """The merchant's cards are refreshed as of the request made at ``requested_at``."""
+    session.execute(
+        update(StoreRefresh)
+        .where(col(StoreRefresh.merchant_id) == merchant_id)
+        .values(done_at=requested_at)
+    )
+    logger.info("card stores refreshed",
+                extra={"merchant_id": str(merchant_id), "members": members,
+                       "changed": changed})  # fmt: skip

@@ -40,3 +40,46 @@ def test_two_changes_in_one_second_get_two_versions_and_two_seconds(
             ("earn", version + 1, None),
             ("campaign", version + 2, "Hello"),
         ]
+
+
+def test_post_message_puts_the_text_on_the_cards_and_queues_them(
+    app: FastAPI, client: TestClient
+) -> None:
+    key = new_merchant(app)
+    program_id = new_program(client, key)["id"]
+    a, b, c = (
+        UUID(enrol(client, key, program_id, phone=f"+7 916 123-45-0{i}")["id"]) for i in range(3)
+    )
+    now = datetime(2031, 5, 2, 9, 0, tzinfo=UTC)
+    with Session(app.state.engine) as session, session.begin():
+        loaded = session.exec(select(Card).where(Card.member_id == a)).one()
+        before = {m: _version(session, m) for m in (a, b, c)}
+        assert outbox_service.post_message(session, [a], "Hi", kind="auto_birthday", now=now) == 1
+        assert (loaded.message, loaded.message_quiet) == ("Hi", False)  # not stale either
+        changed = outbox_service.post_message(
+            session, [b, c], "Sale", kind="campaign", now=now, quiet_on_apple=[c]
+        )
+        assert changed == 2
+        assert outbox_service.post_message(session, [a], "Tier", kind="x", now=now, queue=False)
+        cards = {m: session.exec(select(Card).where(Card.member_id == m)).one() for m in (a, b, c)}
+        assert [(cards[m].message, cards[m].message_quiet) for m in (a, b, c)] == [
+            ("Tier", False),
+            ("Sale", False),
+            ("Sale", True),
+        ]
+        assert [cards[m].version - before[m] for m in (a, b, c)] == [1, 1, 1]
+        kinds = session.exec(
+            select(OutboxEvent.kind, OutboxEvent.message).where(
+                col(OutboxEvent.card_id).in_([cards[m].id for m in (a, b, c)]),
+                OutboxEvent.created_at == now,
+            )
+        ).all()
+        assert sorted(kinds) == [
+            ("auto_birthday", "Hi"),
+            ("campaign", "Sale"),
+            ("campaign", "Sale"),
+        ]
+
+
+def _version(session: Session, member_id: UUID) -> int:
+    return session.exec(select(Card.version).where(Card.member_id == member_id)).one()

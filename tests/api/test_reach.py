@@ -17,14 +17,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from api.automations import service as automation_service
+from api.automations import tasks as automation_tasks
 from api.campaigns import geo as geo_service
 from api.campaigns import service as campaign_service
+from api.campaigns import tasks as campaign_tasks
 from api.campaigns.models import Campaign
 from api.cards import service as card_service
 from api.jobs.service import run_all
 from api.members.models import Card, Member
 from api.segments import rfm
+from api.segments import tasks as segment_tasks
 from api.stores import service as store_service
 from api.stores.schemas import StoreCreate
 from passes.geo import Point, distance_km
@@ -285,15 +287,17 @@ class TestGeoCampaigns:
         )
         assert created.status_code == 201, created.text
         before = {m["id"]: card_of(app, m["id"]).version for m in (a, b)}
-        assert geo_service.run_transitions(app.state.engine, now=start - timedelta(minutes=1)) == 0
+        assert (
+            campaign_tasks.geo_transitions(app.state.engine, now=start - timedelta(minutes=1)) == 0
+        )
         # a, and the world's first member, whose card shows the chain's first stores
-        assert geo_service.run_transitions(app.state.engine, now=start) == 2
+        assert campaign_tasks.geo_transitions(app.state.engine, now=start) == 2
         assert card_of(app, a["id"]).version == before[a["id"]] + 1
         assert card_of(app, b["id"]).version == before[b["id"]]
         texts = {loc["relevantText"] for loc in pass_json(client, a)["locations"]}
         assert "Fresh tulips today" in texts
         end = start + timedelta(hours=9)
-        assert geo_service.run_transitions(app.state.engine, now=end) == 2
+        assert campaign_tasks.geo_transitions(app.state.engine, now=end) == 2
         assert card_of(app, a["id"]).version == before[a["id"]] + 2
         card = card_of(app, a["id"])
         with Session(app.state.engine) as session:
@@ -500,7 +504,9 @@ class TestRfm:
             headers=auth(key),
         ).json()
         assert best["members"] >= 1
-        assert rfm.run_daily(app.state.engine, now=datetime.now(UTC)) == 0  # done for today
+        assert (
+            segment_tasks.run_daily(app.state.engine, now=datetime.now(UTC)) == 0
+        )  # done for today
 
 
 class TestAutomations:
@@ -517,7 +523,7 @@ class TestAutomations:
         self.set(client, key, program, "win_back", text="We miss you, {name}!", days=30)
         member = enrol(client, key, program["id"], phone="+79168880000", name="Olga")
         later = datetime.now(UTC) + timedelta(days=31)
-        fired = [automation_service.run_all(app.state.engine, now=later) for _ in range(2)]
+        fired = [automation_tasks.run_all(app.state.engine, now=later) for _ in range(2)]
         assert fired[0] >= 1
         assert fired[1] == 0
         assert card_of(app, member["id"]).message == "We miss you, Olga!"
@@ -534,8 +540,8 @@ class TestAutomations:
             name="Ivan",
             birthday=today.date().replace(year=1990).isoformat(),
         )
-        assert automation_service.run_all(app.state.engine, now=today) == 1
-        assert automation_service.run_all(app.state.engine, now=today) == 0
+        assert automation_tasks.run_all(app.state.engine, now=today) == 1
+        assert automation_tasks.run_all(app.state.engine, now=today) == 0
 
     def test_tier_up_fires_with_the_purchase(self, app: FastAPI, client: TestClient) -> None:
         key = new_merchant(app)
@@ -558,14 +564,14 @@ class TestAutomations:
         member = enrol(client, key, program["id"], phone="+79168880002")
         purchase(client, key, member["id"], "400")  # 20 points
         now = datetime.now(UTC)
-        assert automation_service.run_all(app.state.engine, now=now) == 1
-        assert automation_service.run_all(app.state.engine, now=now) == 0
+        assert automation_tasks.run_all(app.state.engine, now=now) == 1
+        assert automation_tasks.run_all(app.state.engine, now=now) == 0
         client.post(
             f"/api/v1/members/{member['id']}/transactions",
             json={"kind": "redeem_reward", "reward_id": reward["id"]},
             headers=auth(key),
         )
-        assert automation_service.run_all(app.state.engine, now=now) == 1
+        assert automation_tasks.run_all(app.state.engine, now=now) == 1
 
     def test_unknown_kind_and_missing_text_are_422(self, app: FastAPI, client: TestClient) -> None:
         key, program, _ = world(app, client)

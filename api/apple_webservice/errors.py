@@ -1,0 +1,11 @@
+"""Errors of Apple's pass-update web service."""
+
+from __future__ import annotations
+
+from api.errors import ApiError
+
+
+class PassUnauthorized(ApiError):
+    """401 for a wrong token and for an unknown pass alike, as Apple asks."""
+
+    status_code, code, title = 401, "pass_unauthorized", "Not authorized for this pass"

@@ -1,0 +1,169 @@
+"""Queries for push and geo campaigns. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Integer, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from api.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, GeoCampaign
+from api.members.models import Card
+
+# --- push campaigns ---------------------------------------------------------------------------
+
+
+def get(session: Session, campaign_id: UUID) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+def list_for_program(session: Session, program_id: UUID, *, limit: int) -> list[Campaign]:
+    query = (
+        select(Campaign)
+        .where(col(Campaign.program_id) == program_id)
+        .order_by(col(Campaign.created_at).desc())
+    )
+    return list(session.execute(query.limit(limit)).scalars())
+
+
+def due_ids(session: Session, now: datetime) -> list[UUID]:
+    """Campaigns scheduled before ``now``, and those a crash left sending."""
+    query = select(col(Campaign.id)).where(
+        or_(
+            (col(Campaign.status) == CampaignStatus.scheduled) & (col(Campaign.send_at) <= now),
+            col(Campaign.status) == CampaignStatus.sending,
+        )
+    )
+    return list(session.execute(query).scalars().all())
+
+
+def claim(session: Session, campaign_id: UUID, now: datetime) -> bool:
+    """Move a scheduled (or interrupted) campaign to sending; False when it is not one."""
+    claimed = session.execute(
+        update(Campaign)
+        .where(
+            col(Campaign.id) == campaign_id,
+            col(Campaign.status).in_([CampaignStatus.scheduled, CampaignStatus.sending]),
+        )
+        .values(
+            status=CampaignStatus.sending,
+            started_at=func.coalesce(col(Campaign.started_at), now),
+        )  # fmt: skip
+    )
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def count_recipients(session: Session, campaign_id: UUID) -> tuple[int, int]:
+    """(recipients, the ones reached silently on Apple)."""
+    total, quiet = session.execute(
+        select(
+            func.count(), func.sum(func.cast(col(CampaignRecipient.quiet_on_apple), Integer))
+        ).where(col(CampaignRecipient.campaign_id) == campaign_id)
+    ).one()
+    return int(total), int(quiet or 0)
+
+
+def mark_sent(session: Session, campaign_id: UUID, *, recipients: int, now: datetime) -> None:
+    session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id)
+        .values(status=CampaignStatus.sent, recipients=recipients, finished_at=now)
+    )
+
+
+def alerts_since(session: Session, member_ids: Sequence[UUID], since: datetime) -> dict[UUID, int]:
+    """Campaign alerts each member got on Apple after ``since`` (silent ones not counted)."""
+    rows = session.execute(
+        select(col(CampaignRecipient.member_id), func.count())
+        .where(
+            col(CampaignRecipient.member_id).in_(member_ids),
+            col(CampaignRecipient.created_at) > since,
+            col(CampaignRecipient.quiet_on_apple).is_(False),
+        )
+        .group_by(col(CampaignRecipient.member_id))
+    ).all()
+    return {member_id: int(n) for member_id, n in rows}
+
+
+def add_recipients(
+    session: Session, campaign_id: UUID, member_ids: Sequence[UUID], *, quiet: set[UUID],
+    now: datetime,
+) -> set[UUID]:  # fmt: skip
+    """Record the members as reached; returns the ones recorded now (members reached before,
+    by a send that crashed, are not returned)."""
+    table = CampaignRecipient.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {
+            "campaign_id": campaign_id,
+            "member_id": m,
+            "quiet_on_apple": m in quiet,
+            "created_at": now,
+        }  # fmt: skip
+        for m in member_ids
+    ]
+    query = dialect.insert(table).values(rows).on_conflict_do_nothing()
+    return set(session.execute(query.returning(table.c.member_id)).scalars())
+
+
+# --- geo campaigns ----------------------------------------------------------------------------
+
+
+def get_geo(session: Session, campaign_id: UUID) -> GeoCampaign | None:
+    return session.get(GeoCampaign, campaign_id)
+
+
+def list_geo(session: Session, merchant_id: UUID, *, limit: int) -> list[GeoCampaign]:
+    query = (
+        select(GeoCampaign)
+        .where(col(GeoCampaign.merchant_id) == merchant_id)
+        .order_by(col(GeoCampaign.starts_at).desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def running_geo(session: Session, merchant_id: UUID, now: datetime) -> Sequence[GeoCampaign]:
+    query = select(GeoCampaign).where(
+        col(GeoCampaign.merchant_id) == merchant_id,
+        col(GeoCampaign.starts_at) <= now,
+        col(GeoCampaign.ends_at) > now,
+        col(GeoCampaign.cancelled_at).is_(None),
+    )
+    return session.execute(query).scalars().all()
+
+
+def geo_due(session: Session, now: datetime) -> list[GeoCampaign]:
+    """Geo campaigns whose window opened or closed (or that were cancelled while running)
+    and whose cards have not changed for it yet."""
+    query = select(GeoCampaign).where(
+        or_(
+            (col(GeoCampaign.starts_at) <= now) & col(GeoCampaign.started_at).is_(None),
+            (col(GeoCampaign.ends_at) <= now) & col(GeoCampaign.ended_at).is_(None),
+            col(GeoCampaign.cancelled_at).is_not(None)
+            & col(GeoCampaign.started_at).is_not(None)
+            & col(GeoCampaign.ended_at).is_(None),
+        )
+    )
+    return list(session.execute(query).scalars().all())
+
+
+def members_carrying(
+    session: Session, merchant_id: UUID, store_ids: Iterable[str], *, or_default: bool
+) -> list[UUID]:
+    """Members whose cards carry any of the stores (``or_default``: also the cards not yet
+    given their own stores)."""
+    clauses = [col(Card.store_ids).contains(store_id) for store_id in store_ids]
+    if or_default:
+        clauses.append(col(Card.store_ids).is_(None))
+    if not clauses:
+        return []
+    query = select(col(Card.member_id)).where(col(Card.merchant_id) == merchant_id, or_(*clauses))
+    return list(session.execute(query).scalars())
+
+
+def mark_geo(session: Session, campaign_id: UUID, values: dict[str, datetime]) -> None:
+    session.execute(update(GeoCampaign).where(col(GeoCampaign.id) == campaign_id).values(**values))

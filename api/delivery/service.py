@@ -1,0 +1,79 @@
+"""The delivery read model: did a card's changes reach the phones, on Apple (devices
+registered, last push, last fetch) and on Google (object synced, saved, notifications left),
+and how far did a campaign get. One place serves the member delivery view, the campaign stats
+and the console."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlmodel import Session
+
+from api.apple_webservice import repository as apple_repository
+from api.delivery import repository as delivery_repository
+from api.delivery.schemas import CampaignDelivery, DeliveryPublic, GoogleDeliveryPublic
+from api.google_wallet import budget
+from api.google_wallet import repository as google_repository
+from api.members.models import Card
+from api.members.service import get_member
+
+
+def member_delivery(
+    session: Session, merchant_id: UUID, member_id: UUID, *, now: datetime
+) -> DeliveryPublic:
+    """The delivery state of a member's card.
+
+    Raises:
+        MemberNotFound: no such member for this merchant.
+    """
+    _, card = get_member(session, merchant_id, member_id)
+    return card_delivery(session, card, now=now)
+
+
+def card_delivery(session: Session, card: Card, *, now: datetime) -> DeliveryPublic:
+    return DeliveryPublic(
+        version=card.version,
+        update_tag=str(card.update_tag),
+        updated_at=card.updated_at,
+        registered_devices=apple_repository.registration_count_for_card(session, card.id),
+        last_push_at=card.last_push_at,
+        last_push_status=card.last_push_status,
+        last_fetched_at=card.last_fetched_at,
+        last_fetched_version=card.last_fetched_version,
+        is_current_on_devices=card.last_fetched_version == card.version,
+        google=google_delivery(session, card, now=now),
+    )
+
+
+def google_delivery(session: Session, card: Card, *, now: datetime) -> GoogleDeliveryPublic | None:
+    """The card's Google Wallet object, or None before the sync first saw the card."""
+    state = google_repository.get_object(session, card.id)
+    if state is None:
+        return None
+    used = google_repository.notifications_since(session, card.id, now - budget.NOTIFICATION_WINDOW)
+    return GoogleDeliveryPublic(
+        object_id=state.object_id,
+        synced_version=state.synced_version,
+        is_current=state.synced_version == card.version,
+        synced_at=state.synced_at,
+        in_wallet=state.in_wallet,
+        saved_at=state.saved_at,
+        removed_at=state.removed_at,
+        notifications_left_today=budget.notifications_left(used),
+        failures=state.failures,
+        retry_at=state.retry_at,
+        last_error=state.last_error,
+    )
+
+
+def campaign_delivery(session: Session, campaign_id: UUID) -> CampaignDelivery:
+    """How far a campaign's cards got on each wallet."""
+    pushed, fetched = delivery_repository.campaign_apple_counts(session, campaign_id)
+    synced, notified = delivery_repository.campaign_google_counts(session, campaign_id)
+    return CampaignDelivery(
+        apple_pushes_delivered=pushed,
+        apple_devices_fetched=fetched,
+        google_synced=synced,
+        google_notified=notified,
+    )

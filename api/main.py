@@ -34,6 +34,7 @@ from api.ledger import routes as ledger_routes
 from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
+from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
 from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
@@ -189,6 +190,7 @@ def create_app(
         app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)
     app.add_middleware(RequestLimits)
     install_error_handlers(app)
+    install_sign_in_redirect(app)
     app.include_router(health.router)
     app.include_router(program_routes.router)
     app.include_router(member_routes.router)

@@ -1,5 +1,6 @@
 """The application factory: ``create_app(settings)`` and the lifespan that builds, once,
-everything expensive (engine, migrations, designs, the pass signer)."""
+everything expensive (engine, designs, the pass signer), and migrates the database when
+``settings.migrate_on_start`` says so (never in a worker of ``loyalpass serve --workers N``)."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if not settings.is_development and not settings.public_url.startswith("https://"):
         raise RuntimeError("LOYALPASS_PUBLIC_URL must be https:// outside development")
     engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
+    if settings.migrate_on_start:
+        migrate(engine, settings.migrations_dir)
     designs = load_designs(settings.templates_dir / "cards")
     if settings.default_design not in designs:
         raise RuntimeError(f"default design {settings.default_design!r} is not in {designs}")

@@ -1,7 +1,8 @@
 """Every text the people-facing pages show, in Russian and English.
 
 Templates call ``t("key")``; a key missing in one language is a test failure
-(``tests/pages/test_texts.py``), never a blank on the page.
+(``test_every_text_exists_in_both_languages``, with the join page's tests), never a blank on
+the page.
 """
 
 from __future__ import annotations

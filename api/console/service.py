@@ -1,9 +1,10 @@
 """The console's rules: sign-in with an API key, what its pages show and what their forms do.
 
 Signing in takes an ``admin`` or ``read`` key (a ``pos`` key belongs to a till). A read key
-sees everything and changes nothing: whether the signed-in key may edit is decided once, when
-the sign-in dependency resolves the :class:`ConsoleCaller`. Each change goes through the same
-service the JSON API uses, so the console cannot do what the API would refuse.
+sees everything and changes nothing: whether the signed-in key may edit is decided once, by
+the sign-in dependency (``api.console.auth``), and the forms read ``ConsoleCaller.can_edit``.
+Each change goes through the same service the JSON API uses, so the console cannot do what
+the API would refuse.
 """
 
 from __future__ import annotations
@@ -87,15 +88,15 @@ def sign_in(session: Session, api_key: str, *, now: datetime) -> str:
     return token
 
 
-def signed_in(session: Session, token: str | None, *, now: datetime) -> ConsoleCaller | None:
+def signed_in(session: Session, token: str | None, *, now: datetime) -> Caller | None:
     """Who is behind a console cookie, while the session lasts and the key is not revoked."""
     hashed = lookup_hash(token)
     key = repository.signed_in(session, hashed, now) if hashed else None
     if key is None:
         return None
-    role = Role(key.role)
-    caller = Caller(merchant_id=key.merchant_id, key_id=key.id, role=role, key_prefix=key.prefix)
-    return ConsoleCaller(caller, can_edit=role == Role.admin)
+    return Caller(
+        merchant_id=key.merchant_id, key_id=key.id, role=Role(key.role), key_prefix=key.prefix
+    )
 
 
 def sign_out(session: Session, token: str | None) -> None:

@@ -96,7 +96,7 @@ def serve(
     port: Port = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (use the cores).")] = 1,
 ) -> None:
-    """Migrate the database once, then run the service (in ``workers`` processes)."""
+    """Migrate the database once, then run the service (in --workers processes)."""
     settings = _settings()
     _ensure_dev_certs(settings)
     _migrate(settings)

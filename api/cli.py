@@ -1,4 +1,10 @@
-"""The ``loyalpass`` command: serve, demo, merchants and development certificates."""
+"""The ``loyalpass`` command: migrate, serve, demo, worker, merchants and development
+certificates.
+
+Migrations run once per start, in this process, before any server process starts:
+``serve`` and ``demo`` migrate and then start the app(s) with ``migrate_on_start`` off, so the
+workers of ``serve --workers N`` never race to migrate. ``worker`` never migrates.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from fastapi import FastAPI
 from sqlmodel import Session
 
 from api.db import make_engine, migrate
@@ -42,19 +49,45 @@ def _ensure_dev_certs(settings: Settings) -> None:
         typer.echo(f"Created development certificates (FAKE) in {settings.dev_certs_dir}")
 
 
+def _migrate(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine, settings.migrations_dir)
+    finally:
+        engine.dispose()
+
+
 def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Run the service on a database this process has migrated already."""
     import uvicorn
 
     from api.main import create_app
 
-    _ensure_dev_certs(settings)
-    if workers > 1:  # each worker process builds its app from the environment
+    if workers > 1:  # each worker process builds its app: server_process_app
         uvicorn.run(
-            "api.main:create_app", factory=True, host=host, port=port, workers=workers,
+            "api.cli:server_process_app", factory=True, host=host, port=port, workers=workers,
             log_config=None,
         )  # fmt: skip
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    service = create_app(settings.model_copy(update={"migrate_on_start": False}))
+    uvicorn.run(service, host=host, port=port, log_config=None)
+
+
+def server_process_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N``: settings from the environment,
+    like its parent's, and no migrations (the parent ran them before starting the workers)."""
+    from api.main import create_app
+
+    settings = _settings()
+    return create_app(settings.model_copy(update={"migrate_on_start": False}))
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema to the newest migration, then exit. Run it before starting
+    service processes by other means than `loyalpass serve` (which migrates itself)."""
+    _migrate(_settings())
+    typer.echo("database schema is current")
 
 
 @app.command()
@@ -63,8 +96,11 @@ def serve(
     port: Port = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (use the cores).")] = 1,
 ) -> None:
-    """Run the service."""
-    _run_server(_settings(), host, port, workers)
+    """Migrate the database once, then run the service (in --workers processes)."""
+    settings = _settings()
+    _ensure_dev_certs(settings)
+    _migrate(settings)
+    _run_server(settings, host, port, workers)
 
 
 @app.command()
@@ -76,8 +112,8 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     if settings.public_url == Settings.model_fields["public_url"].default:
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     _ensure_dev_certs(settings)
+    _migrate(settings)
     engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         info = seed_demo(session, settings)
     engine.dispose()
@@ -105,7 +141,6 @@ def worker(
 
     settings = _settings()
     engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
     if once:
         run_once(engine)
         return

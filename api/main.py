@@ -1,5 +1,6 @@
 """The application factory: ``create_app(settings)`` and the lifespan that builds, once,
-everything expensive (engine, migrations, designs, the pass signer)."""
+everything expensive (engine, designs, the pass signer), and migrates the database when
+``settings.migrate_on_start`` says so (never in a worker of ``loyalpass serve --workers N``)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
+from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
 from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
@@ -71,7 +73,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if not settings.is_development and not settings.public_url.startswith("https://"):
         raise RuntimeError("LOYALPASS_PUBLIC_URL must be https:// outside development")
     engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
+    if settings.migrate_on_start:
+        migrate(engine, settings.migrations_dir)
     designs = load_designs(settings.templates_dir / "cards")
     if settings.default_design not in designs:
         raise RuntimeError(f"default design {settings.default_design!r} is not in {designs}")
@@ -191,6 +194,7 @@ def create_app(
         app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)
     app.add_middleware(RequestLimits, body_timeout=app.state.settings.request_body_timeout)
     install_error_handlers(app)
+    install_sign_in_redirect(app)
     app.include_router(health.router)
     app.include_router(program_routes.router)
     app.include_router(member_routes.router)

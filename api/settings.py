@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     templates_dir: Path = PROJECT_ROOT / "templates"
     migrations_dir: Path = PROJECT_ROOT / "migrations"
+    # The app's lifespan migrates the database only when this is on: for one process started
+    # by other means (the tests, `uvicorn --factory api.main:create_app`). `loyalpass serve`
+    # and `loyalpass demo` migrate once before the server starts and turn it off; run
+    # `loyalpass migrate` yourself before starting several processes any other way.
+    migrate_on_start: bool = True
     default_design: str = "coffee"
 
     apple_pass_type_id: str = DEV_PASS_TYPE_ID

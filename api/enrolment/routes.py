@@ -4,60 +4,67 @@ program's public slug is the address; the form is rate-limited per client and ha
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.clock import utcnow
-from api.deps import SessionDep, SettingsDep
+from api.deps import DesignsDep, JoinThrottleDep, SessionDep, SettingsDep
 from api.enrolment import qr
 from api.enrolment import service as enrolment_service
+from api.enrolment.errors import JoinLinkNotFound
 from api.enrolment.service import HONEYPOT_FIELD, JoinForm
-from api.enrolment.throttle import Throttle
-from api.pages.render import form_fields, negotiate_locale, not_found_page, render_page
+from api.pages.render import FormFields, Page, PageDep, negotiate_locale
 from api.programs.models import Program
+from passes import CardDesign
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/join", tags=["pages"], include_in_schema=False)
 PublicSlug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,80}$")]
-FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
 @router.get("/{public_slug}", response_class=HTMLResponse)
 def join_page(
     public_slug: PublicSlug,
-    request: Request,
+    page: PageDep,
     session: SessionDep,
+    designs: DesignsDep,
     ref: Annotated[str, Query(max_length=16)] = "",
     store: Annotated[str, Query(max_length=36)] = "",
 ) -> HTMLResponse:
     """The enrolment form, in the program's design."""
     program = enrolment_service.find_program(session, public_slug)
     if program is None:
-        return not_found_page(request)
-    return _form(request, program, JoinForm(ref=ref, store=store))
+        return page.not_found()
+    return _form(page, designs, program, JoinForm(ref=ref, store=store))
 
 
 @router.post("/{public_slug}", response_class=HTMLResponse)
 def join_submit(
-    public_slug: PublicSlug, request: Request, session: SessionDep, fields: FormFields
+    public_slug: PublicSlug,
+    request: Request,
+    page: PageDep,
+    session: SessionDep,
+    designs: DesignsDep,
+    throttle: JoinThrottleDep,
+    fields: FormFields,
 ) -> Response:
     """Enrol (or find the existing card), then go to the card page; errors stay on the form."""
     program = enrolment_service.find_program(session, public_slug)
     if program is None:
-        return not_found_page(request)
+        return page.not_found()
     form = JoinForm.of(fields)
-    throttle: Throttle = request.app.state.join_throttle
     if not throttle.allow(request.client.host if request.client else "unknown"):
-        return _form(request, program, form, banner="err_rate", status_code=429)
+        return _form(page, designs, program, form, banner="err_rate", status_code=429)
     if fields.get(HONEYPOT_FIELD):
         logger.info("join form honeypot filled", extra={"program_id": str(program.id)})
-        return _form(request, program, form, banner="err_bot", status_code=400)
+        return _form(page, designs, program, form, banner="err_bot", status_code=400)
     data = enrolment_service.validate(form, today=utcnow().date())
     if data is None:
-        return _form(request, program, form, banner="err_form", status_code=422)
+        return _form(page, designs, program, form, banner="err_form", status_code=422)
     _, card, is_new = enrolment_service.join(
         session, program, data, form=form, locale=negotiate_locale(request)
     )
@@ -97,24 +104,24 @@ _CACHE = {"Cache-Control": "public, max-age=86400"}
 def _qr_target(session: SessionDep, public_url: str, public_slug: str, store: UUID | None) -> str:
     program = enrolment_service.find_program(session, public_slug)
     if program is None:
-        raise enrolment_service.JoinLinkNotFound()
+        raise JoinLinkNotFound()
     return qr.join_url(public_url, program.public_slug, store_id=store)
 
 
 def _form(
-    request: Request,
+    page: Page,
+    designs: Mapping[str, CardDesign],
     program: Program,
     form: JoinForm,
     *,
     banner: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return render_page(
-        request,
+    return page.render(
         "join.html",
         status_code=status_code,
         program=program,
-        design=request.app.state.designs[program.design],
+        design=designs[program.design],
         form=form,
         banner=banner,
         honeypot=HONEYPOT_FIELD,

@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.enrolment.models import MemberConsent
-from api.errors import NotFound
 from api.ledger.postings import Actor
 from api.members import repository as member_repository
 from api.members import service as member_service
@@ -134,7 +133,3 @@ def _store_id(session: Session, merchant_id: UUID, raw: str) -> UUID | None:
     except ValueError:
         return None
     return store_id if store_repository.get(session, merchant_id, store_id) else None
-
-
-class JoinLinkNotFound(NotFound):
-    code, title = "join_link_not_found", "No program has this join link"

@@ -7,19 +7,17 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from api.clock import utcnow
-from api.deps import CallerDep, SessionDep
+from api.deps import AdminCaller, SessionDep
 from api.merchants import service as merchant_service
-from api.merchants.models import Role
 from api.merchants.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 
 router = APIRouter(prefix="/api/v1/keys", tags=["api keys"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_key(data: ApiKeyCreate, session: SessionDep, caller: CallerDep) -> ApiKeyCreated:
+def create_key(data: ApiKeyCreate, session: SessionDep, caller: AdminCaller) -> ApiKeyCreated:
     """Create a key with a role: `admin` (programs, rewards, keys), `pos` (transactions,
     member lookup) or `read` (reports). The key is in this response only."""
-    caller.require(Role.admin)
     key, secret = merchant_service.create_api_key(
         session, caller.merchant_id, name=data.name, role=data.role
     )
@@ -27,15 +25,13 @@ def create_key(data: ApiKeyCreate, session: SessionDep, caller: CallerDep) -> Ap
 
 
 @router.get("")
-def list_keys(session: SessionDep, caller: CallerDep) -> list[ApiKeyPublic]:
+def list_keys(session: SessionDep, caller: AdminCaller) -> list[ApiKeyPublic]:
     """The merchant's keys, without their secrets."""
-    caller.require(Role.admin)
     return [ApiKeyPublic.of(k) for k in merchant_service.list_api_keys(session, caller.merchant_id)]
 
 
 @router.delete("/{key_id}")
-def revoke_key(key_id: UUID, session: SessionDep, caller: CallerDep) -> ApiKeyPublic:
+def revoke_key(key_id: UUID, session: SessionDep, caller: AdminCaller) -> ApiKeyPublic:
     """Revoke a key; requests with it are refused from now on."""
-    caller.require(Role.admin)
     key = merchant_service.revoke_api_key(session, caller.merchant_id, key_id, now=utcnow())
     return ApiKeyPublic.of(key)

@@ -16,13 +16,10 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from api.errors import Forbidden, NotFound, Unauthorized
+from api.errors import Forbidden, Unauthorized
 from api.merchants import repository
+from api.merchants.errors import ApiKeyNotFound
 from api.merchants.models import ApiKey, Merchant, Role
-
-
-class ApiKeyNotFound(NotFound):
-    code, title = "api_key_not_found", "API key not found"
 
 
 @dataclass(frozen=True, slots=True)

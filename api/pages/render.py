@@ -4,13 +4,15 @@ headers that keep every byte of the page our own (no CDN, no third-party script)
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
+from api.deps import PagesDep, get_pages
 from api.pages.texts import DEFAULT_LOCALE, LOCALES, TEXTS, text
 
 LANG_COOKIE = "lang"
@@ -55,33 +57,57 @@ def translator(locale: str) -> Callable[..., str]:
     return t
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The page a request answers with: its templates, rendered in the visitor's language."""
+
+    request: Request
+    templates: Environment
+
+    def render(self, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """Render ``templates/pages/<template>`` in the visitor's language."""
+        request = self.request
+        locale = negotiate_locale(request)
+        other = next(code for code in LOCALES if code != locale)
+        query = {k: v for k, v in request.query_params.items() if k != "lang"}
+        body = self.templates.get_template(template).render(
+            lang=locale,
+            t=translator(locale),
+            other_lang=other,
+            other_lang_name=TEXTS[other]["lang_name"],
+            switch_url=f"{request.url.path}?{urlencode({**query, 'lang': other})}",
+            **context,
+        )
+        response = HTMLResponse(body, status_code=status_code)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Language"] = locale
+        if request.query_params.get("lang") in LOCALES:
+            response.set_cookie(
+                LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax", httponly=True
+            )
+        return response
+
+    def not_found(self) -> HTMLResponse:
+        return self.render("not_found.html", status_code=404)
+
+
+def get_page(request: Request, templates: PagesDep) -> Page:
+    return Page(request, templates)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
+
+
 def render_page(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """Render ``templates/pages/<template>`` in the visitor's language."""
-    locale = negotiate_locale(request)
-    other = next(code for code in LOCALES if code != locale)
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    pages: Environment = request.app.state.pages
-    body = pages.get_template(template).render(
-        lang=locale,
-        t=translator(locale),
-        other_lang=other,
-        other_lang_name=TEXTS[other]["lang_name"],
-        switch_url=f"{request.url.path}?{urlencode({**query, 'lang': other})}",
-        **context,
-    )
-    response = HTMLResponse(body, status_code=status_code)
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Language"] = locale
-    if request.query_params.get("lang") in LOCALES:
-        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax", httponly=True)
-    return response
+    """:meth:`Page.render` for a route that does not take :data:`PageDep` (the card page)."""
+    return Page(request, get_pages(request)).render(template, status_code=status_code, **context)
 
 
 def not_found_page(request: Request) -> HTMLResponse:
-    return render_page(request, "not_found.html", status_code=404)
+    return Page(request, get_pages(request)).not_found()
 
 
 async def form_fields(request: Request) -> dict[str, str]:
@@ -89,3 +115,6 @@ async def form_fields(request: Request) -> dict[str, str]:
     field wins). Our forms need nothing more, so no multipart parser is installed."""
     body = (await request.body()).decode("utf-8", errors="replace")
     return {key: value.replace("\x00", "") for key, value in parse_qsl(body, max_num_fields=40)}
+
+
+FormFields = Annotated[dict[str, str], Depends(form_fields)]

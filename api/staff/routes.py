@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import CallerDep, SessionDep
-from api.merchants.models import Role
+from api.deps import AdminCaller, SessionDep
 from api.staff import service as staff_service
 from api.staff.schemas import StaffCreate, StaffPublic
 
@@ -13,14 +12,12 @@ router = APIRouter(prefix="/api/v1", tags=["staff"])
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED)
-def create_staff(data: StaffCreate, session: SessionDep, caller: CallerDep) -> StaffPublic:
+def create_staff(data: StaffCreate, session: SessionDep, caller: AdminCaller) -> StaffPublic:
     """Add a staff member to a store; they sign in to `/scan` with the returned `code` and
     their PIN."""
-    caller.require(Role.admin)
     return StaffPublic.of(staff_service.create_staff(session, caller.merchant_id, data))
 
 
 @router.get("/staff")
-def list_staff(session: SessionDep, caller: CallerDep) -> list[StaffPublic]:
-    caller.require(Role.admin)
+def list_staff(session: SessionDep, caller: AdminCaller) -> list[StaffPublic]:
     return [StaffPublic.of(s) for s in staff_service.list_staff(session, caller.merchant_id)]

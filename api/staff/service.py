@@ -21,20 +21,23 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from api.errors import ApiError, InvalidRequest, NotFound, Unauthorized
+from api.errors import ApiError, InvalidRequest
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
 from api.ledger.schemas import EarnRequest, PurchaseRequest, RedeemRewardRequest
 from api.members import repository as member_repository
 from api.members.models import Card, Member
+from api.pages.sessions import lookup_hash, new_token, token_hash
 from api.programs import repository as program_repository
 from api.programs.models import Program
 from api.rewards import repository as reward_repository
 from api.rewards.models import Reward
 from api.staff import repository
+from api.staff.errors import CardNumberNotFound, InvalidAmount, SignInFailed, SignInLocked
 from api.staff.models import Staff, StaffAction, StaffSession
 from api.staff.schemas import StaffCreate
 from api.stores import repository as store_repository
+from api.stores.errors import StoreNotFound
 from api.stores.models import Store
 
 logger = logging.getLogger(__name__)
@@ -45,24 +48,12 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
-class StoreNotFound(NotFound):
-    code, title = "store_not_found", "Store not found"
+@dataclass(frozen=True, slots=True)
+class SignedInStaff:
+    """Who is signed in to the scanner, and the store they work at."""
 
-
-class SignInFailed(Unauthorized):
-    code, title = "sign_in_failed", "Wrong staff code or PIN"
-
-
-class SignInLocked(Unauthorized):
-    code, title = "sign_in_locked", "Too many wrong PINs; try again later"
-
-
-class CardNumberNotFound(NotFound):
-    code, title = "card_not_found", "No card of this merchant has that number"
-
-
-class InvalidAmount(InvalidRequest):
-    code, title = "invalid_amount", "The amount must be above zero"
+    staff: Staff
+    store: Store
 
 
 def create_staff(session: Session, merchant_id: UUID, data: StaffCreate) -> Staff:
@@ -122,11 +113,11 @@ def sign_in(session: Session, code: str, pin: str, *, now: datetime) -> str:
         session.add(staff)
         raise SignInLocked() if staff.locked_until and staff.locked_until > now else SignInFailed()
     staff.failed_attempts, staff.locked_until = 0, None
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     session.add(staff)
     session.add(
         StaffSession(
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token),
             merchant_id=staff.merchant_id,
             staff_id=staff.id,
             expires_at=now + SESSION_LENGTH,
@@ -138,18 +129,18 @@ def sign_in(session: Session, code: str, pin: str, *, now: datetime) -> str:
     return token
 
 
-def signed_in(session: Session, token: str | None, *, now: datetime) -> tuple[Staff, Store] | None:
+def signed_in(session: Session, token: str | None, *, now: datetime) -> SignedInStaff | None:
     """The staff member and store behind a session cookie, if it is valid."""
-    if not token or len(token) > 100:
-        return None
-    return repository.signed_in(session, _token_hash(token), now)
+    hashed = lookup_hash(token)
+    found = repository.signed_in(session, hashed, now) if hashed else None
+    return SignedInStaff(*found) if found else None
 
 
 def sign_out(session: Session, token: str | None) -> None:
-    if token and len(token) <= 100:
-        row = repository.get_session(session, _token_hash(token))
-        if row is not None:
-            session.delete(row)
+    hashed = lookup_hash(token)
+    row = repository.get_session(session, hashed) if hashed else None
+    if row is not None:
+        session.delete(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +262,6 @@ def _request(
 def refusal(exc: ApiError) -> str:
     """What to tell the cashier when the ledger refuses."""
     return f"{exc.title}: {exc.detail}" if exc.detail else exc.title
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _new_code(session: Session) -> str:

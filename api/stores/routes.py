@@ -8,8 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, status
 
 from api.clock import utcnow
-from api.deps import CallerDep, SessionDep
-from api.merchants.models import Role
+from api.deps import AdminCaller, ReaderCaller, SessionDep
 from api.stores import service as store_service
 from api.stores.schemas import ImportResult, StoreCreate, StorePublic, StoreUpdate
 
@@ -21,37 +20,34 @@ CSV_EXAMPLE = (
 
 
 @router.post("/locations", status_code=status.HTTP_201_CREATED)
-def create_location(data: StoreCreate, session: SessionDep, caller: CallerDep) -> StorePublic:
+def create_location(data: StoreCreate, session: SessionDep, caller: AdminCaller) -> StorePublic:
     """Add a store. Cards pick it up within a minute if it is among a member's 10 most
     relevant stores (Apple and Google show at most 10 per card)."""
-    caller.require(Role.admin)
     return StorePublic.of(store_service.create(session, caller.merchant_id, data))
 
 
 @router.get("/locations")
-def list_locations(session: SessionDep, caller: CallerDep) -> list[StorePublic]:
+def list_locations(session: SessionDep, caller: ReaderCaller) -> list[StorePublic]:
     """Open stores, in the order they were added."""
     return [StorePublic.of(s) for s in store_service.list_open(session, caller.merchant_id)]
 
 
 @router.get("/locations/{store_id}")
-def get_location(store_id: UUID, session: SessionDep, caller: CallerDep) -> StorePublic:
+def get_location(store_id: UUID, session: SessionDep, caller: ReaderCaller) -> StorePublic:
     return StorePublic.of(store_service.get(session, caller.merchant_id, store_id))
 
 
 @router.patch("/locations/{store_id}")
 def update_location(
-    store_id: UUID, data: StoreUpdate, session: SessionDep, caller: CallerDep
+    store_id: UUID, data: StoreUpdate, session: SessionDep, caller: AdminCaller
 ) -> StorePublic:
     """Change some of a store's fields; the cards that carry it are updated."""
-    caller.require(Role.admin)
     return StorePublic.of(store_service.update_store(session, caller.merchant_id, store_id, data))
 
 
 @router.delete("/locations/{store_id}")
-def close_location(store_id: UUID, session: SessionDep, caller: CallerDep) -> StorePublic:
+def close_location(store_id: UUID, session: SessionDep, caller: AdminCaller) -> StorePublic:
     """Close a store: it leaves every card; its purchase history stays."""
-    caller.require(Role.admin)
     return StorePublic.of(store_service.close(session, caller.merchant_id, store_id, now=utcnow()))
 
 
@@ -66,16 +62,11 @@ def close_location(store_id: UUID, session: SessionDep, caller: CallerDep) -> St
 )
 def import_locations(
     session: SessionDep,
-    caller: CallerDep,
+    caller: AdminCaller,
     body: Annotated[bytes, Body(media_type="text/csv")] = b"",
 ) -> ImportResult:
     """Create or update (by name) stores from CSV with a header row: ``name, latitude,
     longitude`` and optionally ``address, opening_hours, relevant_text, is_flagship,
     beacon_uuid, beacon_major, beacon_minor``. All or nothing: any bad row is reported with
     its line number and nothing is imported."""
-    caller.require(Role.admin)
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise store_service.BadStoreImport("the file must be UTF-8 text") from None
-    return store_service.import_csv(session, caller.merchant_id, text)
+    return store_service.import_csv_file(session, caller.merchant_id, body)

@@ -15,8 +15,8 @@ from sqlmodel import Session, col
 
 from api.clock import utcnow
 from api.db import insert_unless_conflict
-from api.errors import InvalidRequest, NotFound
 from api.stores import repository
+from api.stores.errors import BadStoreImport, StoreNotFound, TooManyBeaconUuids
 from api.stores.models import Store, StoreRefresh
 from api.stores.schemas import ImportResult, RowError, StoreCreate, StoreUpdate
 
@@ -26,18 +26,6 @@ MAX_CARD_LOCATIONS = 10  # Apple's limit per pass, and Google's merchantLocation
 MAX_BEACON_UUIDS = 10  # Apple's limit of beacons per pass: one UUID per chain is the norm
 CSV_COLUMNS = ("name", "latitude", "longitude", "address", "opening_hours", "relevant_text",
                "is_flagship", "beacon_uuid", "beacon_major", "beacon_minor")  # fmt: skip
-
-
-class StoreNotFound(NotFound):
-    code, title = "store_not_found", "Store not found"
-
-
-class TooManyBeaconUuids(InvalidRequest):
-    code, title = "too_many_beacon_uuids", "Too many beacon UUIDs"
-
-
-class BadStoreImport(InvalidRequest):
-    code, title = "bad_store_import", "The CSV file has errors; nothing was imported"
 
 
 def add_store(
@@ -98,6 +86,19 @@ def get(session: Session, merchant_id: UUID, store_id: UUID) -> Store:
 
 def list_open(session: Session, merchant_id: UUID) -> Sequence[Store]:
     return repository.list_open(session, merchant_id)
+
+
+def import_csv_file(session: Session, merchant_id: UUID, data: bytes) -> ImportResult:
+    """:func:`import_csv` for an uploaded file's bytes (UTF-8, with or without a BOM).
+
+    Raises:
+        BadStoreImport: the file is not UTF-8 text, or has bad rows.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadStoreImport("the file must be UTF-8 text") from None
+    return import_csv(session, merchant_id, text)
 
 
 def import_csv(

@@ -6,18 +6,26 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import httpx2
 import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.db import alembic_config
+from tests.conftest import BACKENDS, PROJECT_ROOT
 from tests.support.pkpass import verify_pkpass
+from tests.support.postgres import PostgresServer
 
 runner = CliRunner()
 
@@ -132,3 +140,77 @@ def test_demo_serves_a_signed_pass(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_migrate_brings_a_fresh_database_to_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "migrate.db"
+    monkeypatch.setenv("LOYALPASS_DATABASE_URL", f"sqlite:///{database}")
+    for _ in range(2):  # the second run finds the schema current and changes nothing
+        result = runner.invoke(app, ["migrate"])
+        assert result.exit_code == 0, result.output
+        assert "database schema is current" in result.output
+    with sqlite3.connect(database) as connection:
+        [version] = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert version == (_head(),)
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="PostgreSQL is not among the backends")
+def test_serve_with_four_workers_migrates_once(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Four worker processes start at once on a fresh PostgreSQL database: the parent
+    migrates before they start, and none of them migrates again."""
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.create_database(f"loyalpass_serve_{uuid.uuid4().hex[:8]}")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LOYALPASS_DATABASE_URL": url,
+        "LOYALPASS_DEV_CERTS_DIR": str(tmp_path / "certs"),
+        "LOYALPASS_LOG_LEVEL": "INFO",
+        "LOYALPASS_JOBS_IN_PROCESS": "false",
+        "LOYALPASS_APNS_IN_PROCESS": "false",
+    }
+    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "4"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        # every worker has run its lifespan (where it would have migrated) ...
+        while sum("Application startup complete" in line for line in lines) < 4:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("loyalpass serve --workers 4 did not come up:\n" + "".join(lines))
+            time.sleep(0.2)
+        # ... and the service answers
+        health = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        assert health.status_code == 200, health.text
+        assert health.json()["checks"]["database"] == "ok"
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    output = "".join(lines)
+    assert output.count("database schema is current") == 1, output
+    assert output.count("Running upgrade  -> 0001") == 1, output
+    assert "already exists" not in output, output
+    assert "Traceback" not in output, output
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    engine.dispose()
+    assert versions == [(_head(),)]
+
+
+def _head() -> str:
+    config = alembic_config(PROJECT_ROOT / "migrations", "sqlite://")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head

@@ -95,9 +95,40 @@ class TestConsole:
         )
         assert 'Campaign "Hello" is on its way to 1 members.' in html.unescape(sent.text)
 
+    def test_a_read_key_sends_no_campaign(
+        self, app: FastAPI, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        sign_in(client, new_key(app, shop["key"], Role.read))
+        form = {"program": shop["program"]["id"], "action": "send", "name": "Hi", "message": "Hi"}
+        response = client.post("/console/campaigns", data=form)
+        assert response.status_code == 422
+        assert "this needs a key with role admin" in response.text
+        listed = client.get(
+            f"/api/v1/programs/{shop['program']['id']}/campaigns", headers=auth(shop["key"])
+        )
+        assert listed.json() == []
+
+    def test_the_session_cookie_stays_on_the_console(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        cookie = sign_in(client, shop["key"]).headers["set-cookie"]
+        for part in (
+            "lp_console=",
+            "HttpOnly",
+            "Path=/console",
+            "SameSite=strict",
+            "Max-Age=28800",
+        ):
+            assert part in cookie, cookie
+        signed_out = client.post("/console/sign-out", follow_redirects=False)
+        assert signed_out.headers["location"] == "/console"
+        assert client.get("/console/members", follow_redirects=False).status_code == 303
+
     def test_signed_out_pages_redirect(self, client: TestClient) -> None:
         response = client.get("/console/members", follow_redirects=False)
         assert response.headers["location"] == "/console"
+        audience = client.get("/console/campaigns/audience")
+        assert (audience.status_code, audience.json()) == (401, {"members": None})
 
 
 def test_bar_chart_fills_missing_days() -> None:

@@ -116,6 +116,18 @@ class TestScanner:
         response = client.post("/scan/lookup", data={"number": other["serial_number"]})
         assert response.status_code == 404
 
+    def test_the_session_cookie_stays_on_the_scanner(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        cookie = sign_in(client, shop["staff"]["code"], "4821").headers["set-cookie"]
+        for part in ("lp_staff=", "HttpOnly", "Path=/scan", "SameSite=strict", "Max-Age=43200"):
+            assert part in cookie, cookie
+        lookup = client.post("/scan/lookup", data={"number": "nothing"}, follow_redirects=False)
+        assert lookup.status_code == 404
+        client.post("/scan/sign-out")
+        signed_out = client.post("/scan/lookup", data={"number": "x"}, follow_redirects=False)
+        assert signed_out.headers["location"] == "/scan"
+
     def test_signed_out_pages_ask_to_sign_in(
         self, client: TestClient, shop: dict[str, Any]
     ) -> None:

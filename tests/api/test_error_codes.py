@@ -55,7 +55,6 @@ GENERIC = (
 # regenerate docs/ERRORS.md: `card_not_found` then has one title).
 KNOWN_DUPLICATES = {
     "store_not_found": "StoreNotFound is defined in the stores, ledger and staff services",
-    "card_not_found": "cards' CardNotFound and staff's CardNumberNotFound, with two titles",
 }
 
 SOURCES = error_codes.sources()

@@ -112,14 +112,28 @@ def render(template: str, values: Mapping[str, object]) -> str:
 
 def on_tier_change(
     session: Session, member: Member, *, new_tier: str | None, upgrade: bool, now: datetime
-) -> None:
-    """Called by the ledger in the transaction that changes the tier."""
+) -> str | None:
+    """Run by the caller of the ledger's tier evaluation, in the transaction that changed the
+    tier: puts the tier automation's text on the card (once per tier and day) and returns it.
+
+    The card is not marked changed here: the caller marks it once, with this text as the
+    message, for everything it changed (a purchase that raises the tier is one card change).
+    """
     kind = AutomationKind.tier_up if upgrade else AutomationKind.tier_down
     automation = session.get(Automation, (member.program_id, kind))
     if automation is None or not automation.enabled or new_tier is None:
-        return
-    fire(session, member, automation, f"{new_tier}:{now.date().isoformat()}",
-         {"tier": new_tier}, now=now)  # fmt: skip
+        return None
+    occasion = f"{new_tier}:{now.date().isoformat()}"[:40]
+    fired = AutomationFired(member_id=member.id, kind=kind, occasion=occasion, fired_at=now)
+    if not insert_unless_conflict(session, fired):
+        return None
+    text = render(automation.text, {"name": member.name, "points": member.points, "tier": new_tier})
+    session.execute(
+        update(Card)
+        .where(col(Card.member_id) == member.id)
+        .values(message=text, message_at=now, message_quiet=False)
+    )
+    return text
 
 
 # --- the daily sweep (run by the worker with the other jobs) ---------------------------------

@@ -16,14 +16,15 @@ from api.console.preview import Sample, build_preview
 from api.deps import SessionDep, SettingsDep
 from api.enrolment import qr
 from api.errors import ApiError
-from api.ledger import service as ledger_service
 from api.members import service as member_service
 from api.merchants.models import Role
 from api.merchants.service import Caller
 from api.pages.render import form_fields, render_page
 from api.programs import service as program_service
+from api.programs.rules import rules_of
 from api.rewards import service as reward_service
 from api.rewards.schemas import RewardCreate
+from api.transactions import service as transaction_service
 
 router = APIRouter(prefix="/console", tags=["pages"], include_in_schema=False)
 COOKIE = "lp_console"
@@ -122,7 +123,7 @@ def member(
         return sign_in_redirect()
     found, card = member_service.get_member(session, caller.merchant_id, member_id)
     public = member_service.public(session, found, card, public_url=settings.public_url)
-    ledger = ledger_service.list_transactions(
+    ledger = transaction_service.list_transactions(
         session, caller.merchant_id, member_id, limit=100, offset=0
     )
     return console_page(request, "member.html", caller, member=public, ledger=ledger)
@@ -219,7 +220,7 @@ def _program_page(
     rules_text: str | None = None,
 ) -> HTMLResponse:
     found = program_service.get_program(session, caller.merchant_id, program_id)
-    rules = ledger_service.rules_of(found)
+    rules = rules_of(found)
     return console_page(
         request, "program.html", caller, program=found,
         rules_text=rules_text or rules.model_dump_json(indent=2),

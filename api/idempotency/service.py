@@ -10,28 +10,29 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.db import insert_unless_conflict
-from api.errors import InvalidRequest
+from api.idempotency.errors import IdempotencyKeyReused, InvalidIdempotencyKey
 from api.idempotency.models import IdempotencyRecord
 
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 
 
-class IdempotencyKeyReused(InvalidRequest):
-    code, title = "idempotency_key_reused", "This Idempotency-Key was used for another request"
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer: the status and JSON body, and whether it is a stored one replayed."""
 
-
-class InvalidIdempotencyKey(InvalidRequest):
-    code, title = "invalid_idempotency_key", "The Idempotency-Key header is not valid"
+    status_code: int
+    body: Any
+    is_replay: bool = False
 
 
 def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
@@ -46,15 +47,16 @@ def run(
     key: str | None,
     request_fingerprint: str,
     action: Callable[[], tuple[int, BaseModel]],
-) -> JSONResponse:
-    """Run ``action`` once per key; a repeat with the same request gets the stored response.
+) -> Reply:
+    """Run ``action`` once per key; a repeat with the same request gets the stored reply.
 
     Raises:
+        InvalidIdempotencyKey: the key is empty, too long or not printable.
         IdempotencyKeyReused: the key was used with a different request.
     """
     if key is None:
         status, body = action()
-        return JSONResponse(body.model_dump(mode="json"), status)
+        return Reply(status, body.model_dump(mode="json"))
     if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidIdempotencyKey(f"use 1 to {MAX_KEY_LENGTH} printable characters")
     record = IdempotencyRecord(merchant_id=merchant_id, key=key, fingerprint=request_fingerprint)
@@ -67,12 +69,10 @@ def run(
         .where(col(IdempotencyRecord.id) == record.id)
         .values(status_code=status, body=payload)
     )
-    return JSONResponse(payload, status)
+    return Reply(status, payload)
 
 
-def _replay(
-    session: Session, merchant_id: UUID, key: str, request_fingerprint: str
-) -> JSONResponse:
+def _replay(session: Session, merchant_id: UUID, key: str, request_fingerprint: str) -> Reply:
     stored = session.exec(
         select(IdempotencyRecord).where(
             IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key
@@ -80,4 +80,4 @@ def _replay(
     ).one()
     if stored.fingerprint != request_fingerprint:
         raise IdempotencyKeyReused("send a new key for a different request")
-    return JSONResponse(stored.body, stored.status_code, headers={REPLAY_HEADER: "true"})
+    return Reply(stored.status_code, stored.body, is_replay=True)

@@ -30,7 +30,7 @@ from api.ledger.postings import Actor, Book
 from api.members.models import Member
 from api.outbox import service as outbox_service
 from api.programs.models import Program
-from api.programs.rules import Downgrade
+from api.programs.rules import Downgrade, rules_of
 from api.segments import rfm
 from api.stores import selection as store_selection
 
@@ -131,7 +131,7 @@ def _expire(
         created_at=now,
     )
     insert_unless_conflict(session, transaction)
-    book = Book(session, member, ledger_service.rules_of(program), SCHEDULER, now, transaction.id)
+    book = Book(session, member, rules_of(program), SCHEDULER, now, transaction.id)
     before = member.points
     for lot in lots:
         book.expire_lot(lot)
@@ -147,7 +147,7 @@ def birthday_bonuses(engine: Engine, *, now: datetime, report: JobReport) -> Non
         with Session(engine) as session:
             program = session.get(Program, program_id)
             assert program is not None
-            rules = ledger_service.rules_of(program)
+            rules = rules_of(program)
             today = now.astimezone(rules.zone).date()
             due = session.exec(
                 select(Member.id).where(
@@ -187,7 +187,7 @@ def _birthday(
         return
     program = session.get(Program, member.program_id)
     assert program is not None
-    rules = ledger_service.rules_of(program)
+    rules = rules_of(program)
     member.birthday_bonus_year = today.year
     session.add(member)
     ledger_service.grant_bonus(
@@ -245,16 +245,20 @@ def _reevaluate(
         return
     program = session.get(Program, member.program_id)
     assert program is not None
-    rules = ledger_service.rules_of(program)
-    if ledger_service.evaluate_tier(session, member, rules, now=now, allow_downgrade=True):
-        outbox_service.mark_card_changed(session, member.id, kind="tier", now=now)
+    rules = rules_of(program)
+    change = ledger_service.evaluate_tier(session, member, rules, now=now, allow_downgrade=True)
+    if change is not None:
+        message = automation_service.on_tier_change(
+            session, member, new_tier=change.tier, upgrade=change.upgrade, now=now
+        )
+        outbox_service.mark_card_changed(session, member.id, kind="tier", now=now, message=message)
         report.tier_changes += 1
 
 
 def _programs(engine: Engine, wanted: Callable[..., bool]) -> list[tuple[UUID, UUID]]:
     with Session(engine) as session:
         programs = session.exec(select(Program)).all()
-        return [(p.id, p.merchant_id) for p in programs if wanted(ledger_service.rules_of(p))]
+        return [(p.id, p.merchant_id) for p in programs if wanted(rules_of(p))]
 
 
 def _in_transaction(engine: Engine, work: Callable[[Session], None]) -> None:

@@ -14,6 +14,7 @@ from api.clock import utcnow
 from api.deps import SessionDep, SettingsDep
 from api.enrolment import qr
 from api.enrolment import service as enrolment_service
+from api.enrolment.errors import JoinLinkNotFound
 from api.enrolment.service import HONEYPOT_FIELD, JoinForm
 from api.enrolment.throttle import Throttle
 from api.pages.render import form_fields, negotiate_locale, not_found_page, render_page
@@ -97,7 +98,7 @@ _CACHE = {"Cache-Control": "public, max-age=86400"}
 def _qr_target(session: SessionDep, public_url: str, public_slug: str, store: UUID | None) -> str:
     program = enrolment_service.find_program(session, public_slug)
     if program is None:
-        raise enrolment_service.JoinLinkNotFound()
+        raise JoinLinkNotFound()
     return qr.join_url(public_url, program.public_slug, store_id=store)
 
 

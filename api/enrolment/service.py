@@ -18,7 +18,6 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.enrolment.models import MemberConsent
-from api.errors import NotFound
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
 from api.members import repository as member_repository
@@ -234,10 +233,6 @@ def _store_id(session: Session, merchant_id: UUID, raw: str) -> UUID | None:
     except ValueError:
         return None
     return store_id if store_repository.get(session, merchant_id, store_id) else None
-
-
-class JoinLinkNotFound(NotFound):
-    code, title = "join_link_not_found", "No program has this join link"
 
 
 def _new_referral_code() -> str:

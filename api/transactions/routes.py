@@ -50,14 +50,15 @@ def _once(
 ) -> JSONResponse:  # fmt: skip
     """Run a write under its Idempotency-Key; 201 when new, 200 for a retried receipt."""
     fingerprint = idempotency_service.fingerprint("POST", request.url.path, body)
-
-    def action() -> tuple[int, TransactionResult]:
-        outcome = write()
-        return (201 if outcome.is_new else 200), outcome.result
-
-    reply = idempotency_service.run(session, caller.merchant_id, key, fingerprint, action)
-    headers = {idempotency_service.REPLAY_HEADER: "true"} if reply.is_replay else None
-    return JSONResponse(reply.body, reply.status_code, headers=headers)
+    claimed = idempotency_service.claim(session, caller.merchant_id, key, fingerprint)
+    if isinstance(claimed, idempotency_service.Reply):
+        headers = {idempotency_service.REPLAY_HEADER: "true"}
+        return JSONResponse(claimed.body, claimed.status_code, headers=headers)
+    outcome = write()
+    reply = idempotency_service.save(
+        session, claimed, 201 if outcome.is_new else 200, outcome.result
+    )
+    return JSONResponse(reply.body, reply.status_code)
 
 
 @router.post(

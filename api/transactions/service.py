@@ -28,6 +28,7 @@ from api.programs import repository as program_repository
 from api.programs.models import Program, ProgramKind
 from api.programs.rules import rules_of
 from api.rewards import service as reward_service
+from api.rewards.models import Coupon
 from api.stores import repository as store_repository
 from api.stores import selection as store_selection
 from api.stores.service import StoreNotFound
@@ -101,7 +102,8 @@ def record(
             raise ReceiptAlreadyUsed("the receipt was used at the same moment by another request")
         return Outcome(replay_purchase(session, existing, member, rules, request), False)
     notes: list[str] = []
-    message = coupon = None
+    message: str | None = None  # what a tier automation put on the card
+    coupon: Coupon | None = None
     if isinstance(request, PurchaseRequest):
         assert earned is not None
         notes, message = purchase.post(session, book, program, transaction, earned)
@@ -128,8 +130,9 @@ def record(
         if card_stores is None or str(actor.location_id) not in card_stores:
             store_selection.refresh_member(session, member)
     # One version and one outbox row for everything this request changed on the card.
-    outbox_service.mark_card_changed(session, member.id, kind=request.kind, now=now,
-                                     message=message)  # fmt: skip
+    outbox_service.mark_card_changed(
+        session, member.id, kind=request.kind, now=now, message=message
+    )
     session.flush()
     return Outcome(result(transaction, book.entries, member, rules, notes, coupon), True)
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import uuid4
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.merchants.models import Role
 from tests.api.factories import (
     POINTS_RULES,
     auth,
     enrol,
+    new_key,
     new_merchant,
     new_program,
     purchase,
@@ -112,3 +115,46 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
     assert after == before
     again = client.post(f"/api/v1/coupons/{ids['code']}/use", headers=auth(theirs))
     assert again.status_code == 200  # still unused: the other merchant could not use it
+
+
+# Who may call each route of programs, members, enrolment, transactions, rewards and the
+# wheel (admin may call every one), with a valid body so that only the role decides.
+WHEEL = BODIES[("PUT", "/api/v1/programs/{program_id}/wheel")]
+ROLES: dict[tuple[str, str], tuple[set[Role], dict[str, Any] | None]] = {
+    ("POST", "/api/v1/programs"): (set(), {"name": "Club", "kind": "points"}),
+    ("GET", "/api/v1/programs"): ({Role.pos, Role.read}, None),
+    ("GET", "/api/v1/programs/{id}"): ({Role.pos, Role.read}, None),
+    ("PUT", "/api/v1/programs/{id}/rules"): (set(), {}),
+    ("POST", "/api/v1/programs/{id}/members"): ({Role.pos}, {"name": "E", "phone": "+79990000000"}),
+    ("GET", "/api/v1/members"): ({Role.pos, Role.read}, None),
+    ("GET", "/api/v1/members/by-barcode/123456789012"): ({Role.pos, Role.read}, None),
+    ("GET", "/api/v1/members/{id}"): ({Role.pos, Role.read}, None),
+    ("PUT", "/api/v1/members/{id}/tags"): ({Role.pos}, {"tags": []}),
+    ("POST", "/api/v1/members/{id}/transactions"): ({Role.pos}, {"kind": "earn", "points": 1}),
+    ("GET", "/api/v1/members/{id}/transactions"): ({Role.pos, Role.read}, None),
+    ("POST", "/api/v1/transactions/{id}/refund"): ({Role.pos}, {}),
+    ("POST", "/api/v1/programs/{id}/rewards"): (set(), {"name": "X", "cost_points": 1}),
+    ("GET", "/api/v1/programs/{id}/rewards"): ({Role.pos, Role.read}, None),
+    ("POST", "/api/v1/coupons/ABCDEF/use"): ({Role.pos}, None),
+    ("GET", "/api/v1/members/{id}/coupons"): ({Role.pos, Role.read}, None),
+    ("PUT", "/api/v1/programs/{id}/wheel"): (set(), WHEEL),
+    ("GET", "/api/v1/programs/{id}/wheel"): ({Role.pos, Role.read}, None),
+}
+
+
+def test_each_route_lets_in_exactly_its_roles(app: FastAPI, client: TestClient) -> None:
+    admin = new_merchant(app)
+    keys = {role: new_key(app, admin, role) for role in (Role.pos, Role.read)} | {Role.admin: admin}
+    missing = str(uuid4())
+    for (method, path), (allowed, body) in ROLES.items():
+        url = path.replace("{id}", missing)
+        for role, key in keys.items():
+            response = client.request(method, url, json=body, headers=auth(key))
+            assert response.status_code != 422, (method, path, response.text)
+            forbidden = response.status_code == 403
+            assert forbidden == (role is not Role.admin and role not in allowed), (
+                method,
+                path,
+                role,
+                response.status_code,
+            )

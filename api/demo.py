@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from api.members import service as member_service
+from api.enrolment import service as enrolment_service
 from api.members.schemas import MemberCreate, MemberPublic
 from api.merchants import service as merchant_service
 from api.merchants.models import Merchant, Role
@@ -88,7 +88,7 @@ def seed_demo(session: Session, settings: Settings) -> DemoInfo:
             session, merchant.id, name="demo key", role=Role.admin
         )
         program = program_service.list_programs(session, merchant.id)[0]
-    member, card, _ = member_service.enrol(
+    member, card, _ = enrolment_service.enrol(
         session,
         merchant.id,
         program.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -89,10 +89,13 @@ def get_join_throttle(request: Request) -> Throttle:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+def require_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets through keys with one of ``roles`` (admin may do anything)."""
 
-    def dependency(caller: CallerDep) -> Caller:
+    # async: a pure check on the event loop. A sync one would take another worker-thread hop
+    # while the request holds its pooled connection; under load (more requests than threads)
+    # connection holders then wait for threads held by requests waiting for a connection.
+    async def dependency(caller: CallerDep) -> Caller:
         caller.require(*roles)
         return caller
 
@@ -103,6 +106,8 @@ def require_role(*roles: Role) -> Callable[[Caller], Caller]:
 AdminCaller = Annotated[Caller, Depends(require_role(Role.admin))]
 PosCaller = Annotated[Caller, Depends(require_role(Role.pos))]
 ReaderCaller = Annotated[Caller, Depends(require_role(Role.pos, Role.read))]
+# Reports that are not the till's business (device logs): admin and read keys, not pos.
+ReportCaller = Annotated[Caller, Depends(require_role(Role.read))]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AppleWalletDep = Annotated["AppleWallet", Depends(get_apple_wallet)]
 

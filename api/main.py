@@ -19,11 +19,13 @@ from api.apple_webservice import routes as apple_routes
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
 from api.campaigns import routes as campaign_routes
+from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
 from api.console import campaigns as console_campaigns
 from api.console import routes as console_routes
 from api.db import make_engine, migrate
+from api.enrolment import api_routes as enrolment_api_routes
 from api.enrolment import routes as enrolment_routes
 from api.enrolment.throttle import Throttle
 from api.errors import install_error_handlers
@@ -31,7 +33,6 @@ from api.google_wallet import routes as google_routes
 from api.google_wallet.sync import GoogleSync
 from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_session
 from api.jobs.worker import JobThread
-from api.ledger import routes as ledger_routes
 from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.members import routes as member_routes
@@ -45,6 +46,7 @@ from api.settings import Settings, get_settings
 from api.staff import routes as staff_routes
 from api.staff import scanner as staff_scanner
 from api.stores import routes as store_routes
+from api.transactions import routes as transaction_routes
 from api.wheel import routes as wheel_routes
 from passes import CardDesign, Signer, length_warnings, load_designs
 
@@ -197,14 +199,16 @@ def create_app(
     install_sign_in_redirect(app)
     app.include_router(health.router)
     app.include_router(program_routes.router)
+    app.include_router(enrolment_api_routes.router)
     app.include_router(member_routes.router)
-    app.include_router(ledger_routes.router)
+    app.include_router(transaction_routes.router)
     app.include_router(reward_routes.router)
     app.include_router(store_routes.router)
     app.include_router(campaign_routes.router)
     app.include_router(merchant_routes.router)
     app.include_router(apple_routes.router)
     app.include_router(apple_routes.operator)
+    app.include_router(card_page_routes.router)
     app.include_router(card_routes.router)
     app.include_router(card_routes.designs)
     app.include_router(google_routes.router)

@@ -36,15 +36,15 @@ from api.apple_webservice.sender import ApnsSender  # noqa: E402
 from api.clock import utcnow  # noqa: E402
 from api.db import make_engine, migrate  # noqa: E402
 from api.devcerts import write_dev_certs  # noqa: E402
-from api.ledger import service as ledger_service  # noqa: E402
+from api.enrolment import service as enrolment_service  # noqa: E402
 from api.ledger.postings import Actor  # noqa: E402
-from api.ledger.schemas import PurchaseRequest  # noqa: E402
-from api.members import service as member_service  # noqa: E402
 from api.members.schemas import MemberCreate  # noqa: E402
 from api.merchants import service as merchant_service  # noqa: E402
 from api.programs import service as program_service  # noqa: E402
 from api.programs.schemas import ProgramCreate  # noqa: E402
 from api.settings import DEV_PASS_TYPE_ID, Settings  # noqa: E402
+from api.transactions import service as transaction_service  # noqa: E402
+from api.transactions.schemas import PurchaseRequest  # noqa: E402
 from passes import load_designs  # noqa: E402
 from passes.apple.apns import ApnsClient, client_ssl_context  # noqa: E402
 from tests.support.fake_apns import FakeApnsProcess  # noqa: E402
@@ -60,7 +60,7 @@ def seed(url: str, devices: int) -> tuple[object, object, list[str]]:
             session, merchant.id, ProgramCreate(name="P"),
             designs=load_designs(ROOT / "templates" / "cards"), default_design="florist",
         )  # fmt: skip
-        member, card, _ = member_service.enrol(
+        member, card, _ = enrolment_service.enrol(
             session, merchant.id, program.id, MemberCreate(name="M", phone="+79000000000")
         )
         tokens = [uuid.uuid4().hex * 2 for _ in range(devices)]
@@ -101,7 +101,7 @@ def main() -> None:
                 sender = ApnsSender.from_settings(settings, DEV_PASS_TYPE_ID)
                 pusher = ApplePusher(engine, sender.send, batch_size=1000)  # type: ignore[arg-type]
                 with Session(engine) as session, session.begin():
-                    ledger_service.record(
+                    transaction_service.record(
                         session, merchant_id, member_id,  # type: ignore[arg-type]
                         PurchaseRequest(kind="purchase", amount=Decimal(100), currency="RUB"),
                         actor=Actor("bench"), now=utcnow(),

@@ -56,19 +56,19 @@ sys.path.insert(0, str(ROOT))
 
 from api.clock import utcnow  # noqa: E402
 from api.db import make_engine, migrate  # noqa: E402
+from api.enrolment import service as enrolment_service  # noqa: E402
 from api.google_wallet.models import GoogleObject  # noqa: E402
 from api.google_wallet.sync import GoogleSync  # noqa: E402
 from api.google_wallet.wallet import GoogleWallet  # noqa: E402
-from api.ledger import service as ledger_service  # noqa: E402
 from api.ledger.postings import Actor  # noqa: E402
-from api.ledger.schemas import PurchaseRequest  # noqa: E402
-from api.members import service as member_service  # noqa: E402
 from api.members.models import Card  # noqa: E402
 from api.members.schemas import MemberCreate  # noqa: E402
 from api.merchants import service as merchant_service  # noqa: E402
 from api.programs import service as program_service  # noqa: E402
 from api.programs.schemas import ProgramCreate  # noqa: E402
 from api.settings import Settings  # noqa: E402
+from api.transactions import service as transaction_service  # noqa: E402
+from api.transactions.schemas import PurchaseRequest  # noqa: E402
 from passes import CardDesign, load_designs  # noqa: E402
 from tests.support.fake_google import (  # noqa: E402
     DEFAULT_ISSUER_ID,
@@ -174,7 +174,7 @@ def seed(
         )  # fmt: skip
         ids = []
         for i in range(members):
-            member, _, _ = member_service.enrol(
+            member, _, _ = enrolment_service.enrol(
                 session, merchant.id, program.id, MemberCreate(name=f"M{i}", phone=f"+7900{i:07d}")
             )
             ids.append(member.id)
@@ -185,7 +185,7 @@ def purchase_each(engine: Engine, merchant_id: UUID, member_ids: list[UUID]) -> 
     """One purchase per member, each in its own transaction as the API records it."""
     for member_id in member_ids:
         with Session(engine) as session, session.begin():
-            ledger_service.record(session, merchant_id, member_id, PURCHASE,
+            transaction_service.record(session, merchant_id, member_id, PURCHASE,
                                   actor=Actor("bench"), now=utcnow())  # fmt: skip
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.db import make_engine, migrate  # noqa: E402
 from api.devcerts import write_dev_certs  # noqa: E402
-from api.members import service as member_service  # noqa: E402
+from api.enrolment import service as enrolment_service  # noqa: E402
 from api.members.schemas import MemberCreate  # noqa: E402
 from api.merchants import service as merchant_service  # noqa: E402
 from api.programs import service as program_service  # noqa: E402
@@ -77,7 +77,7 @@ def seed(url: str, members: int) -> tuple[str, list[str]]:
         )  # fmt: skip
         ids = []
         for i in range(members):
-            member, _, _ = member_service.enrol(
+            member, _, _ = enrolment_service.enrol(
                 session, merchant.id, program.id, MemberCreate(name=f"M{i}", phone=f"+7900{i:07d}")
             )
             ids.append(str(member.id))

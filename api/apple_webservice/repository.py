@@ -201,8 +201,3 @@ def logs_for_merchant(
         .limit(limit)
     )
     return session.exec(query).all()
-
-
-def registration_count_for_card(session: Session, card_id: UUID) -> int:
-    query = select(func.count()).select_from(AppleRegistration)
-    return int(session.exec(query.where(AppleRegistration.card_id == card_id)).one())

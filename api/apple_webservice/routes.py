@@ -8,16 +8,14 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api.apple_webservice import service as apple_service
 from api.apple_webservice.schemas import DeviceLogPublic, LogBody, RegistrationBody, SerialsPublic
 from api.clock import as_utc, utcnow
 from api.delivery import service as delivery_service
 from api.delivery.schemas import DeliveryPublic
-from api.deps import AppleWalletDep, ReaderCaller, SessionDep, require_role
-from api.merchants.models import Role
-from api.merchants.service import Caller
+from api.deps import AppleWalletDep, ReaderCaller, ReportCaller, SessionDep
 from passes import PKPASS_MEDIA_TYPE
 
 router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"])
@@ -27,8 +25,6 @@ LibraryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 PassType = Annotated[str, Path(pattern=r"^[A-Za-z0-9.-]{1,128}$")]
 Serial = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Authorization = Annotated[str | None, Header()]
-# Device logs are for admin and read keys; a till (pos) key does not see them.
-LogReaderCaller = Annotated[Caller, Depends(require_role(Role.read))]
 
 
 @router.post(
@@ -149,7 +145,7 @@ def card_delivery(member_id: UUID, session: SessionDep, caller: ReaderCaller) ->
 @operator.get("/apple/device-logs")
 def device_logs(
     session: SessionDep,
-    caller: LogReaderCaller,
+    caller: ReportCaller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeviceLogPublic]:
     """What Wallet reported about this merchant's passes (newest first)."""

@@ -74,20 +74,23 @@ def fire(
     values: Mapping[str, object],
     *,
     now: datetime,
-) -> bool:
-    """Put the automation's text on the member's card, once per occasion."""
+    queue: bool = True,
+) -> str | None:
+    """Put the automation's text on the member's card, once per occasion; returns the text,
+    or None when this occasion fired before. ``queue=False`` leaves marking the card changed
+    to the caller (see :func:`api.outbox.service.post_message`)."""
     if not automation_repository.add_fired(
         session,
         AutomationFired(
             member_id=member.id, kind=automation.kind, occasion=occasion[:40], fired_at=now
         ),  # fmt: skip
     ):
-        return False
+        return None
     text = render(automation.text, {"name": member.name, "points": member.points,
                                     "tier": member.tier or "", **values})  # fmt: skip
     outbox_service.post_message(session, [member.id], text, kind=f"auto_{automation.kind}"[:30],
-                                now=now)  # fmt: skip
-    return True
+                                now=now, queue=queue)  # fmt: skip
+    return text
 
 
 def render(template: str, values: Mapping[str, object]) -> str:
@@ -100,14 +103,19 @@ def render(template: str, values: Mapping[str, object]) -> str:
 
 def on_tier_change(
     session: Session, member: Member, *, new_tier: str | None, upgrade: bool, now: datetime
-) -> None:
-    """Called by the ledger in the transaction that changes the tier."""
+) -> str | None:
+    """Run by the caller of the ledger's tier evaluation, in the transaction that changed the
+    tier: puts the tier automation's text on the card (once per tier and day) and returns it.
+
+    The card is not marked changed here: the caller marks it once, with this text as the
+    message, for everything it changed (a purchase that raises the tier is one card change).
+    """
     kind = AutomationKind.tier_up if upgrade else AutomationKind.tier_down
     automation = session.get(Automation, (member.program_id, kind))
     if automation is None or not automation.enabled or new_tier is None:
-        return
-    fire(session, member, automation, f"{new_tier}:{now.date().isoformat()}",
-         {"tier": new_tier}, now=now)  # fmt: skip
+        return None
+    occasion = f"{new_tier}:{now.date().isoformat()}"
+    return fire(session, member, automation, occasion, {"tier": new_tier}, now=now, queue=False)
 
 
 # --- the daily sweep (its task runs it with the other jobs) --------------------------------
@@ -131,7 +139,8 @@ def fire_occasions(
     fired = 0
     for found in occasions:
         member = automation_repository.get_member(session, found.member_id)
-        fired += fire(session, member, automation, found.occasion, found.values, now=now)
+        text = fire(session, member, automation, found.occasion, found.values, now=now)
+        fired += text is not None
     return fired
 
 

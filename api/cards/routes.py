@@ -1,69 +1,23 @@
-"""Public card routes: the card page and the Apple pass download. No API key; the URL's
-random token (192 bits) is the credential, so unknown and malformed tokens look the same."""
+"""Public card routes: the Apple pass download and the designs' images. No API key; the URL's
+random token (192 bits) is the credential, so unknown and malformed tokens look the same.
+The card page is ``api/card_page`` (it sits above the wheel, which it shows)."""
 
 from __future__ import annotations
 
 from email.utils import format_datetime
-from typing import Annotated, Literal
-from uuid import UUID
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Response
 
-from api.cards import page as card_page_service
 from api.cards import service as card_service
-from api.clock import utcnow
-from api.deps import AppleWalletDep, SessionDep, SettingsDep
-from api.errors import NotFound
-from api.pages.render import not_found_page, render_page
-from api.wheel import drawing as wheel_drawing
-from api.wheel import service as wheel_service
+from api.cards.errors import ImageNotFound
+from api.deps import AppleWalletDep, DesignsDep, SessionDep
 from passes import PKPASS_MEDIA_TYPE
 
 router = APIRouter(prefix="/cards", tags=["cards"])
 
 
-class ImageNotFound(NotFound):
-    code, title = "image_not_found", "No such image"
-
-
 Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$", description="The card's token")]
-
-
-@router.get("/{token}", response_class=HTMLResponse)
-def card_page(
-    token: Token,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    welcome: Annotated[Literal["new", "back"] | None, Query()] = None,
-    spun: Annotated[UUID | None, Query()] = None,
-) -> HTMLResponse:
-    """The card as it looks in the wallet, the balance, the "Add to Apple Wallet" and "Add to
-    Google Wallet" buttons (the visitor's platform first), the referral link and coupons."""
-    page = card_page_service.find_card_page(
-        session, token, public_url=settings.public_url, now=utcnow()
-    )
-    if page is None:
-        return not_found_page(request)
-    view = page.view
-    return render_page(
-        request,
-        "card.html",
-        member=view.member,
-        card=view.card,
-        program=view.program,
-        design=request.app.state.designs[view.program.design],
-        page=page,
-        welcome=welcome,
-        wallets=card_page_service.wallet_order(request.headers.get("user-agent", "")),
-        pass_url=f"{settings.public_url}/cards/{token}/apple.pkpass",
-        google_url=f"{settings.public_url}/cards/{token}/google"
-        if settings.google_enabled
-        else None,
-        wheel=wheel_service.state_for(session, view, spin_id=spun),
-        wheel_segments=wheel_drawing.segments,
-    )
 
 
 @router.get(
@@ -96,10 +50,10 @@ designs = APIRouter(prefix="/designs", tags=["cards"])
 def design_image(
     name: Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,64}$")],
     image: Annotated[str, Path(pattern=r"^[a-z0-9_@-]{1,64}\.png$")],
-    request: Request,
+    designs: DesignsDep,
 ) -> Response:
     """A card design's image, public: Google Wallet fetches logos and hero images from here."""
-    design = request.app.state.designs.get(name)
+    design = designs.get(name)
     if design is None or image not in design.images:
         raise ImageNotFound()
     return Response(

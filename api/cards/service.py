@@ -11,9 +11,8 @@ from sqlmodel import Session
 
 from api.campaigns import geo as geo_service
 from api.cards.apple import AppleWallet
+from api.cards.errors import CardNotFound
 from api.clock import as_utc, utcnow
-from api.errors import NotFound
-from api.ledger import repository as ledger_repository
 from api.members import repository as member_repository
 from api.members.models import Card, Member
 from api.programs import repository as program_repository
@@ -21,10 +20,6 @@ from api.programs.models import Program, ProgramKind
 from api.stores import service as store_service
 from api.stores.models import Store
 from passes import Beacon, Location, LoyaltyCard
-
-
-class CardNotFound(NotFound):
-    code, title = "card_not_found", "Card not found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +108,7 @@ def card_state(
         view,
         stores,
         web_service_url=web_service_url,
-        next_expiry=ledger_repository.next_expiry(session, view.member.id),
+        next_expiry=member_repository.next_expiry(session, view.member.id),
         store_texts=geo_service.store_texts(session, merchant_id, now),
     )
 

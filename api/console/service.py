@@ -29,17 +29,17 @@ from api.console.models import ConsoleSession
 from api.console.preview import Preview, Sample, build_preview
 from api.enrolment import qr
 from api.errors import ApiError, Forbidden, Unauthorized
-from api.ledger import service as ledger_service
 from api.members import service as member_service
 from api.merchants.models import Role
 from api.merchants.service import Caller, authenticate
 from api.pages.sessions import lookup_hash, new_token, token_hash
 from api.programs import service as program_service
-from api.programs.rules import ProgramRules
+from api.programs.rules import ProgramRules, rules_of
 from api.rewards import service as reward_service
 from api.rewards.schemas import RewardCreate
 from api.segments import service as segment_service
 from api.segments.filters import SegmentFilter
+from api.transactions import service as transaction_service
 from passes import CardDesign
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,9 @@ def member_page(
     """One member with their ledger. Raises: MemberNotFound."""
     found, card = member_service.get_member(session, merchant_id, member_id)
     public = member_service.public(session, found, card, public_url=public_url)
-    ledger = ledger_service.list_transactions(session, merchant_id, member_id, limit=100, offset=0)
+    ledger = transaction_service.list_transactions(
+        session, merchant_id, member_id, limit=100, offset=0
+    )
     return {"member": public, "ledger": ledger}
 
 
@@ -185,7 +187,7 @@ def program_page(
 ) -> PageContext:
     """A program's settings, rewards, join link and card preview. Raises: ProgramNotFound."""
     found = program_service.get_program(session, merchant_id, program_id)
-    rules = ledger_service.rules_of(found)
+    rules = rules_of(found)
     return {
         "program": found,
         "rules_text": rules_text or rules.model_dump_json(indent=2),

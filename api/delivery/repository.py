@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from api.apple_webservice.models import AppleRegistration
 from api.google_wallet.models import GoogleNotification, GoogleObject
 from api.members.models import Card
 from api.outbox.models import OutboxEvent
@@ -51,3 +53,24 @@ def campaign_google_counts(session: Session, campaign_id: UUID) -> tuple[int, in
         .where(col(OutboxEvent.campaign_id) == campaign_id)
     ).scalar_one()
     return int(synced), int(notified)
+
+
+def registration_count(session: Session, card_id: UUID) -> int:
+    """Apple devices that hold the card."""
+    query = select(func.count()).select_from(AppleRegistration)
+    return int(session.execute(query.where(col(AppleRegistration.card_id) == card_id)).scalar_one())
+
+
+def google_object(session: Session, card_id: UUID, *, fresh: bool = False) -> GoogleObject | None:
+    """The card's Google Wallet object as the sync last left it."""
+    return session.get(GoogleObject, card_id, populate_existing=fresh)
+
+
+def notifications_since(session: Session, card_id: UUID, since: datetime) -> int:
+    """Notifications asked of Google for the card after ``since``."""
+    query = (
+        select(func.count())
+        .select_from(GoogleNotification)
+        .where(col(GoogleNotification.card_id) == card_id, col(GoogleNotification.sent_at) > since)
+    )
+    return int(session.execute(query).scalar_one())

@@ -10,11 +10,9 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from api.apple_webservice import repository as apple_repository
 from api.delivery import repository as delivery_repository
+from api.delivery.budgets import NOTIFICATION_WINDOW, notifications_left
 from api.delivery.schemas import CampaignDelivery, DeliveryPublic, GoogleDeliveryPublic
-from api.google_wallet import budget
-from api.google_wallet import repository as google_repository
 from api.members.models import Card
 from api.members.service import get_member
 
@@ -36,7 +34,7 @@ def card_delivery(session: Session, card: Card, *, now: datetime) -> DeliveryPub
         version=card.version,
         update_tag=str(card.update_tag),
         updated_at=card.updated_at,
-        registered_devices=apple_repository.registration_count_for_card(session, card.id),
+        registered_devices=delivery_repository.registration_count(session, card.id),
         last_push_at=card.last_push_at,
         last_push_status=card.last_push_status,
         last_fetched_at=card.last_fetched_at,
@@ -48,10 +46,10 @@ def card_delivery(session: Session, card: Card, *, now: datetime) -> DeliveryPub
 
 def google_delivery(session: Session, card: Card, *, now: datetime) -> GoogleDeliveryPublic | None:
     """The card's Google Wallet object, or None before the sync first saw the card."""
-    state = google_repository.get_object(session, card.id)
+    state = delivery_repository.google_object(session, card.id)
     if state is None:
         return None
-    used = google_repository.notifications_since(session, card.id, now - budget.NOTIFICATION_WINDOW)
+    used = delivery_repository.notifications_since(session, card.id, now - NOTIFICATION_WINDOW)
     return GoogleDeliveryPublic(
         object_id=state.object_id,
         synced_version=state.synced_version,
@@ -60,7 +58,7 @@ def google_delivery(session: Session, card: Card, *, now: datetime) -> GoogleDel
         in_wallet=state.in_wallet,
         saved_at=state.saved_at,
         removed_at=state.removed_at,
-        notifications_left_today=budget.notifications_left(used),
+        notifications_left_today=notifications_left(used),
         failures=state.failures,
         retry_at=state.retry_at,
         last_error=state.last_error,

@@ -1,4 +1,4 @@
-"""Errors of the public join page."""
+"""Errors of enrolment."""
 
 from api.errors import NotFound
 

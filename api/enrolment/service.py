@@ -1,30 +1,41 @@
-"""Enrolment through the public join page: validate the form, enrol (or find) the member,
-store the consent they gave."""
+"""Enrolment: a new member and their card, with the welcome bonus and the referral link
+(through the API or the public join page); the join page's form and the consent given.
+
+This sits above the ledger (the welcome bonus is a ledger posting), so ``api/members`` stays
+below it with the member rows and plain reads."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.clock import utcnow
 from api.enrolment.models import MemberConsent
+from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
 from api.members import repository as member_repository
 from api.members import service as member_service
+from api.members.errors import UnknownReferralCode
 from api.members.models import Card, Member
 from api.members.schemas import MemberCreate, normalise_email, normalise_phone
+from api.outbox.models import OutboxEvent
 from api.pages.texts import CONSENT_VERSION
 from api.programs import repository as program_repository
+from api.programs import service as program_service
 from api.programs.models import Program
+from api.programs.rules import rules_of
 from api.stores import repository as store_repository
 
 logger = logging.getLogger(__name__)
 HONEYPOT_FIELD = "website"
+_SERIAL_ATTEMPTS = 5
 
 
 @dataclass
@@ -51,6 +62,95 @@ class JoinForm:
             ref=fields.get("ref", "").strip()[:16],
             store=fields.get("store", "").strip()[:36],
         )
+
+
+def enrol(
+    session: Session,
+    merchant_id: UUID,
+    program_id: UUID,
+    data: MemberCreate,
+    *,
+    actor: Actor | None = None,
+) -> tuple[Member, Card, bool]:
+    """Enrol a member, or return the existing one with the same phone or email.
+
+    Returns the member, the card and whether they were created now. A new member gets the
+    program's welcome bonus; ``data.referral_code`` links them to the member who referred them.
+
+    Raises:
+        ProgramNotFound: no such program for this merchant.
+        UnknownReferralCode: the referral code belongs to no member of the program.
+    """
+    program = program_service.get_program(session, merchant_id, program_id)
+    referrer_id = None
+    if data.referral_code:
+        referrer = member_repository.find_by_referral_code(session, program.id, data.referral_code)
+        if referrer is None:
+            raise UnknownReferralCode()
+        referrer_id = referrer.id
+    for _ in range(_SERIAL_ATTEMPTS):
+        existing = member_repository.find_by_contact(
+            session, program.id, phone=data.phone, email=data.email
+        )
+        if existing is not None:
+            member_service.add_tags(session, existing[0], data.tags)  # a re-enrolment adds its tags
+            return (*existing, False)
+        member = Member(
+            merchant_id=merchant_id,
+            program_id=program.id,
+            name=data.name,
+            phone=data.phone,
+            email=data.email,
+            birthday=data.birthday,
+            home_latitude=data.home_latitude,
+            home_longitude=data.home_longitude,
+            referral_code=_new_referral_code(),
+            referred_by_id=referrer_id,
+        )
+        card = Card(
+            merchant_id=merchant_id,
+            member_id=member.id,
+            serial_number=_new_serial(),
+            public_token=secrets.token_urlsafe(24),
+            authentication_token=secrets.token_urlsafe(32),
+        )
+        try:
+            # A savepoint: a concurrent enrolment with the same phone, or a serial collision,
+            # fails this insert only, and the loop then finds the winner or draws a new serial.
+            with session.begin_nested():
+                session.add(member)
+                session.flush()
+                session.add(card)
+                session.flush()
+        except IntegrityError:
+            continue
+        # Google hears of the new card through the outbox and inserts its object; Apple has
+        # nothing to do (no device can hold the pass yet).
+        now = utcnow()
+        session.add(
+            OutboxEvent(
+                merchant_id=merchant_id,
+                card_id=card.id,
+                kind="enrol",
+                card_version=card.version,
+                created_at=now,
+                apple_done_at=now,
+            )
+        )
+        member_repository.insert_tags(session, member, set(data.tags))
+        logger.info("member enrolled", extra={"member_id": str(member.id)})
+        rules = rules_of(program)
+        ledger_service.grant_bonus(
+            session,
+            member,
+            rules,
+            points=rules.bonuses.welcome_points,
+            reason="welcome bonus",
+            actor=actor or Actor("enrolment"),
+            now=utcnow(),
+        )
+        return member, card, True
+    raise RuntimeError("could not allocate a unique card serial number")
 
 
 def find_program(session: Session, public_slug: str) -> Program | None:
@@ -108,7 +208,7 @@ def join(
     if form.ref and member_repository.find_by_referral_code(session, program.id, form.ref):
         data = data.model_copy(update={"referral_code": form.ref.upper()})
     store_id = _store_id(session, merchant_id, form.store)
-    member, card, is_new = member_service.enrol(
+    member, card, is_new = enrol(
         session, merchant_id, program.id, data, actor=Actor("join page", location_id=store_id)
     )
     session.add(
@@ -133,3 +233,12 @@ def _store_id(session: Session, merchant_id: UUID, raw: str) -> UUID | None:
     except ValueError:
         return None
     return store_id if store_repository.get(session, merchant_id, store_id) else None
+
+
+def _new_referral_code() -> str:
+    return "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8))
+
+
+def _new_serial() -> str:
+    """A 12-digit card number: short enough to type at a till, drawn at random."""
+    return f"{secrets.randbelow(9 * 10**11) + 10**11}"

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from api.delivery.budgets import NOTIFICATION_LIMIT as NOTIFICATION_LIMIT
+from api.delivery.budgets import NOTIFICATION_WINDOW as NOTIFICATION_WINDOW
+from api.delivery.budgets import notifications_left as notifications_left
+
 SILENT_KINDS = frozenset({"enrol", "coupon_used"})  # the member is at the counter, or just joined
-NOTIFICATION_LIMIT = 3
-NOTIFICATION_WINDOW = timedelta(hours=24)
 MAX_MESSAGES = 10
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -52,11 +54,6 @@ class Plan:
 def wants_notification(kinds: Iterable[str]) -> bool:
     """True when any of the pending changes deserves a notification."""
     return any(kind not in SILENT_KINDS for kind in kinds)
-
-
-def notifications_left(used: int) -> int:
-    """What is left of the card's budget after ``used`` notifications in the window."""
-    return max(0, NOTIFICATION_LIMIT - used)
 
 
 def points_key(object_body: Mapping[str, Any]) -> str:

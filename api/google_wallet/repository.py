@@ -48,10 +48,6 @@ def add_object(session: Session, row: GoogleObject) -> None:
     insert_unless_conflict(session, row)
 
 
-def get_object(session: Session, card_id: UUID, *, fresh: bool = False) -> GoogleObject | None:
-    return session.get(GoogleObject, card_id, populate_existing=fresh)
-
-
 def lease(
     session: Session, card_id: UUID, *, now: datetime, until: datetime, only_due: bool
 ) -> bool:
@@ -103,16 +99,6 @@ def shown_messages(
         .order_by(col(OutboxEvent.id).desc())
         .limit(limit)
     ).all()
-
-
-def notifications_since(session: Session, card_id: UUID, since: datetime) -> int:
-    """Notifications asked of Google for the card after ``since``."""
-    query = (
-        select(func.count())
-        .select_from(GoogleNotification)
-        .where(col(GoogleNotification.card_id) == card_id, col(GoogleNotification.sent_at) > since)
-    )
-    return int(session.execute(query).scalar_one())
 
 
 def get_class(session: Session, program_id: UUID) -> GoogleClass | None:

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from api.cards import service as card_service
 from api.db import insert_unless_conflict
+from api.delivery import repository as delivery_repository
 from api.google_wallet import budget
 from api.google_wallet import repository as google_repository
 from api.google_wallet.budget import Message
@@ -78,12 +79,14 @@ def claim_work(
     if not google_repository.lease(session, card_id, now=now, until=now + lease,
                                    only_due=not force):  # fmt: skip
         return None
-    state = google_repository.get_object(session, card_id, fresh=True)
+    state = delivery_repository.google_object(session, card_id, fresh=True)
     assert state is not None
     events = google_repository.pending_events(session, card_id)
     loyalty = card_service.card_state(session, view, web_service_url=None, now=now)
     class_state = google_repository.get_class(session, program.id)
-    used = google_repository.notifications_since(session, card_id, now - budget.NOTIFICATION_WINDOW)
+    used = delivery_repository.notifications_since(
+        session, card_id, now - budget.NOTIFICATION_WINDOW
+    )
     work = SyncWork(
         card_id=card_id,
         merchant_id=card.merchant_id,
@@ -149,7 +152,7 @@ def record_failure(
 ) -> timedelta:
     """Google refused or is down: release the card and retry it after a growing delay
     (returned)."""
-    state = google_repository.get_object(session, card_id)
+    state = delivery_repository.google_object(session, card_id)
     assert state is not None
     state.failures += 1
     delay = budget.retry_delay(state.failures)
@@ -167,7 +170,7 @@ def release(session: Session, card_id: UUID) -> None:
 def needs_insert(session: Session, card_id: UUID) -> bool:
     """True when the card's object is not on Google yet: a save link to it would fail, so it
     is synced first."""
-    state = google_repository.get_object(session, card_id)
+    state = delivery_repository.google_object(session, card_id)
     return state is None or state.synced_version == 0
 
 

@@ -1,37 +1,46 @@
 """``Idempotency-Key`` handling for writes.
 
-The key is claimed by inserting its row inside the request's own transaction, so a concurrent
-retry waits on the unique index until the first attempt commits (then replays its response) or
-rolls back (then runs itself). A failed request stores nothing, so it can be retried.
+The route claims the key, runs the write, then saves the reply: this module returns data and
+calls nothing above it. The key is claimed by inserting its row inside the request's own
+transaction, so a concurrent retry waits on the unique index until the first attempt commits
+(then replays its response) or rolls back (then runs itself). A failed request stores nothing,
+so it can be retried.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.db import insert_unless_conflict
-from api.errors import InvalidRequest
+from api.idempotency.errors import IdempotencyKeyReused, InvalidIdempotencyKey
 from api.idempotency.models import IdempotencyRecord
 
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 
 
-class IdempotencyKeyReused(InvalidRequest):
-    code, title = "idempotency_key_reused", "This Idempotency-Key was used for another request"
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer: the status and JSON body, and whether it is a stored one replayed."""
+
+    status_code: int
+    body: Any
+    is_replay: bool = False
 
 
-class InvalidIdempotencyKey(InvalidRequest):
-    code, title = "invalid_idempotency_key", "The Idempotency-Key header is not valid"
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A request that runs now; ``record_id`` is its key's row (None: no key was sent)."""
+
+    record_id: UUID | None
 
 
 def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
@@ -40,39 +49,39 @@ def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def run(
-    session: Session,
-    merchant_id: UUID,
-    key: str | None,
-    request_fingerprint: str,
-    action: Callable[[], tuple[int, BaseModel]],
-) -> JSONResponse:
-    """Run ``action`` once per key; a repeat with the same request gets the stored response.
+def claim(
+    session: Session, merchant_id: UUID, key: str | None, request_fingerprint: str
+) -> Claim | Reply:
+    """Claim ``key`` for this request: a :class:`Claim` to :func:`save` the reply under once
+    the write is done, or the stored :class:`Reply` when the key has answered already.
 
     Raises:
+        InvalidIdempotencyKey: the key is empty, too long or not printable.
         IdempotencyKeyReused: the key was used with a different request.
     """
     if key is None:
-        status, body = action()
-        return JSONResponse(body.model_dump(mode="json"), status)
+        return Claim(None)
     if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise InvalidIdempotencyKey(f"use 1 to {MAX_KEY_LENGTH} printable characters")
     record = IdempotencyRecord(merchant_id=merchant_id, key=key, fingerprint=request_fingerprint)
     if not insert_unless_conflict(session, record):
         return _replay(session, merchant_id, key, request_fingerprint)
-    status, body = action()
+    return Claim(record.id)
+
+
+def save(session: Session, claimed: Claim, status_code: int, body: BaseModel) -> Reply:
+    """The reply to a claimed request, stored under its key (in the request's transaction)."""
     payload: Any = body.model_dump(mode="json")
-    session.execute(
-        update(IdempotencyRecord)
-        .where(col(IdempotencyRecord.id) == record.id)
-        .values(status_code=status, body=payload)
-    )
-    return JSONResponse(payload, status)
+    if claimed.record_id is not None:
+        session.execute(
+            update(IdempotencyRecord)
+            .where(col(IdempotencyRecord.id) == claimed.record_id)
+            .values(status_code=status_code, body=payload)
+        )
+    return Reply(status_code, payload)
 
 
-def _replay(
-    session: Session, merchant_id: UUID, key: str, request_fingerprint: str
-) -> JSONResponse:
+def _replay(session: Session, merchant_id: UUID, key: str, request_fingerprint: str) -> Reply:
     stored = session.exec(
         select(IdempotencyRecord).where(
             IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key
@@ -80,4 +89,4 @@ def _replay(
     ).one()
     if stored.fingerprint != request_fingerprint:
         raise IdempotencyKeyReused("send a new key for a different request")
-    return JSONResponse(stored.body, stored.status_code, headers={REPLAY_HEADER: "true"})
+    return Reply(stored.status_code, stored.body, is_replay=True)

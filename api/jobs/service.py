@@ -18,6 +18,7 @@ from api.campaigns import tasks as campaign_tasks
 from api.ledger import tasks as ledger_tasks
 from api.segments import tasks as segment_tasks
 from api.stores import tasks as store_tasks
+from api.transactions import tasks as transaction_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def birthday_bonuses(engine: Engine, *, now: datetime, report: JobReport) -> Non
 
 def tier_downgrades(engine: Engine, *, now: datetime, report: JobReport) -> None:
     """Re-evaluate tiered members: downgrades by the program's mode, grace periods."""
-    report.tier_changes += ledger_tasks.tier_downgrades(engine, now=now)
+    report.tier_changes += transaction_tasks.tier_downgrades(engine, now=now)
 
 
 def card_stores(engine: Engine, *, now: datetime, report: JobReport) -> None:

@@ -13,20 +13,12 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.db import insert_row
-from api.errors import Conflict
 from api.ledger import repository
 from api.ledger.engine import expiry_for
+from api.ledger.errors import InsufficientBalance, InsufficientStamps
 from api.ledger.models import Currency, EntryKind, LedgerEntry, LotAllocation, PointLot
 from api.members.models import Member
 from api.programs.rules import ProgramRules
-
-
-class InsufficientBalance(Conflict):
-    code, title = "insufficient_balance", "Not enough points"
-
-
-class InsufficientStamps(Conflict):
-    code, title = "insufficient_stamps", "Not enough stamps"
 
 
 @dataclass(frozen=True, slots=True)

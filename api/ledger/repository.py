@@ -76,27 +76,6 @@ def earned_since(session: Session, member_id: UUID, currency: Currency, since: d
     return int(session.exec(query).one())
 
 
-def next_expiry(session: Session, member_id: UUID) -> tuple[int, datetime] | None:
-    """Points in the soonest-expiring lots, and when they expire."""
-    first = session.exec(
-        select(func.min(PointLot.expires_at)).where(
-            PointLot.member_id == member_id,
-            col(PointLot.remaining) > 0,
-            col(PointLot.expires_at).is_not(None),
-        )
-    ).one()
-    if first is None:
-        return None
-    total = session.exec(
-        select(func.sum(PointLot.remaining)).where(
-            PointLot.member_id == member_id,
-            col(PointLot.remaining) > 0,
-            PointLot.expires_at == first,
-        )
-    ).one()
-    return int(total or 0), first
-
-
 def expired_lots(session: Session, now: datetime, *, limit: int) -> Sequence[PointLot]:
     query = (
         select(PointLot)

@@ -24,7 +24,7 @@ from api.ledger.postings import Actor, Book
 from api.members.models import Member
 from api.outbox import service as outbox_service
 from api.programs.models import Program
-from api.programs.rules import Downgrade, ProgramRules
+from api.programs.rules import Downgrade, ProgramRules, rules_of
 
 SCHEDULER = Actor("scheduler")
 
@@ -62,7 +62,7 @@ def expire_member(
         created_at=now,
     )
     insert_unless_conflict(session, transaction)
-    book = Book(session, member, ledger_service.rules_of(program), SCHEDULER, now, transaction.id)
+    book = Book(session, member, rules_of(program), SCHEDULER, now, transaction.id)
     before = member.points
     for lot in lots:
         book.expire_lot(lot)
@@ -76,7 +76,7 @@ def programs_where(
 ) -> list[tuple[UUID, UUID]]:
     """(program id, merchant id) of the programs whose rules are ``wanted``."""
     programs = session.exec(select(Program)).all()
-    return [(p.id, p.merchant_id) for p in programs if wanted(ledger_service.rules_of(p))]
+    return [(p.id, p.merchant_id) for p in programs if wanted(rules_of(p))]
 
 
 def has_birthday_bonus(rules: ProgramRules) -> bool:
@@ -93,7 +93,7 @@ def birthday_candidates(
     """The program's date today, and its members with a birthday who have not had this
     year's bonus."""
     program = session.get_one(Program, program_id)
-    today = now.astimezone(ledger_service.rules_of(program).zone).date()
+    today = now.astimezone(rules_of(program).zone).date()
     due = session.exec(
         select(Member.id).where(
             Member.program_id == program_id,
@@ -114,7 +114,7 @@ def give_birthday_bonus(
         return False
     if member.birthday_bonus_year is not None and member.birthday_bonus_year >= today.year:
         return False
-    rules = ledger_service.rules_of(session.get_one(Program, member.program_id))
+    rules = rules_of(session.get_one(Program, member.program_id))
     member.birthday_bonus_year = today.year
     session.add(member)
     ledger_service.grant_bonus(
@@ -132,16 +132,3 @@ def give_birthday_bonus(
 def tiered_members(session: Session, program_id: UUID) -> list[UUID]:
     query = select(Member.id).where(Member.program_id == program_id, col(Member.tier).is_not(None))
     return list(session.exec(query).all())
-
-
-def reevaluate_tier(session: Session, merchant_id: UUID, member_id: UUID, *, now: datetime) -> bool:
-    """Re-evaluate the member's tier with downgrades allowed (by the program's mode and grace
-    period); True when it changed (the card is then marked changed)."""
-    member = ledger_repository.lock_member(session, merchant_id, member_id)
-    if member is None:
-        return False
-    rules = ledger_service.rules_of(session.get_one(Program, member.program_id))
-    if not ledger_service.evaluate_tier(session, member, rules, now=now, allow_downgrade=True):
-        return False
-    outbox_service.mark_card_changed(session, member.id, kind="tier", now=now)
-    return True

@@ -1,4 +1,4 @@
-"""Errors about members, shared by the member and ledger services."""
+"""Errors about members, shared by the services that read or change them."""
 
 from api.errors import InvalidRequest, NotFound
 

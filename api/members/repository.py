@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, delete, func, or_
 from sqlmodel import Session, col, select
 
+from api.ledger.models import PointLot  # a shared table: the card shows the next expiry
 from api.members.models import Card, Member, MemberTag
 
 
@@ -128,3 +130,24 @@ def remove_tags(session: Session, member_id: UUID, tags: Iterable[str]) -> None:
             col(MemberTag.member_id) == member_id, col(MemberTag.tag).in_(list(tags))
         )
     )
+
+
+def next_expiry(session: Session, member_id: UUID) -> tuple[int, datetime] | None:
+    """Points in the soonest-expiring lots, and when they expire."""
+    first = session.exec(
+        select(func.min(PointLot.expires_at)).where(
+            PointLot.member_id == member_id,
+            col(PointLot.remaining) > 0,
+            col(PointLot.expires_at).is_not(None),
+        )
+    ).one()
+    if first is None:
+        return None
+    total = session.exec(
+        select(func.sum(PointLot.remaining)).where(
+            PointLot.member_id == member_id,
+            col(PointLot.remaining) > 0,
+            PointLot.expires_at == first,
+        )
+    ).one()
+    return int(total or 0), first

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
-from api.deps import CallerDep, SessionDep, SettingsDep
-from api.merchants.models import Role
+from api.deps import AdminCaller, DesignsDep, ReaderCaller, SessionDep, SettingsDep
 from api.programs import service as program_service
 from api.programs.rules import ProgramRules
 from api.programs.schemas import ProgramCreate, ProgramPublic
@@ -18,41 +17,39 @@ router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_program(
     data: ProgramCreate,
-    request: Request,
     session: SessionDep,
-    caller: CallerDep,
+    caller: AdminCaller,
     settings: SettingsDep,
+    designs: DesignsDep,
 ) -> ProgramPublic:
     """Create a loyalty program (points, or stamps with `stamps_required`) with a card design."""
-    caller.require(Role.admin)
     program = program_service.create_program(
         session,
         caller.merchant_id,
         data,
-        designs=request.app.state.designs,
+        designs=designs,
         default_design=settings.default_design,
     )
     return ProgramPublic.of(program)
 
 
 @router.get("")
-def list_programs(session: SessionDep, caller: CallerDep) -> list[ProgramPublic]:
+def list_programs(session: SessionDep, caller: ReaderCaller) -> list[ProgramPublic]:
     """The merchant's programs, oldest first."""
     return [ProgramPublic.of(p) for p in program_service.list_programs(session, caller.merchant_id)]
 
 
 @router.get("/{program_id}")
-def get_program(program_id: UUID, session: SessionDep, caller: CallerDep) -> ProgramPublic:
+def get_program(program_id: UUID, session: SessionDep, caller: ReaderCaller) -> ProgramPublic:
     """One program. Another merchant's program is 404, like a missing one."""
     return ProgramPublic.of(program_service.get_program(session, caller.merchant_id, program_id))
 
 
 @router.put("/{program_id}/rules")
 def replace_rules(
-    program_id: UUID, rules: ProgramRules, session: SessionDep, caller: CallerDep
+    program_id: UUID, rules: ProgramRules, session: SessionDep, caller: AdminCaller
 ) -> ProgramPublic:
     """Replace the program's mechanics (earn rate, stamps, tiers, bonuses, expiry)."""
-    caller.require(Role.admin)
     return ProgramPublic.of(
         program_service.replace_rules(session, caller.merchant_id, program_id, rules)
     )

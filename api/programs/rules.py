@@ -6,6 +6,8 @@ design's ``[rules]`` table in ``design.toml``.
 
 from __future__ import annotations
 
+import functools
+import json
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from api.programs.models import Program
 from api.validation import RequestModel
 
 Points = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -179,3 +182,14 @@ class ProgramRules(_Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def rules_of(program: Program) -> ProgramRules:
+    """The program's rules, validated once per distinct document (a purchase's rules were
+    validated on every request before). The result is shared: never modify it."""
+    return _parse_rules(json.dumps(program.rules or {}, sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_rules(document: str) -> ProgramRules:
+    return ProgramRules.model_validate(json.loads(document))

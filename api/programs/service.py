@@ -9,20 +9,12 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from api.errors import InvalidRequest, NotFound
 from api.programs import repository
+from api.programs.errors import ProgramNotFound, UnknownDesign
 from api.programs.models import Program, new_public_slug
 from api.programs.rules import ProgramRules
 from api.programs.schemas import ProgramCreate
 from passes import CardDesign
-
-
-class ProgramNotFound(NotFound):
-    code, title = "program_not_found", "Program not found"
-
-
-class UnknownDesign(InvalidRequest):
-    code, title = "unknown_design", "No card design has that name"
 
 
 def create_program(

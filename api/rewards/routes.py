@@ -8,8 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, status
 
 from api.clock import utcnow
-from api.deps import CallerDep, SessionDep
-from api.merchants.models import Role
+from api.deps import AdminCaller, PosCaller, ReaderCaller, SessionDep
 from api.rewards import service as reward_service
 from api.rewards.schemas import CouponDetail, RewardCreate, RewardPublic
 
@@ -19,24 +18,22 @@ CouponCode = Annotated[str, Path(min_length=4, max_length=20, pattern=r"^[A-Za-z
 
 @router.post("/programs/{program_id}/rewards", status_code=status.HTTP_201_CREATED)
 def create_reward(
-    program_id: UUID, data: RewardCreate, session: SessionDep, caller: CallerDep
+    program_id: UUID, data: RewardCreate, session: SessionDep, caller: AdminCaller
 ) -> RewardPublic:
     """Add a reward that costs points, or a full stamp card."""
-    caller.require(Role.admin)
     reward = reward_service.create_reward(session, caller.merchant_id, program_id, data)
     return RewardPublic.of(reward)
 
 
 @router.get("/programs/{program_id}/rewards")
-def list_rewards(program_id: UUID, session: SessionDep, caller: CallerDep) -> list[RewardPublic]:
+def list_rewards(program_id: UUID, session: SessionDep, caller: ReaderCaller) -> list[RewardPublic]:
     rewards = reward_service.list_rewards(session, caller.merchant_id, program_id)
     return [RewardPublic.of(r) for r in rewards]
 
 
 @router.post("/coupons/{code}/use")
-def use_coupon(code: CouponCode, session: SessionDep, caller: CallerDep) -> CouponDetail:
+def use_coupon(code: CouponCode, session: SessionDep, caller: PosCaller) -> CouponDetail:
     """Use a coupon at the till. A coupon works once; a second use is 409."""
-    caller.require(Role.pos)
     coupon = reward_service.use_coupon(
         session, caller.merchant_id, code, key_id=caller.key_id, now=utcnow()
     )
@@ -44,6 +41,8 @@ def use_coupon(code: CouponCode, session: SessionDep, caller: CallerDep) -> Coup
 
 
 @router.get("/members/{member_id}/coupons")
-def member_coupons(member_id: UUID, session: SessionDep, caller: CallerDep) -> list[CouponDetail]:
+def member_coupons(
+    member_id: UUID, session: SessionDep, caller: ReaderCaller
+) -> list[CouponDetail]:
     coupons = reward_service.member_coupons(session, caller.merchant_id, member_id)
     return [CouponDetail.of(c) for c in coupons]

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from api.errors import Conflict, InvalidRequest, NotFound
 from api.ledger.models import EntryKind
 from api.ledger.postings import Book
 from api.members import repository as member_repository
@@ -18,39 +17,20 @@ from api.outbox import service as outbox_service
 from api.programs import service as program_service
 from api.programs.models import Program, ProgramKind
 from api.rewards import repository
+from api.rewards.errors import (
+    CouponAlreadyUsed,
+    CouponExpired,
+    CouponNotFound,
+    RewardLimitReached,
+    RewardNeedsStamps,
+    RewardNotAvailable,
+    RewardNotFound,
+)
 from api.rewards.models import Coupon, Reward
 from api.rewards.schemas import RewardCreate
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 _CODE_LENGTH = 10
-
-
-class RewardNotFound(NotFound):
-    code, title = "reward_not_found", "Reward not found"
-
-
-class CouponNotFound(NotFound):
-    code, title = "coupon_not_found", "Coupon not found"
-
-
-class RewardNotAvailable(Conflict):
-    code, title = "reward_not_available", "This reward cannot be redeemed"
-
-
-class RewardLimitReached(Conflict):
-    code, title = "reward_limit_reached", "The member has redeemed this reward the maximum times"
-
-
-class CouponAlreadyUsed(Conflict):
-    code, title = "coupon_already_used", "This coupon has already been used"
-
-
-class CouponExpired(Conflict):
-    code, title = "coupon_expired", "This coupon has expired"
-
-
-class RewardNeedsStamps(InvalidRequest):
-    code, title = "reward_needs_stamps", "A full-card reward needs a stamps program"
 
 
 def create_reward(

@@ -22,14 +22,13 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.errors import ApiError, InvalidRequest
-from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
-from api.ledger.schemas import EarnRequest, PurchaseRequest, RedeemRewardRequest
 from api.members import repository as member_repository
 from api.members.models import Card, Member
 from api.pages.sessions import lookup_hash, new_token, token_hash
 from api.programs import repository as program_repository
 from api.programs.models import Program
+from api.programs.rules import rules_of
 from api.rewards import repository as reward_repository
 from api.rewards.models import Reward
 from api.staff import repository
@@ -39,6 +38,8 @@ from api.staff.schemas import StaffCreate
 from api.stores import repository as store_repository
 from api.stores.errors import StoreNotFound
 from api.stores.models import Store
+from api.transactions import service as transaction_service
+from api.transactions.schemas import EarnRequest, PurchaseRequest, RedeemRewardRequest
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -207,7 +208,7 @@ def act(
     request = _request(scanned.program, staff, action, nonce, amount, reward_id)
     actor = Actor(f"staff {staff.code}: {staff.name}"[:100], None, staff.store_id)
     with session.begin_nested():
-        outcome = ledger_service.record(
+        outcome = transaction_service.record(
             session, staff.merchant_id, scanned.member.id, request, actor=actor, now=now
         )
         session.add(
@@ -238,7 +239,7 @@ def _request(
             raise InvalidAmount() from None
         if not value.is_finite() or value <= 0 or value > Decimal("1000000000"):
             raise InvalidAmount()
-        currency = ledger_service.rules_of(program).currency
+        currency = rules_of(program).currency
         return PurchaseRequest(
             kind="purchase",
             amount=value.quantize(Decimal("0.01")),

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.cards import service as card_service
 from api.clock import utcnow
-from api.deps import CallerDep, SessionDep
-from api.merchants.models import Role
+from api.deps import AdminCaller, ReaderCaller, SessionDep
 from api.wheel import service as wheel_service
+from api.wheel.errors import NoSpinLeft, WheelNotFound
 from api.wheel.schemas import SpinResult, WheelConfig, WheelPublic
 
 router = APIRouter(prefix="/api/v1", tags=["wheel"])
@@ -22,17 +22,16 @@ Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$", description="The 
 
 @router.put("/programs/{program_id}/wheel")
 def configure_wheel(
-    program_id: UUID, config: WheelConfig, session: SessionDep, caller: CallerDep
+    program_id: UUID, config: WheelConfig, session: SessionDep, caller: AdminCaller
 ) -> WheelPublic:
     """Set up (or change) the program's wheel of fortune: prizes with weights, the purchase
     that grants a spin, and caps on prizes per day and month. The odds are published."""
-    caller.require(Role.admin)
     wheel = wheel_service.configure(session, caller.merchant_id, program_id, config, now=utcnow())
     return wheel_service.public(wheel)
 
 
 @router.get("/programs/{program_id}/wheel")
-def get_wheel(program_id: UUID, session: SessionDep, caller: CallerDep) -> WheelPublic:
+def get_wheel(program_id: UUID, session: SessionDep, caller: ReaderCaller) -> WheelPublic:
     return wheel_service.public(wheel_service.get_wheel(session, caller.merchant_id, program_id))
 
 
@@ -50,6 +49,6 @@ def spin(token: Token, request: Request, session: SessionDep) -> Response:
         return JSONResponse(result.model_dump(mode="json"))
     try:
         result = wheel_service.spin(session, view, now=utcnow())
-    except (wheel_service.NoSpinLeft, wheel_service.WheelNotFound):
+    except (NoSpinLeft, WheelNotFound):
         return RedirectResponse(f"/cards/{token}#wheel", status_code=303)  # the page says why
     return RedirectResponse(f"/cards/{token}?spun={result.spin_id}#wheel", status_code=303)

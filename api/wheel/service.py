@@ -19,30 +19,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from api.cards.service import CardView
-from api.errors import Conflict, NotFound
 from api.ledger import repository as ledger_repository
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
-from api.ledger.schemas import EarnRequest
 from api.outbox import service as outbox_service
 from api.programs import service as program_service
+from api.programs.rules import rules_of
 from api.rewards import repository as reward_repository
+from api.rewards.errors import RewardNotFound
 from api.rewards.models import Coupon
-from api.rewards.service import RewardNotFound
+from api.transactions import service as transaction_service
+from api.transactions.schemas import EarnRequest
 from api.wheel import repository
+from api.wheel.errors import NoSpinLeft, WheelNotFound
 from api.wheel.models import Wheel, WheelSpin
 from api.wheel.schemas import PrizeKind, PrizeOdds, SpinResult, WheelConfig, WheelPublic
 
 logger = logging.getLogger(__name__)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-class WheelNotFound(NotFound):
-    code, title = "wheel_not_found", "This program has no wheel of fortune"
-
-
-class NoSpinLeft(Conflict):
-    code, title = "no_spin_left", "No spin is available: a qualifying purchase grants one"
 
 
 def configure(
@@ -129,7 +123,7 @@ def state_for(
     spins_left = len(repository.unspun_grants(session, wheel, view.member.id))
     last = repository.get_spin(session, view.member.id, spin_id) if spin_id else None
     amount = f"{wheel.min_purchase:.2f}".removesuffix(".00")
-    currency = ledger_service.rules_of(view.program).currency
+    currency = rules_of(view.program).currency
     return WheelState(wheel, odds(wheel), spins_left, last, f"{amount} {currency}")
 
 
@@ -205,7 +199,7 @@ def _segment(weights: list[int], draw: int) -> int:
 
 
 def _is_capped(session: Session, wheel: Wheel, view: CardView, now: datetime) -> bool:
-    rules = ledger_service.rules_of(view.program)
+    rules = rules_of(view.program)
     today = ledger_service.day_start(now, rules)
     month = today - timedelta(days=today.astimezone(rules.zone).day - 1)
     caps = ((wheel.daily_prize_cap, today), (wheel.monthly_prize_cap, month))
@@ -219,7 +213,7 @@ def _pay_points(session: Session, view: CardView, spin_row: WheelSpin, now: date
     request = EarnRequest(
         kind="earn", points=spin_row.points, reason=f"wheel of fortune: {spin_row.prize_label}"
     )
-    outcome = ledger_service.record(
+    outcome = transaction_service.record(
         session, view.member.merchant_id, view.member.id, request,
         actor=Actor("wheel of fortune"), now=now,
     )  # fmt: skip

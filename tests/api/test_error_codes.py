@@ -50,13 +50,6 @@ GENERIC = (
     ServiceUnavailable,
 )
 
-# Codes that more than one class defines today. Each domain's errors are being moved into its
-# own errors.py, one class per code; once those branches are merged, delete these entries (and
-# regenerate docs/ERRORS.md: `card_not_found` then has one title).
-KNOWN_DUPLICATES = {
-    "store_not_found": "StoreNotFound is defined in the stores, ledger and staff services",
-}
-
 SOURCES = error_codes.sources()
 CLASSES = error_codes.api_error_classes()
 DOCUMENTED = error_codes.parse(DOC.read_text(encoding="utf-8"))
@@ -89,11 +82,7 @@ class TestOneClassPerCode:
         by_code: dict[str, list[str]] = defaultdict(list)
         for cls in CLASSES:
             by_code[cls.code].append(f"{cls.__module__}.{cls.__qualname__}")
-        shared = {
-            code: paths
-            for code, paths in by_code.items()
-            if len(paths) > 1 and code not in KNOWN_DUPLICATES
-        }
+        shared = {code: paths for code, paths in by_code.items() if len(paths) > 1}
         assert not shared, (
             f"one class per code, but {shared}: raise the one class everywhere (import it "
             "from the domain's errors.py that owns it)"

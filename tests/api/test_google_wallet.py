@@ -266,6 +266,7 @@ class TestBalanceUpdates:
         from api.ledger.postings import Actor
         from api.members.models import Member
         from api.programs.models import Program
+        from api.programs.rules import rules_of
 
         key, member = member_with_card(app, client)
         sync(app).run_once()
@@ -274,7 +275,7 @@ class TestBalanceUpdates:
                 row = session.get_one(Member, UUID(member["id"]))
                 program = session.get_one(Program, row.program_id)
                 ledger_service.grant_bonus(
-                    session, row, ledger_service.rules_of(program), points=1,
+                    session, row, rules_of(program), points=1,
                     reason=f"bonus {index}", actor=Actor("test"), now=utcnow(),
                 )  # fmt: skip
             sync(app).run_once()

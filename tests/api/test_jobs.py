@@ -10,19 +10,19 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from api.enrolment import service as enrolment_service
 from api.jobs.service import run_all
-from api.ledger import repository as ledger_repository
-from api.ledger import service as ledger_service
 from api.ledger.models import EntryKind, LedgerEntry
 from api.ledger.postings import Actor
-from api.ledger.schemas import EarnRequest, PurchaseRequest, RedeemRequest
-from api.members import service as member_service
+from api.members import repository as member_repository
 from api.members.models import Member
 from api.members.schemas import MemberCreate
 from api.merchants import service as merchant_service
 from api.programs import service as program_service
 from api.programs.rules import ProgramRules
 from api.programs.schemas import ProgramCreate
+from api.transactions import service as transaction_service
+from api.transactions.schemas import EarnRequest, PurchaseRequest, RedeemRequest
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 ACTOR = Actor("test")
@@ -40,7 +40,7 @@ def make_world(
             designs=designs,
             default_design="florist",
         )
-        member, _, _ = member_service.enrol(
+        member, _, _ = enrolment_service.enrol(
             session,
             merchant.id,
             program.id,
@@ -51,7 +51,7 @@ def make_world(
 
 def act(engine: Engine, merchant_id: UUID, member_id: UUID, request: Any, now: datetime) -> None:
     with Session(engine, expire_on_commit=False) as session, session.begin():
-        ledger_service.record(session, merchant_id, member_id, request, actor=ACTOR, now=now)
+        transaction_service.record(session, merchant_id, member_id, request, actor=ACTOR, now=now)
 
 
 def member(engine: Engine, member_id: UUID) -> Member:
@@ -83,7 +83,7 @@ class TestExpiry:
         act(engine, merchant_id, member_id, RedeemRequest(kind="redeem", points=30),
             T0 + timedelta(days=11))  # fmt: skip
         with Session(engine) as session:
-            points, when = ledger_repository.next_expiry(session, member_id) or (0, None)
+            points, when = member_repository.next_expiry(session, member_id) or (0, None)
         assert points == 70  # the redemption came out of the first lot
         assert when == datetime(2026, 4, 9, 23, 59, 59, tzinfo=UTC)
         report = run_all(engine, now=T0 + timedelta(days=31))

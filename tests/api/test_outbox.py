@@ -8,12 +8,13 @@ from uuid import UUID
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.members.models import Card
 from api.outbox import service as outbox_service
 from api.outbox.models import OutboxEvent
-from tests.api.factories import enrol, new_merchant, new_program
+from tests.api.factories import auth, enrol, new_merchant, new_program, transact
 
 
 def test_two_changes_in_one_second_get_two_versions_and_two_seconds(
@@ -83,3 +84,50 @@ def test_post_message_puts_the_text_on_the_cards_and_queues_them(
 
 def _version(session: Session, member_id: UUID) -> int:
     return session.exec(select(Card.version).where(Card.member_id == member_id)).one()
+
+
+def test_a_purchase_is_one_card_change_however_much_it_changed(
+    app: FastAPI, client: TestClient
+) -> None:
+    """A first purchase that pays the referral bonus, raises the tier and fires the tier
+    automation bumps the card's version once and writes one outbox row, carrying the
+    automation's text to the wallets."""
+    key = new_merchant(app)
+    rules = {
+        "currency": "RUB",
+        "tiers": {"metric": "spend", "levels": [{"name": "Silver", "threshold": "1000"}]},
+        "bonuses": {"referee_points": 15, "referrer_points": 25},
+    }
+    program = new_program(client, key, rules=rules)
+    response = client.put(
+        f"/api/v1/programs/{program['id']}/automations/tier_up",
+        json={"text": "Welcome to {tier}, {name}!"},
+        headers=auth(key),
+    )
+    assert response.status_code == 200, response.text
+    referrer = enrol(client, key, program["id"], phone="+79160000001")
+    member = enrol(
+        client, key, program["id"], phone="+79160000002", referral_code=referrer["referral_code"]
+    )
+    member_id = UUID(member["id"])
+    with Session(app.state.engine) as session:
+        card = session.exec(select(Card).where(Card.member_id == member_id)).one()
+        version = card.version
+        last_event = session.exec(select(func.max(OutboxEvent.id))).one() or 0
+
+    result = transact(client, key, member["id"], kind="purchase", amount="1500", currency="RUB")
+
+    assert result["tier"] == "Silver"
+    assert [e["kind"] for e in result["entries"]] == ["earn", "bonus"]
+    with Session(app.state.engine) as session:
+        card = session.exec(select(Card).where(Card.member_id == member_id)).one()
+        assert card.version == version + 1
+        assert card.message == "Welcome to Silver, Anna Petrova!"
+        events = session.exec(
+            select(OutboxEvent).where(
+                OutboxEvent.card_id == card.id, col(OutboxEvent.id) > last_event
+            )
+        ).all()
+    assert [(e.kind, e.card_version, e.message) for e in events] == [
+        ("purchase", version + 1, "Welcome to Silver, Anna Petrova!")
+    ]

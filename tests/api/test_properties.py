@@ -16,16 +16,16 @@ from sqlmodel import Session, select
 from api.errors import ApiError
 from api.jobs.service import JobReport, expire_points
 from api.ledger import repository as ledger_repository
-from api.ledger import service as ledger_service
 from api.ledger.models import Currency, PointLot
-from api.ledger.schemas import (
+from api.members.models import Member
+from api.transactions import service as transaction_service
+from api.transactions.schemas import (
     AdjustRequest,
     EarnRequest,
     PurchaseRequest,
     RedeemRequest,
     RefundRequest,
 )
-from api.members.models import Member
 from tests.api.test_jobs import ACTOR, T0, make_world
 
 operations = st.lists(
@@ -61,7 +61,7 @@ def apply(
                 assert original is not None
                 assert original.amount is not None
                 part = (original.amount * op[2] / 100).quantize(Decimal("0.01"))
-                ledger_service.refund(
+                transaction_service.refund(
                     session, merchant_id, transaction_id,
                     RefundRequest(amount=max(part, Decimal("0.01"))), actor=ACTOR, now=now,
                 )  # fmt: skip
@@ -74,7 +74,7 @@ def apply(
                 "redeem": lambda: RedeemRequest(kind="redeem", points=op[1]),
                 "adjust": lambda: AdjustRequest(kind="adjust", points=op[1], reason="test"),
             }[kind]()
-            outcome = ledger_service.record(
+            outcome = transaction_service.record(
                 session, merchant_id, member_id, request, actor=ACTOR, now=now
             )
             if kind == "purchase":

@@ -81,10 +81,8 @@ class RedeemRewardRequest(_Request):
     location_id: UUID | None = None
 
 
-TransactionRequest = Annotated[
-    PurchaseRequest | EarnRequest | RedeemRequest | AdjustRequest | RedeemRewardRequest,
-    Field(discriminator="kind"),
-]
+PosRequest = PurchaseRequest | EarnRequest | RedeemRequest | AdjustRequest | RedeemRewardRequest
+TransactionRequest = Annotated[PosRequest, Field(discriminator="kind")]
 
 TRANSACTION_EXAMPLES = {
     "purchase": {

@@ -12,19 +12,18 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from api.clock import utcnow
-from api.deps import CallerDep, SessionDep
+from api.deps import PosCaller, ReaderCaller, SessionDep
 from api.idempotency import service as idempotency_service
-from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
-from api.ledger.schemas import (
+from api.merchants.service import Caller
+from api.transactions import service as transaction_service
+from api.transactions.schemas import (
     TRANSACTION_EXAMPLES,
     RefundRequest,
     TransactionPage,
     TransactionRequest,
     TransactionResult,
 )
-from api.merchants.models import Role
-from api.merchants.service import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["transactions"])
 IdempotencyKey = Annotated[
@@ -47,16 +46,19 @@ def _actor(caller: Caller) -> Actor:
 
 def _once(
     request: Request, session: Session, caller: Caller, key: str | None, body: BaseModel,
-    write: Callable[[], ledger_service.Outcome],
+    write: Callable[[], transaction_service.Outcome],
 ) -> JSONResponse:  # fmt: skip
-    """Run a ledger write under its Idempotency-Key; 201 when new, 200 for a retried receipt."""
+    """Run a write under its Idempotency-Key; 201 when new, 200 for a retried receipt."""
     fingerprint = idempotency_service.fingerprint("POST", request.url.path, body)
-
-    def action() -> tuple[int, TransactionResult]:
-        outcome = write()
-        return (201 if outcome.is_new else 200), outcome.result
-
-    return idempotency_service.run(session, caller.merchant_id, key, fingerprint, action)
+    claimed = idempotency_service.claim(session, caller.merchant_id, key, fingerprint)
+    if isinstance(claimed, idempotency_service.Reply):
+        headers = {idempotency_service.REPLAY_HEADER: "true"}
+        return JSONResponse(claimed.body, claimed.status_code, headers=headers)
+    outcome = write()
+    reply = idempotency_service.save(
+        session, claimed, 201 if outcome.is_new else 200, outcome.result
+    )
+    return JSONResponse(reply.body, reply.status_code)
 
 
 @router.post(
@@ -68,7 +70,7 @@ def create_transaction(
     body: Annotated[TransactionRequest, Body(openapi_examples=TRANSACTION_EXAMPLES)],
     request: Request,
     session: SessionDep,
-    caller: CallerDep,
+    caller: PosCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Record a purchase (the engine computes points, stamps, tier and referral rewards), a
@@ -77,10 +79,9 @@ def create_transaction(
     A purchase's `receipt_id` is unique per merchant: retrying the same receipt returns the
     original result (200) instead of crediting twice.
     """
-    caller.require(Role.pos)
     return _once(
         request, session, caller, idempotency_key, body,
-        lambda: ledger_service.record(
+        lambda: transaction_service.record(
             session, caller.merchant_id, member_id, body, actor=_actor(caller), now=utcnow()
         ),
     )  # fmt: skip
@@ -95,14 +96,13 @@ def refund_transaction(
     body: RefundRequest,
     request: Request,
     session: SessionDep,
-    caller: CallerDep,
+    caller: PosCaller,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Refund a purchase in full (no `amount`) or in part; its points are reversed pro rata."""
-    caller.require(Role.pos)
     return _once(
         request, session, caller, idempotency_key, body,
-        lambda: ledger_service.refund(
+        lambda: transaction_service.refund(
             session, caller.merchant_id, transaction_id, body, actor=_actor(caller), now=utcnow()
         ),
     )  # fmt: skip
@@ -112,12 +112,11 @@ def refund_transaction(
 def list_transactions(
     member_id: UUID,
     session: SessionDep,
-    caller: CallerDep,
+    caller: ReaderCaller,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TransactionPage:
     """The member's transactions, newest first."""
-    caller.require(Role.pos, Role.read)
-    return ledger_service.list_transactions(
+    return transaction_service.list_transactions(
         session, caller.merchant_id, member_id, limit=limit, offset=offset
     )

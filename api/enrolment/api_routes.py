@@ -1,0 +1,42 @@
+"""HTTP route for enrolling a member with an API key (the join page is ``routes.py``)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import PosCaller, SessionDep, SettingsDep
+from api.enrolment import service as enrolment_service
+from api.ledger.postings import Actor
+from api.members import service as member_service
+from api.members.schemas import MemberCreate, MemberPublic
+
+router = APIRouter(prefix="/api/v1", tags=["members"])
+
+
+@router.post(
+    "/programs/{program_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "A member with this phone or email already exists"}},
+)
+def enrol_member(
+    program_id: UUID,
+    data: MemberCreate,
+    response: Response,
+    session: SessionDep,
+    caller: PosCaller,
+    settings: SettingsDep,
+) -> MemberPublic:
+    """Enrol a member (phone or email required) and issue the card.
+
+    Enrolling the same phone or email again returns the existing member with status 200.
+    """
+    member, card, is_new = enrolment_service.enrol(
+        session, caller.merchant_id, program_id, data, actor=Actor(caller.label, caller.key_id)
+    )
+    if not is_new:
+        response.status_code = status.HTTP_200_OK
+    return member_service.public(
+        session, member, card, public_url=settings.public_url, google=settings.google_enabled
+    )

@@ -1,0 +1,101 @@
+"""What a purchase earns and what follows from it: the referral bonuses of a first purchase,
+the tier, and the tier's automation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from api.automations import service as automation_service
+from api.ledger import repository as ledger_repository
+from api.ledger import service as ledger_service
+from api.ledger.engine import Earned, points_for_purchase, stamps_for_purchase
+from api.ledger.models import Currency, EntryKind, Transaction
+from api.ledger.postings import Book
+from api.programs.models import Program, ProgramKind
+from api.transactions.errors import CurrencyMismatch
+from api.transactions.schemas import PurchaseRequest
+
+
+def earnings(
+    session: Session, book: Book, program: Program, transaction: Transaction,
+    request: PurchaseRequest,
+) -> Earned:  # fmt: skip
+    """What the purchase earns (nothing is written yet); fills the transaction's amounts.
+
+    Raises:
+        CurrencyMismatch: the purchase is in another currency than the program's.
+    """
+    rules, member = book.rules, book.member
+    if request.currency != rules.currency:
+        raise CurrencyMismatch(f"the program counts {rules.currency}, not {request.currency}")
+    transaction.amount, transaction.currency = request.amount, request.currency
+    if program.kind == ProgramKind.stamps:
+        stamped = 0
+        if rules.stamps.max_stamps_per_day is not None:
+            since = ledger_service.day_start(book.now, rules)
+            stamped = ledger_repository.earned_since(session, member.id, Currency.stamps, since)
+        earned = stamps_for_purchase(request.amount, rules.stamps, stamped_today=stamped)
+        transaction.stamps_earned = earned.amount
+        return earned
+    multiplier = next(
+        (t.earn_multiplier for t in rules.tiers.levels if t.name == member.tier), Decimal(1)
+    )
+    today = 0
+    if rules.earn.max_points_per_day is not None:
+        since = ledger_service.day_start(book.now, rules)
+        today = ledger_repository.earned_since(session, member.id, Currency.points, since)
+    earned = points_for_purchase(
+        request.amount, rules.earn, multiplier=multiplier, earned_today=today
+    )
+    transaction.points_earned = earned.amount
+    return earned
+
+
+def post(
+    session: Session, book: Book, program: Program, transaction: Transaction, earned: Earned
+) -> tuple[list[str], str | None]:
+    """Credit what the purchase earned, reward a first purchase's referral, move the tier.
+
+    Returns the response's notes and the message a tier automation put on the card (which
+    the card's one change for this purchase carries to the wallets).
+    """
+    member = book.member
+    if program.kind == ProgramKind.stamps:
+        book.credit_stamps(earned.amount, EntryKind.earn, earned.reason)
+    else:
+        book.credit_points(earned.amount, EntryKind.earn, earned.reason)
+    notes = [earned.reason] if earned.reason else []
+    _reward_referral(session, book, transaction)
+    change = ledger_service.evaluate_tier(
+        session, member, book.rules, now=book.now, allow_downgrade=False
+    )
+    if change is None:
+        return notes, None
+    notes.append(f"tier is now {member.tier}")
+    message = automation_service.on_tier_change(
+        session, member, new_tier=change.tier, upgrade=change.upgrade, now=book.now
+    )
+    return notes, message
+
+
+def _reward_referral(session: Session, book: Book, transaction: Transaction) -> None:
+    member, rules = book.member, book.rules
+    if member.referred_by_id is None or member.referral_rewarded_at is not None:
+        return
+    if ledger_repository.has_purchase(session, member.id, excluding=transaction.id):
+        return
+    member.referral_rewarded_at = book.now
+    book.credit_points(rules.bonuses.referee_points, EntryKind.bonus, "referral: first purchase")
+    referrer = ledger_repository.lock_member(session, member.merchant_id, member.referred_by_id)
+    if referrer is not None and referrer.program_id == member.program_id:
+        ledger_service.grant_bonus(
+            session,
+            referrer,
+            rules,
+            points=rules.bonuses.referrer_points,
+            reason=f"referral: {member.name} made a first purchase",
+            actor=book.actor,
+            now=book.now,
+        )

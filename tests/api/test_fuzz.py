@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tests.api.factories import POINTS_RULES, enrol, new_merchant, new_program, purchase
+from tests.support.factories import POINTS_RULES, enrol, new_merchant, new_program, purchase
 
 # CI runs 25 per route; set LOYALPASS_FUZZ_EXAMPLES for a longer hunt.
 EXAMPLES_PER_ROUTE = int(os.environ.get("LOYALPASS_FUZZ_EXAMPLES", "25"))

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.merchants.models import Role
-from tests.api.factories import auth, new_key, new_merchant
+from tests.support.factories import auth, new_key, new_merchant
 
 pytestmark = pytest.mark.db
 

@@ -9,7 +9,7 @@ table after adding or changing an error::
 
 ``--write`` rewrites only the table between the markers in docs/ERRORS.md and keeps each
 row's hand-written "When" cell; without it the new document is printed instead.
-``tests/api/test_error_codes.py`` fails while the table and the code disagree.
+``tests/api/test_errors.py`` fails while the table and the code disagree.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from api.db import alembic_config
-from tests.api.test_migrations import MIGRATIONS, fresh_url  # noqa: F401  (the fixture)
+from tests.migrations.test_migrations import MIGRATIONS, fresh_url  # noqa: F401  (the fixture)
 
 
 def test_existing_programs_get_public_slugs(fresh_url: str) -> None:  # noqa: F811

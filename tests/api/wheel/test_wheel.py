@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from api.wheel.drawing import segments
 from api.wheel.models import WheelSpin
-from tests.api.factories import auth, enrol, new_merchant, new_program, purchase
+from tests.support.factories import auth, enrol, new_merchant, new_program, purchase
 
 pytestmark = pytest.mark.db
 JSON = {"Accept": "application/json"}

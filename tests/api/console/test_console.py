@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.console.charts import bar_chart
 from api.merchants.models import Role
-from tests.api.factories import auth, enrol, new_key, new_merchant, new_program, purchase
+from tests.support.factories import auth, enrol, new_key, new_merchant, new_program, purchase
 
 pytestmark = pytest.mark.db
 

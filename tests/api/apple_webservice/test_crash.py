@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 from api.apple_webservice.models import AppleDevice, ApplePush, AppleRegistration
 from api.members.models import Card
 from api.settings import DEV_PASS_TYPE_ID, Settings
-from tests.api.factories import POINTS_RULES, enrol, new_merchant, new_program, purchase
 from tests.conftest import PROJECT_ROOT
+from tests.support.factories import POINTS_RULES, enrol, new_merchant, new_program, purchase
 from tests.support.fake_apns import FakeApns
 
 DEVICES = 1000

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.factories import auth, enrol, new_merchant, new_program
+from tests.support.factories import auth, enrol, new_merchant, new_program
 from tests.support.pkpass import verify_pkpass
 
 

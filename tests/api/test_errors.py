@@ -30,9 +30,9 @@ from api.errors import (
 )
 from api.merchants.models import Role
 from passes import DesignError, PassError
-from tests.api.factories import auth, enrol, new_key, new_merchant, new_program
 from tests.support import error_codes
 from tests.support.error_codes import DOC, REGENERATE, Row, Source
+from tests.support.factories import auth, enrol, new_key, new_merchant, new_program
 
 if TYPE_CHECKING:
     from httpx2 import Response

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
-from tests.api.factories import auth, enrol, new_merchant, new_program
+from tests.support.factories import auth, enrol, new_merchant, new_program
 from tests.support.server import running_server
 
 THREADS = 32

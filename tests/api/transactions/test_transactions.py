@@ -16,7 +16,7 @@ from api.ledger.models import LedgerEntry
 from api.members.models import Card
 from api.merchants.models import Role
 from api.outbox.models import OutboxEvent
-from tests.api.factories import (
+from tests.support.factories import (
     POINTS_RULES,
     auth,
     enrol,

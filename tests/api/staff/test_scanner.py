@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from api.merchants.service import authenticate
 from api.staff.models import Staff, StaffAction
 from api.stores.models import Store
-from tests.api.factories import auth, enrol, new_merchant, new_program
+from tests.support.factories import auth, enrol, new_merchant, new_program
 
 pytestmark = pytest.mark.db
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.factories import (
+from tests.support.factories import (
     POINTS_RULES,
     auth,
     enrol,

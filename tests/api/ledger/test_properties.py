@@ -26,7 +26,7 @@ from api.transactions.schemas import (
     RedeemRequest,
     RefundRequest,
 )
-from tests.api.test_jobs import ACTOR, T0, make_world
+from tests.api.jobs.test_jobs import ACTOR, T0, make_world
 
 operations = st.lists(
     st.one_of(

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from api.members.models import Card
 from api.outbox import service as outbox_service
 from api.outbox.models import OutboxEvent
-from tests.api.factories import auth, enrol, new_merchant, new_program, transact
+from tests.support.factories import auth, enrol, new_merchant, new_program, transact
 
 
 def test_two_changes_in_one_second_get_two_versions_and_two_seconds(

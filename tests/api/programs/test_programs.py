@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.merchants.models import Role
-from tests.api.factories import auth, new_key, new_merchant, new_program
+from tests.support.factories import auth, new_key, new_merchant, new_program
 
 
 class TestCreateProgram:

@@ -21,7 +21,7 @@ from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
 from api.clock import utcnow
 from api.settings import Settings
-from tests.api.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
+from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 from tests.support.fake_apns import FakeApns
 
 PREFIX = "/apple/v1"

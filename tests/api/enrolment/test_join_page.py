@@ -21,7 +21,7 @@ from api.pages.render import best_accepted
 from api.pages.texts import CONSENT_VERSION, TEXTS
 from api.programs.models import Program
 from api.stores.models import Store
-from tests.api.factories import auth, enrol, new_merchant, new_program
+from tests.support.factories import auth, enrol, new_merchant, new_program
 
 pytestmark = pytest.mark.db
 VALID = {"name": "Anna", "phone": "+7 916 123-45-67", "consent": "yes"}

@@ -31,7 +31,7 @@ from api.stores import service as store_service
 from api.stores.schemas import StoreCreate
 from passes.geo import Point, distance_km
 from passes.google.objects import loyalty_object
-from tests.api.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
+from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 
 MOSCOW = (55.7558, 37.6173)
 

@@ -26,8 +26,8 @@ from api.main import create_app
 from api.outbox.models import OutboxEvent
 from api.stores import service as store_service
 from passes.google.savelink import MAX_URL_LENGTH, SAVE_URL
-from tests.api.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 from tests.conftest import make_settings, wipe
+from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 from tests.support.fake_google import FakeGoogle
 
 ISSUER = "3388000000012345678"

@@ -78,7 +78,7 @@ def member(
 ) -> Response:
     """One member with their ledger."""
     context = console_service.member_page(
-        session, user.merchant_id, member_id, public_url=settings.public_url
+        session, user.merchant_id, member_id, public_url=settings.public_url, now=utcnow()
     )
     return console_page(page, "member.html", user, **context)
 

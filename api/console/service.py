@@ -27,6 +27,7 @@ from api.console.charts import Chart, bar_chart
 from api.console.errors import ConsoleSignInFailed
 from api.console.models import ConsoleSession
 from api.console.preview import Preview, Sample, build_preview
+from api.delivery import service as delivery_service
 from api.enrolment import qr
 from api.errors import ApiError, Forbidden, Unauthorized
 from api.members import service as member_service
@@ -135,15 +136,20 @@ def members_page(
 
 
 def member_page(
-    session: Session, merchant_id: UUID, member_id: UUID, *, public_url: str
+    session: Session, merchant_id: UUID, member_id: UUID, *, public_url: str, now: datetime
 ) -> PageContext:
-    """One member with their ledger. Raises: MemberNotFound."""
+    """One member with their ledger and whether their card reached the phones.
+
+    Raises:
+        MemberNotFound: no such member for this merchant.
+    """
     found, card = member_service.get_member(session, merchant_id, member_id)
     public = member_service.public(session, found, card, public_url=public_url)
     ledger = transaction_service.list_transactions(
         session, merchant_id, member_id, limit=100, offset=0
     )
-    return {"member": public, "ledger": ledger}
+    delivery = delivery_service.card_delivery(session, card, now=now)
+    return {"member": public, "ledger": ledger, "delivery": delivery}
 
 
 def programs_page(session: Session, merchant_id: UUID) -> PageContext:

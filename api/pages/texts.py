@@ -15,6 +15,16 @@ CONSENT_VERSION = "2026-11-1"
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
+        "on_the_phone": "На телефоне",
+        "devices_holding": "устройств с картой: {count}",
+        "card_current": "карта актуальна",
+        "card_behind": "ждёт обновления",
+        "last_push": "последнее уведомление {when} ({status})",
+        "google_saved": "сохранена в кошельке",
+        "google_not_saved": "не сохранена в кошельке",
+        "google_none": "карты в Google Wallet нет",
+        "notifications_left": "уведомлений на сегодня осталось: {count}",
+        "last_error": "последняя ошибка",
         "lang_name": "Русский",
         "join_title": "Карта лояльности {program}",
         "join_lead": "Заполните короткую форму — карта появится в Apple Wallet или Google Wallet.",
@@ -162,6 +172,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "read_only": "Этот ключ только для чтения: изменения недоступны.",
     },
     "en": {
+        "on_the_phone": "On the phone",
+        "devices_holding": "devices holding the card: {count}",
+        "card_current": "card up to date",
+        "card_behind": "waiting for the update",
+        "last_push": "last push {when} ({status})",
+        "google_saved": "saved in the wallet",
+        "google_not_saved": "not saved in the wallet",
+        "google_none": "no Google Wallet card",
+        "notifications_left": "notifications left today: {count}",
+        "last_error": "last error",
         "lang_name": "English",
         "join_title": "{program} loyalty card",
         "join_lead": (

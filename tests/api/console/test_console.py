@@ -57,6 +57,19 @@ class TestConsole:
         assert '<td id="tags">vegan, wholesale</td>' in page.text
         assert '<td id="balance">25</td>' in page.text
 
+    def test_member_page_shows_whether_the_card_reached_the_phones(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        """The same delivery read model as GET /api/v1/members/{id}/delivery."""
+        member = shop["member"]
+        api = client.get(f"/api/v1/members/{member['id']}/delivery", headers=auth(shop["key"]))
+        sign_in(client, shop["key"])
+        page = client.get(f"/console/members/{member['id']}")
+        assert api.json()["registered_devices"] == 0
+        assert api.json()["google"] is None
+        assert "devices holding the card: 0" in page.text
+        assert "no Google Wallet card" in page.text
+
     def test_rules_are_edited_and_checked(self, client: TestClient, shop: dict[str, Any]) -> None:
         sign_in(client, shop["key"])
         path = f"/console/programs/{shop['program']['id']}"

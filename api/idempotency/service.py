@@ -16,10 +16,10 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.db import insert_unless_conflict
+from api.idempotency import repository as idempotency_repository
 from api.idempotency.errors import IdempotencyKeyReused, InvalidIdempotencyKey
 from api.idempotency.models import IdempotencyRecord
 
@@ -73,20 +73,14 @@ def save(session: Session, claimed: Claim, status_code: int, body: BaseModel) ->
     """The reply to a claimed request, stored under its key (in the request's transaction)."""
     payload: Any = body.model_dump(mode="json")
     if claimed.record_id is not None:
-        session.execute(
-            update(IdempotencyRecord)
-            .where(col(IdempotencyRecord.id) == claimed.record_id)
-            .values(status_code=status_code, body=payload)
+        idempotency_repository.save_reply(
+            session, claimed.record_id, status_code=status_code, body=payload
         )
     return Reply(status_code, payload)
 
 
 def _replay(session: Session, merchant_id: UUID, key: str, request_fingerprint: str) -> Reply:
-    stored = session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key
-        )
-    ).one()
+    stored = idempotency_repository.get_by_key(session, merchant_id, key)
     if stored.fingerprint != request_fingerprint:
         raise IdempotencyKeyReused("send a new key for a different request")
     return Reply(stored.status_code, stored.body, is_replay=True)

@@ -1,9 +1,10 @@
-"""Queries on the ledger: locking a member, lots, daily sums, transactions."""
+"""Queries on the ledger: locking a member, lots, daily sums, transactions, and the programs
+and members its scheduled work goes through."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -190,3 +191,24 @@ def ledger_sum(session: Session, member_id: UUID, currency: Currency) -> int:
         LedgerEntry.member_id == member_id, LedgerEntry.currency == currency
     )
     return int(session.exec(query).one())
+
+
+def list_programs(session: Session) -> Sequence[Program]:
+    return session.exec(select(Program)).all()
+
+
+def list_birthday_candidates(session: Session, program_id: UUID, *, today: date) -> list[UUID]:
+    """The program's members with a birthday who have not had the bonus of ``today``'s year."""
+    query = select(Member.id).where(
+        Member.program_id == program_id,
+        col(Member.birthday).is_not(None),
+        (col(Member.birthday_bonus_year).is_(None))
+        | (col(Member.birthday_bonus_year) < today.year),
+    )
+    return list(session.exec(query).all())
+
+
+def list_tiered_members(session: Session, program_id: UUID) -> list[UUID]:
+    """The program's members who hold a tier."""
+    query = select(Member.id).where(Member.program_id == program_id, col(Member.tier).is_not(None))
+    return list(session.exec(query).all())

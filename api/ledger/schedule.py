@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.birthday import is_birthday
 from api.db import insert_unless_conflict
@@ -21,7 +21,6 @@ from api.ledger import repository as ledger_repository
 from api.ledger import service as ledger_service
 from api.ledger.models import Transaction, TransactionKind
 from api.ledger.postings import Actor, Book
-from api.members.models import Member
 from api.outbox import service as outbox_service
 from api.programs.models import Program
 from api.programs.rules import Downgrade, ProgramRules, rules_of
@@ -75,7 +74,7 @@ def programs_where(
     session: Session, wanted: Callable[[ProgramRules], bool]
 ) -> list[tuple[UUID, UUID]]:
     """(program id, merchant id) of the programs whose rules are ``wanted``."""
-    programs = session.exec(select(Program)).all()
+    programs = ledger_repository.list_programs(session)
     return [(p.id, p.merchant_id) for p in programs if wanted(rules_of(p))]
 
 
@@ -94,15 +93,7 @@ def birthday_candidates(
     year's bonus."""
     program = session.get_one(Program, program_id)
     today = now.astimezone(rules_of(program).zone).date()
-    due = session.exec(
-        select(Member.id).where(
-            Member.program_id == program_id,
-            col(Member.birthday).is_not(None),
-            (col(Member.birthday_bonus_year).is_(None))
-            | (col(Member.birthday_bonus_year) < today.year),
-        )
-    ).all()
-    return today, list(due)
+    return today, ledger_repository.list_birthday_candidates(session, program_id, today=today)
 
 
 def give_birthday_bonus(
@@ -130,5 +121,4 @@ def give_birthday_bonus(
 
 
 def tiered_members(session: Session, program_id: UUID) -> list[UUID]:
-    query = select(Member.id).where(Member.program_id == program_id, col(Member.tier).is_not(None))
-    return list(session.exec(query).all())
+    return ledger_repository.list_tiered_members(session, program_id)

@@ -1,4 +1,8 @@
-"""Segment filters over member stats, and the query that finds the members they select."""
+"""Segment filters over member stats, and the query that finds the members they select.
+
+This module builds that query without running it, so it is the segments' repository for
+audiences (kept beside the filter it translates) and callers never write the SQL themselves.
+"""
 
 from __future__ import annotations
 

@@ -6,20 +6,17 @@ worker's task that refreshes whole merchants is ``stores.tasks``."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from api.ledger.models import Transaction, TransactionKind
-from api.members.models import Card, Member
+from api.members.models import Member
 from api.outbox import service as outbox_service
 from api.stores import repository
-from api.stores.models import Store, StoreRefresh
+from api.stores.models import Store
 from api.stores.service import encode_ids
 from passes import Point, StoreIndex, choose_stores
 
@@ -56,37 +53,15 @@ class Chain:
                              chain_order=self.order)  # fmt: skip
 
 
-def visits_by_member(session: Session, member_ids: Sequence[UUID]) -> dict[UUID, dict[UUID, int]]:
-    rows = session.execute(
-        select(col(Transaction.member_id), col(Transaction.location_id), func.count())
-        .where(
-            col(Transaction.member_id).in_(member_ids),
-            col(Transaction.kind) == TransactionKind.purchase,
-            col(Transaction.location_id).is_not(None),
-        )
-        .group_by(col(Transaction.member_id), col(Transaction.location_id))
-    ).all()
-    visits: dict[UUID, dict[UUID, int]] = defaultdict(dict)
-    for member_id, location_id, count in rows:
-        visits[member_id][location_id] = count
-    return visits
-
-
-def card_store_ids(session: Session, member_id: UUID) -> str | None:
-    ids: str | None = session.execute(
-        select(col(Card.store_ids)).where(col(Card.member_id) == member_id)
-    ).scalar_one()
-    return ids
-
-
 def refresh_member(session: Session, member: Member) -> bool:
     """Re-choose one member's stores (in the caller's transaction); True when the set changed.
     The caller marks the card changed."""
     chain = Chain.of(repository.list_open(session, member.merchant_id))
-    chosen = encode_ids(chain.choose(member, visits_by_member(session, [member.id])[member.id]))
-    if card_store_ids(session, member.id) == chosen:
+    visits = repository.count_visits_by_member(session, [member.id])[member.id]
+    chosen = encode_ids(chain.choose(member, visits))
+    if repository.get_card_store_ids(session, member.id) == chosen:
         return False
-    session.execute(update(Card).where(col(Card.member_id) == member.id).values(store_ids=chosen))
+    repository.set_card_store_ids(session, member.id, chosen)
     return True
 
 
@@ -101,25 +76,10 @@ def refresh_batch(
     """Re-choose the stores of the next batch of the merchant's members (by id, after
     ``after``); a card whose set changed is updated and pushed. Returns (the members seen,
     the cards changed); no members: the merchant is done."""
-    # Plain rows, not ORM objects: a session holding thousands of cards would make every
-    # UPDATE below re-check them all.
-    query = (
-        select(
-            col(Member.id),
-            col(Member.home_latitude),
-            col(Member.home_longitude),
-            col(Card.id),
-            col(Card.store_ids),
-        )  # fmt: skip
-        .join(Card, col(Card.member_id) == col(Member.id))
-        .where(col(Member.merchant_id) == merchant_id)
-    )
-    if after is not None:
-        query = query.where(col(Member.id) > after)
-    rows = session.execute(query.order_by(col(Member.id)).limit(_BATCH)).all()
+    rows = repository.list_member_batch(session, merchant_id, after=after, limit=_BATCH)
     if not rows:
         return [], 0
-    visits = visits_by_member(session, [row[0] for row in rows])
+    visits = repository.count_visits_by_member(session, [row[0] for row in rows])
     updates = []
     for member_id, latitude, longitude, card_id, current in rows:
         chosen = encode_ids(chain.choose_for(latitude, longitude, visits.get(member_id, {})))
@@ -127,12 +87,8 @@ def refresh_batch(
             updates.append((member_id, card_id, chosen))
     changed = 0
     if updates:
-        table = Card.__table__  # type: ignore[attr-defined]
-        session.connection().execute(
-            update(table)
-            .where(table.c.id == bindparam("card_id"))
-            .values(store_ids=bindparam("chosen")),
-            [{"card_id": card_id, "chosen": chosen} for _, card_id, chosen in updates],
+        repository.set_store_ids_of_cards(
+            session, [(card_id, chosen) for _, card_id, chosen in updates]
         )
         changed = outbox_service.mark_cards_changed(
             session, [member_id for member_id, _, _ in updates], kind="stores", now=now
@@ -143,24 +99,14 @@ def refresh_batch(
 def due_refreshes(session: Session) -> list[tuple[UUID, datetime]]:
     """(merchant, when the refresh was asked for) of every merchant whose stores changed
     since its last refresh."""
-    rows = session.execute(
-        select(col(StoreRefresh.merchant_id), col(StoreRefresh.requested_at)).where(
-            (col(StoreRefresh.done_at).is_(None))
-            | (col(StoreRefresh.done_at) < col(StoreRefresh.requested_at))
-        )
-    ).all()
-    return [(merchant_id, requested_at) for merchant_id, requested_at in rows]
+    return repository.list_due_refreshes(session)
 
 
 def record_refresh(
     session: Session, merchant_id: UUID, *, requested_at: datetime, members: int, changed: int
 ) -> None:
     """The merchant's cards are refreshed as of the request made at ``requested_at``."""
-    session.execute(
-        update(StoreRefresh)
-        .where(col(StoreRefresh.merchant_id) == merchant_id)
-        .values(done_at=requested_at)
-    )
+    repository.set_refresh_done(session, merchant_id, requested_at=requested_at)
     logger.info("card stores refreshed",
                 extra={"merchant_id": str(merchant_id), "members": members,
                        "changed": changed})  # fmt: skip

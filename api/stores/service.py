@@ -10,8 +10,7 @@ from datetime import datetime
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from api.clock import utcnow
 from api.db import insert_unless_conflict
@@ -167,13 +166,7 @@ def _unreadable(line: int, exc: csv.Error) -> BadStoreImport:
 
 
 def _check_beacons(session: Session, merchant_id: UUID) -> None:
-    uuids = session.execute(
-        select(func.count(func.distinct(col(Store.beacon_uuid)))).where(
-            col(Store.merchant_id) == merchant_id,
-            col(Store.beacon_uuid).is_not(None),
-            col(Store.closed_at).is_(None),
-        )
-    ).scalar_one()
+    uuids = repository.count_beacon_uuids(session, merchant_id)
     if uuids > MAX_BEACON_UUIDS:
         raise TooManyBeaconUuids(
             f"the stores would use {uuids} beacon UUIDs; a pass carries beacons of at most "
@@ -185,11 +178,7 @@ def request_refresh(session: Session, merchant_id: UUID) -> None:
     """Ask the worker to re-choose the stores of every card of the merchant."""
     now = utcnow()
     if not insert_unless_conflict(session, StoreRefresh(merchant_id=merchant_id, requested_at=now)):
-        session.execute(
-            update(StoreRefresh)
-            .where(col(StoreRefresh.merchant_id) == merchant_id)
-            .values(requested_at=now)
-        )
+        repository.set_refresh_requested(session, merchant_id, requested_at=now)
 
 
 def stores_for_card(

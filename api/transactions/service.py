@@ -126,7 +126,7 @@ def record(
         coupon = reward_service.redeem(session, book, program, request.reward_id)
     if actor.location_id is not None and isinstance(request, PurchaseRequest):
         # A purchase at a store the card does not show yet: the card's stores may change.
-        card_stores = store_selection.card_store_ids(session, member.id)
+        card_stores = store_repository.get_card_store_ids(session, member.id)
         if card_stores is None or str(actor.location_id) not in card_stores:
             store_selection.refresh_member(session, member)
     # One version and one outbox row for everything this request changed on the card.

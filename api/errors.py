@@ -62,6 +62,8 @@ class ApiError(Exception):
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     title: ClassVar[str] = "Internal error"
+    # The authentication scheme a 401 names in WWW-Authenticate (RFC 9110, 11.6.1).
+    challenge: ClassVar[str] = "Bearer"
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail
@@ -121,19 +123,27 @@ class ServiceUnavailable(ApiError):
 
 
 def problem(
-    status: int, code: str, title: str, detail: str | None = None, **extra: Any
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    challenge: str = "Bearer",
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": code, "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": challenge} if status == 401 else None
     return JSONResponse(body, status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return problem(exc.status_code, exc.code, exc.title, exc.detail, **exc.extra)
+    return problem(
+        exc.status_code, exc.code, exc.title, exc.detail, challenge=exc.challenge, **exc.extra
+    )
 
 
 async def _pass_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -9,3 +9,4 @@ class PassUnauthorized(ApiError):
     """401 for a wrong token and for an unknown pass alike, as Apple asks."""
 
     status_code, code, title = 401, "pass_unauthorized", "Not authorized for this pass"
+    challenge = "ApplePass"  # the scheme Wallet sends: Authorization: ApplePass <token>

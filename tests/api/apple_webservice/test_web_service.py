@@ -162,6 +162,8 @@ class TestStatusCodes:
         unknown = wallet.register(TOKEN_A)
         assert wrong.status_code == missing.status_code == unknown.status_code == 401
         assert wrong.json() == unknown.json()
+        # the challenge names Wallet's own scheme (Authorization: ApplePass <token>)
+        assert {r.headers["www-authenticate"] for r in (wrong, missing, unknown)} == {"ApplePass"}
         assert wallet.fetch().status_code == 401
 
     def test_other_pass_type_is_401(self, app: FastAPI, client: TestClient) -> None:

@@ -13,7 +13,7 @@ from api.card_page import service as card_page_service
 from api.cards.routes import Token
 from api.clock import utcnow
 from api.deps import DesignsDep, SessionDep, SettingsDep
-from api.pages.render import not_found_page, render_page
+from api.pages.render import PageDep
 from api.wheel import drawing as wheel_drawing
 from api.wheel import service as wheel_service
 
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/cards", tags=["cards"])
 def card_page(
     token: Token,
     request: Request,
+    html: PageDep,
     session: SessionDep,
     settings: SettingsDep,
     designs: DesignsDep,
@@ -36,10 +37,9 @@ def card_page(
         session, token, public_url=settings.public_url, now=utcnow()
     )
     if page is None:
-        return not_found_page(request)
+        return html.not_found()
     view = page.view
-    return render_page(
-        request,
+    return html.render(
         "card.html",
         member=view.member,
         card=view.card,

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
-from api.deps import PagesDep, get_pages
+from api.deps import PagesDep
 from api.pages.texts import DEFAULT_LOCALE, LOCALES, TEXTS, text
 
 LANG_COOKIE = "lang"
@@ -97,17 +97,6 @@ def get_page(request: Request, templates: PagesDep) -> Page:
 
 
 PageDep = Annotated[Page, Depends(get_page)]
-
-
-def render_page(
-    request: Request, template: str, *, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    """:meth:`Page.render` for a route that does not take :data:`PageDep` (the card page)."""
-    return Page(request, get_pages(request)).render(template, status_code=status_code, **context)
-
-
-def not_found_page(request: Request) -> HTMLResponse:
-    return Page(request, get_pages(request)).not_found()
 
 
 async def form_fields(request: Request) -> dict[str, str]:

@@ -129,16 +129,6 @@ def record_push_status(session: Session, card_ids: list[UUID], status: str, now:
     )
 
 
-def registrations_of(session: Session, card_ids: set[UUID]) -> Sequence[tuple[UUID, UUID, str]]:
-    """(registration id, card id, push token) for every device registered for these cards."""
-    query = (
-        select(AppleRegistration.id, AppleRegistration.card_id, AppleDevice.push_token)
-        .join(AppleDevice, col(AppleDevice.id) == col(AppleRegistration.device_id))
-        .where(col(AppleRegistration.card_id).in_(card_ids))
-    )
-    return [(r, c, t) for r, c, t in session.exec(query).all()]
-
-
 def lease_pushes(
     session: Session, *, now: datetime, lease_until: datetime, limit: int
 ) -> Sequence[ApplePush]:

@@ -3,7 +3,6 @@ program's public slug is the address; the form is rate-limited per client and ha
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Annotated
 from uuid import UUID
@@ -16,12 +15,11 @@ from api.deps import DesignsDep, JoinThrottleDep, SessionDep, SettingsDep
 from api.enrolment import qr
 from api.enrolment import service as enrolment_service
 from api.enrolment.errors import JoinLinkNotFound
-from api.enrolment.service import HONEYPOT_FIELD, JoinForm
+from api.enrolment.service import HONEYPOT_FIELD, JoinForm, Refusal
 from api.pages.render import FormFields, Page, PageDep, negotiate_locale
 from api.programs.models import Program
 from passes import CardDesign
 
-logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/join", tags=["pages"], include_in_schema=False)
 PublicSlug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,80}$")]
 
@@ -57,14 +55,13 @@ def join_submit(
     if program is None:
         return page.not_found()
     form = JoinForm.of(fields)
-    if not throttle.allow(request.client.host if request.client else "unknown"):
-        return _form(page, designs, program, form, banner="err_rate", status_code=429)
-    if fields.get(HONEYPOT_FIELD):
-        logger.info("join form honeypot filled", extra={"program_id": str(program.id)})
-        return _form(page, designs, program, form, banner="err_bot", status_code=400)
-    data = enrolment_service.validate(form, today=utcnow().date())
-    if data is None:
-        return _form(page, designs, program, form, banner="err_form", status_code=422)
+    data = enrolment_service.screen(
+        program, form, client=request.client.host if request.client else "unknown",
+        honeypot=fields.get(HONEYPOT_FIELD, ""), throttle=throttle, today=utcnow().date(),
+    )  # fmt: skip
+    if isinstance(data, Refusal):
+        return _form(page, designs, program, form, banner=data.banner,
+                     status_code=data.status_code)  # fmt: skip
     _, card, is_new = enrolment_service.join(
         session, program, data, form=form, locale=negotiate_locale(request)
     )

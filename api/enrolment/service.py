@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.enrolment.models import MemberConsent
+from api.enrolment.throttle import Throttle
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
 from api.members import repository as member_repository
@@ -155,6 +156,29 @@ def enrol(
 
 def find_program(session: Session, public_slug: str) -> Program | None:
     return program_repository.get_by_public_slug(session, public_slug)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the join form was not accepted: the banner text key and the status to answer."""
+
+    banner: str
+    status_code: int
+
+
+def screen(
+    program: Program, form: JoinForm, *, client: str, honeypot: str, throttle: Throttle,
+    today: date,
+) -> MemberCreate | Refusal:  # fmt: skip
+    """The join form's checks in order: the per-client rate, the bot trap, then the fields
+    (``form.errors`` names the ones to fix)."""
+    if not throttle.allow(client):
+        return Refusal("err_rate", 429)
+    if honeypot:
+        logger.info("join form honeypot filled", extra={"program_id": str(program.id)})
+        return Refusal("err_bot", 400)
+    data = validate(form, today=today)
+    return Refusal("err_form", 422) if data is None else data
 
 
 def validate(form: JoinForm, *, today: date) -> MemberCreate | None:

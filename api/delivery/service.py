@@ -49,7 +49,6 @@ def google_delivery(session: Session, card: Card, *, now: datetime) -> GoogleDel
     state = delivery_repository.google_object(session, card.id)
     if state is None:
         return None
-    used = delivery_repository.notifications_since(session, card.id, now - NOTIFICATION_WINDOW)
     return GoogleDeliveryPublic(
         object_id=state.object_id,
         synced_version=state.synced_version,
@@ -58,11 +57,17 @@ def google_delivery(session: Session, card: Card, *, now: datetime) -> GoogleDel
         in_wallet=state.in_wallet,
         saved_at=state.saved_at,
         removed_at=state.removed_at,
-        notifications_left_today=notifications_left(used),
+        notifications_left_today=google_notifications_left(session, card.id, now=now),
         failures=state.failures,
         retry_at=state.retry_at,
         last_error=state.last_error,
     )
+
+
+def google_notifications_left(session: Session, card_id: UUID, *, now: datetime) -> int:
+    """What is left of the card's Google notification budget in the window ending ``now``."""
+    used = delivery_repository.notifications_since(session, card_id, now - NOTIFICATION_WINDOW)
+    return notifications_left(used)
 
 
 def campaign_delivery(session: Session, campaign_id: UUID) -> CampaignDelivery:

@@ -15,10 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from api.delivery.budgets import NOTIFICATION_LIMIT as NOTIFICATION_LIMIT
-from api.delivery.budgets import NOTIFICATION_WINDOW as NOTIFICATION_WINDOW
-from api.delivery.budgets import notifications_left as notifications_left
-
 SILENT_KINDS = frozenset({"enrol", "coupon_used"})  # the member is at the counter, or just joined
 MAX_MESSAGES = 10
 MAX_BACKOFF = timedelta(hours=1)

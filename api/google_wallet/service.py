@@ -18,6 +18,7 @@ from sqlmodel import Session
 from api.cards import service as card_service
 from api.db import insert_unless_conflict
 from api.delivery import repository as delivery_repository
+from api.delivery import service as delivery_service
 from api.google_wallet import budget
 from api.google_wallet import repository as google_repository
 from api.google_wallet.budget import Message
@@ -84,9 +85,6 @@ def claim_work(
     events = google_repository.pending_events(session, card_id)
     loyalty = card_service.card_state(session, view, web_service_url=None, now=now)
     class_state = google_repository.get_class(session, program.id)
-    used = delivery_repository.notifications_since(
-        session, card_id, now - budget.NOTIFICATION_WINDOW
-    )
     work = SyncWork(
         card_id=card_id,
         merchant_id=card.merchant_id,
@@ -96,7 +94,7 @@ def claim_work(
         wants_notification=budget.wants_notification(e.kind for e in events),
         synced_version=state.synced_version,
         synced_points=state.synced_points,
-        notifications_left=budget.notifications_left(used),
+        notifications_left=delivery_service.google_notifications_left(session, card_id, now=now),
         object_body=wallet.object_body(
             loyalty, card_id=card.id, program_id=program.id, design_name=program.design
         ),

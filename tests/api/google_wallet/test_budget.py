@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from api.delivery.budgets import notifications_left
 from api.google_wallet import budget
 from api.google_wallet.budget import Message
 
@@ -58,7 +59,7 @@ class TestRules:
         assert budget.wants_notification(["enrol", "purchase"])
 
     def test_left(self) -> None:
-        assert [budget.notifications_left(n) for n in (0, 2, 3, 5)] == [3, 1, 0, 0]
+        assert [notifications_left(n) for n in (0, 2, 3, 5)] == [3, 1, 0, 0]
 
     def test_retry_delay_doubles_up_to_an_hour(self) -> None:
         assert budget.retry_delay(1) == timedelta(seconds=30)

@@ -16,6 +16,7 @@ from api.db import insert_unless_conflict
 from api.ledger import repository as ledger_repository
 from api.ledger.models import PointLot
 from api.members.models import Member
+from api.paging import PageRequest, fetch_page
 from api.rewards.models import Coupon, Reward
 
 
@@ -23,9 +24,12 @@ def get(session: Session, program_id: UUID, kind: AutomationKind) -> Automation 
     return session.get(Automation, (program_id, kind))
 
 
-def list_for_program(session: Session, program_id: UUID) -> list[Automation]:
+def page_for_program(
+    session: Session, program_id: UUID, page: PageRequest
+) -> tuple[Sequence[Automation], int]:
+    """A page of the program's automations by kind (program and kind are the key)."""
     query = select(Automation).where(col(Automation.program_id) == program_id)
-    return list(session.execute(query.order_by(col(Automation.kind))).scalars())
+    return fetch_page(session, query, page, order_by=(col(Automation.kind),))
 
 
 def enabled(session: Session) -> list[Automation]:

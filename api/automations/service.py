@@ -28,6 +28,7 @@ from api.birthday import is_birthday
 from api.clock import as_utc
 from api.members.models import Member
 from api.outbox import service as outbox_service
+from api.paging import PageRequest
 from api.programs import service as program_service
 
 logger = logging.getLogger(__name__)
@@ -61,9 +62,12 @@ def set_automation(
     return row
 
 
-def list_automations(session: Session, merchant_id: UUID, program_id: UUID) -> list[Automation]:
+def list_automations(
+    session: Session, merchant_id: UUID, program_id: UUID, page: PageRequest
+) -> tuple[Sequence[Automation], int]:
+    """A page of the program's automations, by kind. Raises: ProgramNotFound."""
     program = program_service.get_program(session, merchant_id, program_id)
-    return automation_repository.list_for_program(session, program.id)
+    return automation_repository.page_for_program(session, program.id, page)
 
 
 def fire(

@@ -6,7 +6,7 @@ The transitions are session-first here; their task is ``campaigns.tasks.geo_tran
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from api.campaigns import repository as campaign_repository
 from api.campaigns.errors import GeoCampaignNotFound
 from api.campaigns.models import GeoCampaign
 from api.outbox import service as outbox_service
+from api.paging import PageRequest
 from api.stores import repository as store_repository
 from api.stores import service as store_service
 from api.stores.service import MAX_CARD_LOCATIONS
@@ -46,8 +47,11 @@ def create(
     return campaign
 
 
-def list_for_merchant(session: Session, merchant_id: UUID) -> list[GeoCampaign]:
-    return campaign_repository.list_geo(session, merchant_id, limit=200)
+def list_for_merchant(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[GeoCampaign], int]:
+    """A page of the merchant's geo campaigns, newest first."""
+    return campaign_repository.page_geo(session, merchant_id, page)
 
 
 def cancel(session: Session, merchant_id: UUID, campaign_id: UUID, *, now: datetime) -> GeoCampaign:

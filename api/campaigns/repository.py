@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from api.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, GeoCampaign
 from api.members.models import Card
+from api.paging import PageRequest, fetch_page
 
 # --- push campaigns ---------------------------------------------------------------------------
 
@@ -27,6 +28,14 @@ def list_for_program(session: Session, program_id: UUID, *, limit: int) -> list[
         .order_by(col(Campaign.created_at).desc())
     )
     return list(session.execute(query.limit(limit)).scalars())
+
+
+def page_for_program(
+    session: Session, program_id: UUID, page: PageRequest
+) -> tuple[Sequence[Campaign], int]:
+    query = select(Campaign).where(col(Campaign.program_id) == program_id)
+    order = (col(Campaign.created_at).desc(), col(Campaign.id))
+    return fetch_page(session, query, page, order_by=order)
 
 
 def due_ids(session: Session, now: datetime) -> list[UUID]:
@@ -116,14 +125,12 @@ def get_geo(session: Session, campaign_id: UUID) -> GeoCampaign | None:
     return session.get(GeoCampaign, campaign_id)
 
 
-def list_geo(session: Session, merchant_id: UUID, *, limit: int) -> list[GeoCampaign]:
-    query = (
-        select(GeoCampaign)
-        .where(col(GeoCampaign.merchant_id) == merchant_id)
-        .order_by(col(GeoCampaign.starts_at).desc())
-        .limit(limit)
-    )
-    return list(session.execute(query).scalars())
+def page_geo(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[GeoCampaign], int]:
+    query = select(GeoCampaign).where(col(GeoCampaign.merchant_id) == merchant_id)
+    order = (col(GeoCampaign.created_at).desc(), col(GeoCampaign.id))
+    return fetch_page(session, query, page, order_by=order)
 
 
 def running_geo(session: Session, merchant_id: UUID, now: datetime) -> Sequence[GeoCampaign]:

@@ -23,6 +23,7 @@ from api.campaigns.schemas import (
 )
 from api.clock import utcnow
 from api.deps import AdminCaller, ReaderCaller, SessionDep
+from api.paging import Page, Paging
 from api.segments import service as segment_service
 from api.segments.filters import SegmentFilter
 
@@ -50,11 +51,12 @@ def create_segment(
 
 @router.get("/programs/{program_id}/segments")
 def list_segments(
-    program_id: UUID, session: SessionDep, caller: ReaderCaller
-) -> list[SegmentPublic]:
-    """Saved segments with their member counts now."""
-    counted = segment_service.list_counted(session, caller.merchant_id, program_id, now=utcnow())
-    return [SegmentPublic.of(saved, count) for saved, count in counted]
+    program_id: UUID, session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[SegmentPublic]:
+    """Saved segments with their member counts now, oldest first, a page at a time."""
+    counted, total = segment_service.list_counted(session, caller.merchant_id, program_id, page,
+                                                  now=utcnow())  # fmt: skip
+    return Page.of([SegmentPublic.of(saved, count) for saved, count in counted], total, page)
 
 
 @router.get("/programs/{program_id}/rfm")
@@ -78,10 +80,12 @@ def create_campaign(
 
 @router.get("/programs/{program_id}/campaigns")
 def list_campaigns(
-    program_id: UUID, session: SessionDep, caller: ReaderCaller
-) -> list[CampaignPublic]:
-    campaigns = campaign_service.list_for_program(session, caller.merchant_id, program_id)
-    return [CampaignPublic.of(c) for c in campaigns]
+    program_id: UUID, session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[CampaignPublic]:
+    """The program's campaigns, newest first, a page at a time."""
+    campaigns, total = campaign_service.page_for_program(session, caller.merchant_id, program_id,
+                                                         page)  # fmt: skip
+    return Page.of([CampaignPublic.of(c) for c in campaigns], total, page)
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -111,9 +115,12 @@ def create_geo_campaign(
 
 
 @router.get("/geo-campaigns")
-def list_geo_campaigns(session: SessionDep, caller: ReaderCaller) -> list[GeoCampaignPublic]:
-    campaigns = geo_service.list_for_merchant(session, caller.merchant_id)
-    return [GeoCampaignPublic.of(c) for c in campaigns]
+def list_geo_campaigns(
+    session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[GeoCampaignPublic]:
+    """The merchant's geo campaigns, newest first, a page at a time."""
+    campaigns, total = geo_service.list_for_merchant(session, caller.merchant_id, page)
+    return Page.of([GeoCampaignPublic.of(c) for c in campaigns], total, page)
 
 
 @router.post("/geo-campaigns/{geo_campaign_id}/cancel")
@@ -127,10 +134,13 @@ def cancel_geo_campaign(
 
 @router.get("/programs/{program_id}/automations")
 def list_automations(
-    program_id: UUID, session: SessionDep, caller: ReaderCaller
-) -> list[AutomationPublic]:
-    rows = automation_service.list_automations(session, caller.merchant_id, program_id)
-    return [AutomationPublic.model_validate(r, from_attributes=True) for r in rows]
+    program_id: UUID, session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[AutomationPublic]:
+    """The program's automations by kind, a page at a time."""
+    rows, total = automation_service.list_automations(session, caller.merchant_id, program_id,
+                                                      page)  # fmt: skip
+    items = [AutomationPublic.model_validate(r, from_attributes=True) for r in rows]
+    return Page.of(items, total, page)
 
 
 @router.put("/programs/{program_id}/automations/{kind}")

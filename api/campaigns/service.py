@@ -16,6 +16,7 @@ still lands on the card, silently (its field carries no ``changeMessage``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from api.campaigns.models import Campaign, CampaignStatus
 from api.campaigns.schemas import CampaignStats
 from api.delivery import service as delivery_service
 from api.outbox import service as outbox_service
+from api.paging import PageRequest
 from api.programs import service as program_service
 from api.segments import service as segment_service
 from api.segments.errors import SegmentNotFound
@@ -90,6 +92,14 @@ def get(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:
 def list_for_program(session: Session, merchant_id: UUID, program_id: UUID) -> list[Campaign]:
     program = program_service.get_program(session, merchant_id, program_id)
     return campaign_repository.list_for_program(session, program.id, limit=200)
+
+
+def page_for_program(
+    session: Session, merchant_id: UUID, program_id: UUID, page: PageRequest
+) -> tuple[Sequence[Campaign], int]:
+    """A page of the program's campaigns, newest first. Raises: ProgramNotFound."""
+    program = program_service.get_program(session, merchant_id, program_id)
+    return campaign_repository.page_for_program(session, program.id, page)
 
 
 def cancel(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:

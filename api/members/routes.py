@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import PosCaller, ReaderCaller, SessionDep, SettingsDep
 from api.members import service as member_service
 from api.members.schemas import MemberPage, MemberPublic, MemberTags
+from api.paging import Paging
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
 
@@ -19,12 +20,11 @@ def search_members(
     session: SessionDep,
     caller: ReaderCaller,
     settings: SettingsDep,
+    page: Paging,
     query: Annotated[
         str | None, Query(max_length=100, description="name, phone, email or card number")
     ] = None,
     program_id: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MemberPage:
     """Find members by name, phone, email or card number, newest first."""
     return member_service.search(
@@ -32,8 +32,8 @@ def search_members(
         caller.merchant_id,
         query=query,
         program_id=program_id,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
         public_url=settings.public_url,
         google=settings.google_enabled,
     )

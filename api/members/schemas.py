@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from api.members.models import Card, Member
+from api.paging import Page
 from api.validation import RequestModel
 
 _PHONE_JUNK = re.compile(r"[\s\-().]")
@@ -162,8 +163,4 @@ class MemberPublic(BaseModel):
         )
 
 
-class MemberPage(BaseModel):
-    items: list[MemberPublic]
-    total: int
-    limit: int
-    offset: int
+MemberPage = Page[MemberPublic]

@@ -12,6 +12,7 @@ from sqlalchemy import select as columns_select
 from sqlmodel import Session, col, select
 
 from api.merchants.models import ApiKey
+from api.paging import PageRequest, fetch_page
 
 
 class KeyRow(NamedTuple):
@@ -40,6 +41,8 @@ def get_key(session: Session, merchant_id: UUID, key_id: UUID) -> ApiKey | None:
     return session.exec(query).first()
 
 
-def list_keys(session: Session, merchant_id: UUID) -> Sequence[ApiKey]:
+def page_keys(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[ApiKey], int]:
     query = select(ApiKey).where(ApiKey.merchant_id == merchant_id)
-    return session.exec(query.order_by(col(ApiKey.created_at))).all()
+    return fetch_page(session, query, page, order_by=(col(ApiKey.created_at), col(ApiKey.id)))

@@ -10,6 +10,7 @@ from api.clock import utcnow
 from api.deps import AdminCaller, SessionDep
 from api.merchants import service as merchant_service
 from api.merchants.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
+from api.paging import Page, Paging
 
 router = APIRouter(prefix="/api/v1/keys", tags=["api keys"])
 
@@ -25,9 +26,10 @@ def create_key(data: ApiKeyCreate, session: SessionDep, caller: AdminCaller) -> 
 
 
 @router.get("")
-def list_keys(session: SessionDep, caller: AdminCaller) -> list[ApiKeyPublic]:
-    """The merchant's keys, without their secrets."""
-    return [ApiKeyPublic.of(k) for k in merchant_service.list_api_keys(session, caller.merchant_id)]
+def list_keys(session: SessionDep, caller: AdminCaller, page: Paging) -> Page[ApiKeyPublic]:
+    """The merchant's keys, without their secrets, oldest first, a page at a time."""
+    keys, total = merchant_service.list_api_keys(session, caller.merchant_id, page)
+    return Page.of([ApiKeyPublic.of(k) for k in keys], total, page)
 
 
 @router.delete("/{key_id}")

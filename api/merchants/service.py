@@ -20,6 +20,7 @@ from api.errors import Forbidden, Unauthorized
 from api.merchants import repository
 from api.merchants.errors import ApiKeyNotFound
 from api.merchants.models import ApiKey, Merchant, Role
+from api.paging import PageRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +90,11 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def list_api_keys(session: Session, merchant_id: UUID) -> Sequence[ApiKey]:
-    return repository.list_keys(session, merchant_id)
+def list_api_keys(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[ApiKey], int]:
+    """A page of the merchant's keys (revoked ones too), oldest first."""
+    return repository.page_keys(session, merchant_id, page)
 
 
 def revoke_api_key(session: Session, merchant_id: UUID, key_id: UUID, *, now: datetime) -> ApiKey:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
+from api.paging import PageRequest, fetch_page
 from api.programs.models import Program
 
 
@@ -20,6 +21,13 @@ def list_for_merchant(session: Session, merchant_id: UUID) -> Sequence[Program]:
     return session.exec(
         select(Program).where(Program.merchant_id == merchant_id).order_by(col(Program.created_at))
     ).all()
+
+
+def page_for_merchant(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[Program], int]:
+    query = select(Program).where(Program.merchant_id == merchant_id)
+    return fetch_page(session, query, page, order_by=(col(Program.created_at), col(Program.id)))
 
 
 def slug_exists(session: Session, merchant_id: UUID, slug: str) -> bool:

@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from api.deps import AdminCaller, DesignsDep, ReaderCaller, SessionDep, SettingsDep
+from api.paging import Page, Paging
 from api.programs import service as program_service
 from api.programs.rules import ProgramRules
 from api.programs.schemas import ProgramCreate, ProgramPublic
@@ -34,9 +35,10 @@ def create_program(
 
 
 @router.get("")
-def list_programs(session: SessionDep, caller: ReaderCaller) -> list[ProgramPublic]:
-    """The merchant's programs, oldest first."""
-    return [ProgramPublic.of(p) for p in program_service.list_programs(session, caller.merchant_id)]
+def list_programs(session: SessionDep, caller: ReaderCaller, page: Paging) -> Page[ProgramPublic]:
+    """The merchant's programs, oldest first, a page at a time."""
+    programs, total = program_service.page_programs(session, caller.merchant_id, page)
+    return Page.of([ProgramPublic.of(p) for p in programs], total, page)
 
 
 @router.get("/{program_id}")

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.paging import PageRequest
 from api.programs import repository
 from api.programs.errors import ProgramNotFound, UnknownDesign
 from api.programs.models import Program, new_public_slug
@@ -69,6 +70,13 @@ def get_program(session: Session, merchant_id: UUID, program_id: UUID) -> Progra
 
 def list_programs(session: Session, merchant_id: UUID) -> Sequence[Program]:
     return repository.list_for_merchant(session, merchant_id)
+
+
+def page_programs(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[Program], int]:
+    """A page of the merchant's programs, oldest first."""
+    return repository.page_for_merchant(session, merchant_id, page)
 
 
 def _unique_slug(session: Session, merchant_id: UUID, name: str) -> str:

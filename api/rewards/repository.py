@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from api.paging import PageRequest, fetch_page
 from api.rewards.models import Coupon, Reward
 
 
@@ -20,6 +21,13 @@ def get_reward(session: Session, merchant_id: UUID, reward_id: UUID) -> Reward |
 def list_rewards(session: Session, merchant_id: UUID, program_id: UUID) -> Sequence[Reward]:
     query = select(Reward).where(Reward.merchant_id == merchant_id, Reward.program_id == program_id)
     return session.exec(query.order_by(col(Reward.created_at))).all()
+
+
+def page_rewards(
+    session: Session, merchant_id: UUID, program_id: UUID, page: PageRequest
+) -> tuple[Sequence[Reward], int]:
+    query = select(Reward).where(Reward.merchant_id == merchant_id, Reward.program_id == program_id)
+    return fetch_page(session, query, page, order_by=(col(Reward.created_at), col(Reward.id)))
 
 
 def count_coupons(session: Session, member_id: UUID, reward_id: UUID) -> int:
@@ -40,9 +48,13 @@ def lock_coupon(session: Session, merchant_id: UUID, code: str) -> Coupon | None
     return session.exec(query.with_for_update()).first()
 
 
-def member_coupons(session: Session, merchant_id: UUID, member_id: UUID) -> Sequence[Coupon]:
+def page_member_coupons(
+    session: Session, merchant_id: UUID, member_id: UUID, page: PageRequest
+) -> tuple[Sequence[Coupon], int]:
+    """A page of the member's coupons, newest first."""
     query = select(Coupon).where(Coupon.merchant_id == merchant_id, Coupon.member_id == member_id)
-    return session.exec(query.order_by(col(Coupon.created_at).desc())).all()
+    order = (col(Coupon.created_at).desc(), col(Coupon.id))
+    return fetch_page(session, query, page, order_by=order)
 
 
 def usable_coupons(

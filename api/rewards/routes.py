@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, status
 
 from api.clock import utcnow
 from api.deps import AdminCaller, PosCaller, ReaderCaller, SessionDep
+from api.paging import Page, Paging
 from api.rewards import service as reward_service
 from api.rewards.schemas import CouponDetail, RewardCreate, RewardPublic
 
@@ -26,9 +27,12 @@ def create_reward(
 
 
 @router.get("/programs/{program_id}/rewards")
-def list_rewards(program_id: UUID, session: SessionDep, caller: ReaderCaller) -> list[RewardPublic]:
-    rewards = reward_service.list_rewards(session, caller.merchant_id, program_id)
-    return [RewardPublic.of(r) for r in rewards]
+def list_rewards(
+    program_id: UUID, session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[RewardPublic]:
+    """The program's rewards, oldest first, a page at a time."""
+    rewards, total = reward_service.page_rewards(session, caller.merchant_id, program_id, page)
+    return Page.of([RewardPublic.of(r) for r in rewards], total, page)
 
 
 @router.post("/coupons/{code}/use")
@@ -42,7 +46,8 @@ def use_coupon(code: CouponCode, session: SessionDep, caller: PosCaller) -> Coup
 
 @router.get("/members/{member_id}/coupons")
 def member_coupons(
-    member_id: UUID, session: SessionDep, caller: ReaderCaller
-) -> list[CouponDetail]:
-    coupons = reward_service.member_coupons(session, caller.merchant_id, member_id)
-    return [CouponDetail.of(c) for c in coupons]
+    member_id: UUID, session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[CouponDetail]:
+    """The member's coupons, newest first, a page at a time."""
+    coupons, total = reward_service.member_coupons(session, caller.merchant_id, member_id, page)
+    return Page.of([CouponDetail.of(c) for c in coupons], total, page)

@@ -14,6 +14,7 @@ from api.ledger.postings import Book
 from api.members import repository as member_repository
 from api.members.errors import MemberNotFound
 from api.outbox import service as outbox_service
+from api.paging import PageRequest
 from api.programs import service as program_service
 from api.programs.models import Program, ProgramKind
 from api.rewards import repository
@@ -48,6 +49,14 @@ def create_reward(
 def list_rewards(session: Session, merchant_id: UUID, program_id: UUID) -> Sequence[Reward]:
     program = program_service.get_program(session, merchant_id, program_id)
     return repository.list_rewards(session, merchant_id, program.id)
+
+
+def page_rewards(
+    session: Session, merchant_id: UUID, program_id: UUID, page: PageRequest
+) -> tuple[Sequence[Reward], int]:
+    """A page of the program's rewards, oldest first. Raises: ProgramNotFound."""
+    program = program_service.get_program(session, merchant_id, program_id)
+    return repository.page_rewards(session, merchant_id, program.id, page)
 
 
 def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> Coupon:
@@ -105,11 +114,15 @@ def use_coupon(
     return coupon
 
 
-def member_coupons(session: Session, merchant_id: UUID, member_id: UUID) -> Sequence[Coupon]:
-    """Raises: MemberNotFound (also for another merchant's member)."""
+def member_coupons(
+    session: Session, merchant_id: UUID, member_id: UUID, page: PageRequest
+) -> tuple[Sequence[Coupon], int]:
+    """A page of the member's coupons, newest first.
+
+    Raises: MemberNotFound (also for another merchant's member)."""
     if member_repository.get(session, merchant_id, member_id) is None:
         raise MemberNotFound()
-    return repository.member_coupons(session, merchant_id, member_id)
+    return repository.page_member_coupons(session, merchant_id, member_id, page)
 
 
 def _new_code(session: Session) -> str:

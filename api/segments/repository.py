@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from api.ledger import repository as ledger_repository
 from api.members.models import Member
+from api.paging import PageRequest, fetch_page
 from api.programs.models import Program
 from api.segments.models import MemberRfm, Segment
 
@@ -23,6 +24,13 @@ def get(session: Session, segment_id: UUID) -> Segment | None:
 def list_for_program(session: Session, program_id: UUID) -> list[Segment]:
     query = select(Segment).where(col(Segment.program_id) == program_id)
     return list(session.execute(query.order_by(col(Segment.name))).scalars())
+
+
+def page_for_program(
+    session: Session, program_id: UUID, page: PageRequest
+) -> tuple[Sequence[Segment], int]:
+    query = select(Segment).where(col(Segment.program_id) == program_id)
+    return fetch_page(session, query, page, order_by=(col(Segment.created_at), col(Segment.id)))
 
 
 def count(session: Session, query: Select[Any]) -> int:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.paging import PageRequest
 from api.programs import service as program_service
 from api.segments import repository as segment_repository
 from api.segments.errors import SegmentNotFound
@@ -88,9 +89,13 @@ def create_counted(
 
 
 def list_counted(
-    session: Session, merchant_id: UUID, program_id: UUID, *, now: datetime
-) -> list[tuple[Segment, int]]:
-    """Saved segments with the members each selects now."""
+    session: Session, merchant_id: UUID, program_id: UUID, page: PageRequest, *, now: datetime
+) -> tuple[list[tuple[Segment, int]], int]:
+    """A page of the saved segments, oldest first, with the members each selects now.
+
+    Raises: ProgramNotFound."""
+    program = program_service.get_program(session, merchant_id, program_id)
+    segments, total = segment_repository.page_for_program(session, program.id, page)
     return [
         (
             s,
@@ -98,5 +103,5 @@ def list_counted(
                 session, merchant_id, s.program_id, SegmentFilter.model_validate(s.filter), now
             ),
         )  # fmt: skip
-        for s in list_for_program(session, merchant_id, program_id)
-    ]
+        for s in segments
+    ], total

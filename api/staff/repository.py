@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlmodel import Session, col, select
 
+from api.paging import PageRequest, fetch_page
 from api.staff.models import Staff, StaffAction, StaffSession
 from api.stores.models import Store
 
@@ -23,6 +24,13 @@ def code_exists(session: Session, code: str) -> bool:
 def list_for_merchant(session: Session, merchant_id: UUID) -> Sequence[Staff]:
     query = select(Staff).where(Staff.merchant_id == merchant_id)
     return session.exec(query.order_by(col(Staff.created_at))).all()
+
+
+def page_for_merchant(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[Staff], int]:
+    query = select(Staff).where(Staff.merchant_id == merchant_id)
+    return fetch_page(session, query, page, order_by=(col(Staff.created_at), col(Staff.id)))
 
 
 def signed_in(session: Session, token_hash: str, now: datetime) -> tuple[Staff, Store] | None:

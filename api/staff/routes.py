@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import AdminCaller, SessionDep
+from api.paging import Page, Paging
 from api.staff import service as staff_service
 from api.staff.schemas import StaffCreate, StaffPublic
 
@@ -19,5 +20,7 @@ def create_staff(data: StaffCreate, session: SessionDep, caller: AdminCaller) ->
 
 
 @router.get("/staff")
-def list_staff(session: SessionDep, caller: AdminCaller) -> list[StaffPublic]:
-    return [StaffPublic.of(s) for s in staff_service.list_staff(session, caller.merchant_id)]
+def list_staff(session: SessionDep, caller: AdminCaller, page: Paging) -> Page[StaffPublic]:
+    """The merchant's staff, in the order they were added, a page at a time."""
+    staff, total = staff_service.page_staff(session, caller.merchant_id, page)
+    return Page.of([StaffPublic.of(s) for s in staff], total, page)

@@ -26,6 +26,7 @@ from api.ledger.postings import Actor
 from api.members import repository as member_repository
 from api.members.models import Card, Member
 from api.pages.sessions import lookup_hash, new_token, token_hash
+from api.paging import PageRequest
 from api.programs import repository as program_repository
 from api.programs.models import Program
 from api.programs.rules import rules_of
@@ -80,6 +81,13 @@ def create_staff(session: Session, merchant_id: UUID, data: StaffCreate) -> Staf
 
 def list_staff(session: Session, merchant_id: UUID) -> Sequence[Staff]:
     return repository.list_for_merchant(session, merchant_id)
+
+
+def page_staff(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[Staff], int]:
+    """A page of the merchant's staff, in the order they were added."""
+    return repository.page_for_merchant(session, merchant_id, page)
 
 
 def hash_pin(pin: str) -> str:

@@ -13,12 +13,21 @@ from sqlmodel import Session, col, select
 
 from api.ledger.models import Transaction, TransactionKind
 from api.members.models import Card, Member
+from api.paging import PageRequest, fetch_page
 from api.stores.models import Store, StoreRefresh
 
 
 def list_open(session: Session, merchant_id: UUID) -> Sequence[Store]:
     query = select(Store).where(Store.merchant_id == merchant_id, col(Store.closed_at).is_(None))
     return session.exec(query.order_by(col(Store.created_at), col(Store.name))).all()
+
+
+def page_open(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[Store], int]:
+    """A page of the open stores, in the order they were added."""
+    query = select(Store).where(Store.merchant_id == merchant_id, col(Store.closed_at).is_(None))
+    return fetch_page(session, query, page, order_by=(col(Store.created_at), col(Store.id)))
 
 
 def list_default(session: Session, merchant_id: UUID, *, limit: int) -> Sequence[Store]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, status
 
 from api.clock import utcnow
 from api.deps import AdminCaller, ReaderCaller, SessionDep
+from api.paging import Page, Paging
 from api.stores import service as store_service
 from api.stores.schemas import ImportResult, StoreCreate, StorePublic, StoreUpdate
 
@@ -27,9 +28,10 @@ def create_location(data: StoreCreate, session: SessionDep, caller: AdminCaller)
 
 
 @router.get("/locations")
-def list_locations(session: SessionDep, caller: ReaderCaller) -> list[StorePublic]:
-    """Open stores, in the order they were added."""
-    return [StorePublic.of(s) for s in store_service.list_open(session, caller.merchant_id)]
+def list_locations(session: SessionDep, caller: ReaderCaller, page: Paging) -> Page[StorePublic]:
+    """Open stores, in the order they were added, a page at a time."""
+    stores, total = store_service.page_open(session, caller.merchant_id, page)
+    return Page.of([StorePublic.of(s) for s in stores], total, page)
 
 
 @router.get("/locations/{store_id}")

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.db import insert_unless_conflict
+from api.paging import PageRequest
 from api.stores import repository
 from api.stores.errors import BadStoreImport, StoreNotFound, TooManyBeaconUuids
 from api.stores.models import Store, StoreRefresh
@@ -85,6 +86,12 @@ def get(session: Session, merchant_id: UUID, store_id: UUID) -> Store:
 
 def list_open(session: Session, merchant_id: UUID) -> Sequence[Store]:
     return repository.list_open(session, merchant_id)
+
+
+def page_open(
+    session: Session, merchant_id: UUID, page: PageRequest
+) -> tuple[Sequence[Store], int]:
+    return repository.page_open(session, merchant_id, page)
 
 
 def import_csv_file(session: Session, merchant_id: UUID, data: bytes) -> ImportResult:

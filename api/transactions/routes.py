@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -16,6 +16,7 @@ from api.deps import PosCaller, ReaderCaller, SessionDep
 from api.idempotency import service as idempotency_service
 from api.ledger.postings import Actor
 from api.merchants.service import Caller
+from api.paging import Paging
 from api.transactions import service as transaction_service
 from api.transactions.schemas import (
     TRANSACTION_EXAMPLES,
@@ -113,10 +114,9 @@ def list_transactions(
     member_id: UUID,
     session: SessionDep,
     caller: ReaderCaller,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    page: Paging,
 ) -> TransactionPage:
     """The member's transactions, newest first."""
     return transaction_service.list_transactions(
-        session, caller.merchant_id, member_id, limit=limit, offset=offset
+        session, caller.merchant_id, member_id, limit=page.limit, offset=page.offset
     )

@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.ledger.models import Currency, EntryKind, LedgerEntry, Transaction, TransactionKind
+from api.paging import Page
 from api.validation import RequestModel
 
 Money = Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2)]
@@ -169,8 +170,4 @@ class TransactionResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class TransactionPage(BaseModel):
-    items: list[TransactionPublic]
-    total: int
-    limit: int
-    offset: int
+TransactionPage = Page[TransactionPublic]

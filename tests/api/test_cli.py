@@ -136,7 +136,7 @@ def test_demo_serves_a_signed_pass(tmp_path: Path) -> None:
                 headers={"Authorization": f"Bearer {key.group(1)}"},
             )
             assert member.status_code == 200
-            assert member.json()[0]["name"] == "Bean & Brew Rewards"
+            assert member.json()["items"][0]["name"] == "Bean & Brew Rewards"
     finally:
         process.terminate()
         process.communicate(timeout=30)

@@ -48,7 +48,7 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         headers=auth(theirs),
     ).json()
     coupon = transact(client, theirs, member["id"], kind="redeem_reward", reward_id=reward["id"])
-    their_key = client.get("/api/v1/keys", headers=auth(theirs)).json()[0]
+    their_key = client.get("/api/v1/keys", headers=auth(theirs)).json()["items"][0]
     store = client.post(
         "/api/v1/locations",
         json={"name": "Secret Store", "latitude": 55.75, "longitude": 37.61},

@@ -105,12 +105,11 @@ class TestStoresApi:
         )
         assert changed.json()["name"] == "Arbat 10"
         assert changed.json()["beacon_minor"] == 7
-        assert [s["name"] for s in client.get("/api/v1/locations", headers=auth(key)).json()] == [
-            "Arbat 10"
-        ]
+        listed = client.get("/api/v1/locations", headers=auth(key)).json()["items"]
+        assert [s["name"] for s in listed] == ["Arbat 10"]
         closed = client.delete(f"/api/v1/locations/{store['id']}", headers=auth(key))
         assert closed.json()["closed_at"] is not None
-        assert client.get("/api/v1/locations", headers=auth(key)).json() == []
+        assert client.get("/api/v1/locations", headers=auth(key)).json()["items"] == []
 
     @pytest.mark.parametrize(
         "body",
@@ -141,7 +140,7 @@ class TestStoresApi:
             response = client.post("/api/v1/locations", json=body, headers=auth(key))
         assert response.status_code == 422
         assert response.json()["type"] == "too_many_beacon_uuids"
-        assert len(client.get("/api/v1/locations", headers=auth(key)).json()) == 10
+        assert client.get("/api/v1/locations", headers=auth(key)).json()["total"] == 10
 
     def test_csv_import_all_or_nothing(self, app: FastAPI, client: TestClient) -> None:
         key = new_merchant(app)
@@ -155,7 +154,7 @@ class TestStoresApi:
         result = client.post("/api/v1/locations/import", content=bad, headers=headers)
         assert result.status_code == 422
         assert [e["line"] for e in result.json()["errors"]] == [3, 4]
-        stores = client.get("/api/v1/locations", headers=auth(key)).json()
+        stores = client.get("/api/v1/locations", headers=auth(key)).json()["items"]
         assert {s["name"]: s["latitude"] for s in stores} == {"Arbat": 55.75, "Tverskaya": 55.76}
         fixed = bad.replace("Nowhere,95,37\n,55,37\n", "")
         again = client.post("/api/v1/locations/import", content=fixed, headers=headers)
@@ -177,7 +176,7 @@ class TestStoresApi:
             result = client.post("/api/v1/locations/import", content=broken, headers=headers)
             assert result.status_code == 422
             assert result.json()["type"] == "bad_store_import"
-        assert len(client.get("/api/v1/locations", headers=auth(key)).json()) == 2
+        assert client.get("/api/v1/locations", headers=auth(key)).json()["total"] == 2
 
 
 class TestCardStores:
@@ -580,4 +579,4 @@ class TestAutomations:
             client.put(f"{url}/lottery", json={"text": "x"}, headers=auth(key)).status_code == 422
         )
         assert client.put(f"{url}/birthday", json={}, headers=auth(key)).status_code == 422
-        assert client.get(url, headers=auth(key)).json() == []
+        assert client.get(url, headers=auth(key)).json()["items"] == []

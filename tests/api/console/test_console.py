@@ -119,7 +119,7 @@ class TestConsole:
         listed = client.get(
             f"/api/v1/programs/{shop['program']['id']}/campaigns", headers=auth(shop["key"])
         )
-        assert listed.json() == []
+        assert listed.json()["items"] == []
 
     def test_the_session_cookie_stays_on_the_console(
         self, client: TestClient, shop: dict[str, Any]

@@ -120,7 +120,7 @@ class TestTenancy:
         response = client.get(f"/api/v1/programs/{program['id']}", headers=auth(mine))
         assert response.status_code == 404
         assert "Secret" not in response.text
-        assert client.get("/api/v1/programs", headers=auth(mine)).json() == []
+        assert client.get("/api/v1/programs", headers=auth(mine)).json()["items"] == []
         enrol = client.post(
             f"/api/v1/programs/{program['id']}/members",
             json={"name": "Eve", "email": "eve@example.com"},

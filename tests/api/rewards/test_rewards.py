@@ -48,7 +48,7 @@ class TestRewards:
         assert again.status_code == 409
         assert again.json()["type"] == "coupon_already_used"
         coupons = client.get(f"/api/v1/members/{member}/coupons", headers=auth(key)).json()
-        assert [c["code"] for c in coupons] == [code]
+        assert [c["code"] for c in coupons["items"]] == [code]
 
     def test_not_enough_points(self, app: FastAPI, client: TestClient) -> None:
         key = new_merchant(app)
@@ -202,7 +202,7 @@ class TestKeys:
         ).json()
         pos = created["api_key"]
         assert client.get("/api/v1/programs", headers=auth(pos)).status_code == 200
-        listed = client.get("/api/v1/keys", headers=auth(admin)).json()
+        listed = client.get("/api/v1/keys", headers=auth(admin)).json()["items"]
         assert {k["name"] for k in listed} == {"initial admin key", "Till 1"}
         assert all("api_key" not in k and "secret_hash" not in k for k in listed)
         assert client.get("/api/v1/keys", headers=auth(pos)).status_code == 403

@@ -103,7 +103,7 @@ class TestWheel:
         result = client.post(f"/cards/{shop['token']}/wheel", headers=JSON).json()
         coupons = client.get(
             f"/api/v1/members/{shop['member']['id']}/coupons", headers=auth(shop["key"])
-        ).json()
+        ).json()["items"]
         assert [c["code"] for c in coupons] == [result["coupon_code"]]
 
 

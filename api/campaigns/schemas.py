@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from api.campaigns.models import Campaign, CampaignStatus, GeoCampaign
+from api.clock import utcnow
 from api.segments.filters import SegmentFilter
 from api.segments.models import Segment
 from api.validation import RequestModel
@@ -18,6 +19,11 @@ Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 LockScreenText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
+# A campaign is scheduled at most a year ahead (366 days: the same date next year always
+# fits); a send_at up to a day ago is a clock or time-zone slip and sends now, older is a
+# mistake (a year typed wrong) and is refused rather than sent at once.
+SEND_AT_AHEAD = timedelta(days=366)
+SEND_AT_BEHIND = timedelta(days=1)
 
 
 class SegmentCreate(RequestModel):
@@ -57,7 +63,21 @@ class CampaignCreate(RequestModel):
     message: Message
     segment_id: UUID | None = None
     filter: SegmentFilter | None = None
-    send_at: datetime | None = None
+    send_at: datetime | None = Field(
+        default=None, description="When to send (at most a year ahead); omitted, now"
+    )
+
+    @field_validator("send_at")
+    @classmethod
+    def _send_at_within_a_year(cls, value: datetime | None) -> datetime | None:
+        if value is None or value.tzinfo is None:  # no offset: _one_audience says so
+            return value
+        now = utcnow()
+        if value > now + SEND_AT_AHEAD:
+            raise ValueError("send_at must be at most a year ahead")
+        if value < now - SEND_AT_BEHIND:
+            raise ValueError("send_at is in the past; leave it out to send now")
+        return value
 
     @model_validator(mode="after")
     def _one_audience(self) -> Self:

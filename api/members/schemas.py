@@ -18,7 +18,7 @@ from pydantic import (
 
 from api.members.models import Card, Member
 from api.paging import Page
-from api.validation import RequestModel
+from api.validation import Birthday, RequestModel
 
 _PHONE_JUNK = re.compile(r"[\s\-().]")
 _PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
@@ -67,7 +67,7 @@ class MemberCreate(RequestModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     phone: str | None = None
     email: str | None = None
-    birthday: date | None = None
+    birthday: Birthday | None = None
     referral_code: str | None = Field(
         default=None, max_length=16, description="The referral code of the member who invited"
     )

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from api.programs.models import Program
-from api.validation import RequestModel
+from api.validation import STORED, CurrencyCode, RequestModel
 
 Points = Annotated[int, Field(ge=0, le=1_000_000)]
 
@@ -162,7 +162,7 @@ class ProgramRules(_Strict):
         },
     )
 
-    currency: str = Field(default="RUB", pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode = "RUB"
     timezone: str = "UTC"
     earn: EarnRules = Field(default_factory=EarnRules)
     stamps: StampRules = Field(default_factory=StampRules)
@@ -192,4 +192,4 @@ def rules_of(program: Program) -> ProgramRules:
 
 @functools.lru_cache(maxsize=256)
 def _parse_rules(document: str) -> ProgramRules:
-    return ProgramRules.model_validate(json.loads(document))
+    return ProgramRules.model_validate(json.loads(document), context=STORED)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from api.programs.models import Program, ProgramKind
 from api.programs.rules import ProgramRules
-from api.validation import RequestModel
+from api.validation import STORED, RequestModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -58,4 +58,4 @@ class ProgramPublic(BaseModel):
 
     @classmethod
     def of(cls, program: Program) -> ProgramPublic:
-        return cls.model_validate(program, from_attributes=True)
+        return cls.model_validate(program, from_attributes=True, context=STORED)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from api.ledger.models import Currency, EntryKind, LedgerEntry, Transaction, TransactionKind
 from api.paging import Page
-from api.validation import RequestModel
+from api.validation import CurrencyCode, RequestModel
 
 Money = Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), max_digits=14, decimal_places=2)]
 ReceiptId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -28,7 +28,7 @@ class PurchaseRequest(_Request):
 
     kind: Literal["purchase"]
     amount: Money
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode
     receipt_id: ReceiptId | None = None
     location_id: UUID | None = None
 

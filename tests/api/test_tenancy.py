@@ -4,6 +4,7 @@ empty answer), never B's data, and nothing of B changes."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from tests.support.factories import (
     transact,
 )
 
+LATER = (datetime.now(UTC) + timedelta(days=300)).isoformat()  # scheduled, so never sent
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/programs/{program_id}/members"): {"name": "Eve", "phone": "+79990000000"},
     ("POST", "/api/v1/programs/{program_id}/rewards"): {"name": "X", "cost_points": 1},
@@ -56,7 +58,7 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
     ).json()
     campaign = client.post(
         f"/api/v1/programs/{program['id']}/campaigns",
-        json={"name": "Secret Campaign", "message": "Secret news", "send_at": "2099-01-01T00:00Z"},
+        json={"name": "Secret Campaign", "message": "Secret news", "send_at": LATER},
         headers=auth(theirs),
     ).json()
     window = {"starts_at": "2099-01-01T00:00Z", "ends_at": "2099-01-02T00:00Z"}

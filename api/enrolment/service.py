@@ -33,6 +33,7 @@ from api.programs import service as program_service
 from api.programs.models import Program
 from api.programs.rules import rules_of
 from api.stores import repository as store_repository
+from api.stores import selection as store_selection
 
 logger = logging.getLogger(__name__)
 HONEYPOT_FIELD = "website"
@@ -139,6 +140,12 @@ def enrol(
             )
         )
         member_repository.insert_tags(session, member, set(data.tags))
+        if member.home_latitude is not None:
+            # The stores nearest the home point, chosen now: the pass downloaded right after
+            # enrolment must carry them, not wait for the worker. Without a home point the
+            # choice is the chain's flagships and first stores, which an empty
+            # ``card.store_ids`` already stands for.
+            store_selection.refresh_member(session, member)
         logger.info("member enrolled", extra={"member_id": str(member.id)})
         rules = rules_of(program)
         ledger_service.grant_bonus(

@@ -145,7 +145,7 @@ def enrol(
             # enrolment must carry them, not wait for the worker. Without a home point the
             # choice is the chain's flagships and first stores, which an empty
             # ``card.store_ids`` already stands for.
-            store_selection.refresh_member(session, member)
+            store_selection.choose_for_new_member(session, member)
         logger.info("member enrolled", extra={"member_id": str(member.id)})
         rules = rules_of(program)
         ledger_service.grant_bonus(

@@ -67,3 +67,28 @@ class TestFirstPass:
         key, program, points = chain
         member = enrol(client, key, program["id"])
         assert locations(client, member) == set(points[:10])
+
+    @pytest.mark.parametrize("home", [(55.05, 37.0), (60.0, 30.3)], ids=["near", "far"])
+    def test_a_home_far_from_the_chain_still_gets_the_nearest(
+        self, client: TestClient, chain: Chain, home: tuple[float, float]
+    ) -> None:
+        """The stores are read from a box around the home point that grows until it holds
+        the ten nearest, however far the chain is (Saint Petersburg is 630 km away)."""
+        key, program, points = chain
+        member = enrol(client, key, program["id"], home_latitude=home[0],
+                       home_longitude=home[1])  # fmt: skip
+        nearest = sorted(points, key=lambda point: km(home, point))[:10]
+        assert locations(client, member) == set(nearest)
+
+
+def test_a_chain_of_fewer_stores_than_a_card_holds_shows_them_all(
+    app: FastAPI, client: TestClient
+) -> None:
+    key = new_merchant(app)
+    program = new_program(client, key)
+    points = {(55.75 + 0.01 * i, 37.6) for i in range(3)}
+    for i, (latitude, longitude) in enumerate(sorted(points)):
+        body = {"name": f"Store {i}", "latitude": latitude, "longitude": longitude}
+        assert client.post("/api/v1/locations", json=body, headers=auth(key)).status_code == 201
+    member = enrol(client, key, program["id"], home_latitude=55.0, home_longitude=37.0)
+    assert locations(client, member) == points

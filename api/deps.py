@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from api.cards.apple import AppleWallet
-    from api.enrolment.throttle import Throttle
+    from api.enrolment.throttle import JoinLimits
     from api.google_wallet.sync import GoogleSync
     from api.google_wallet.wallet import GoogleWallet
     from passes import CardDesign
@@ -81,9 +81,9 @@ def get_google_sync(request: Request) -> GoogleSync | None:
     return sync
 
 
-def get_join_throttle(request: Request) -> Throttle:
-    throttle: Throttle = request.app.state.join_throttle
-    return throttle
+def get_join_throttle(request: Request) -> JoinLimits:
+    limits: JoinLimits = request.app.state.join_limits
+    return limits
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -116,4 +116,4 @@ DesignsDep = Annotated["Mapping[str, CardDesign]", Depends(get_designs)]
 PagesDep = Annotated["Environment", Depends(get_pages)]
 GoogleWalletDep = Annotated["GoogleWallet | None", Depends(get_google_wallet)]
 GoogleSyncDep = Annotated["GoogleSync | None", Depends(get_google_sync)]
-JoinThrottleDep = Annotated["Throttle", Depends(get_join_throttle)]
+JoinThrottleDep = Annotated["JoinLimits", Depends(get_join_throttle)]

@@ -27,7 +27,7 @@ from api.console import routes as console_routes
 from api.db import make_engine, migrate
 from api.enrolment import api_routes as enrolment_api_routes
 from api.enrolment import routes as enrolment_routes
-from api.enrolment.throttle import Throttle
+from api.enrolment.throttle import JoinLimits
 from api.errors import install_error_handlers
 from api.google_wallet import routes as google_routes
 from api.google_wallet.sync import GoogleSync
@@ -219,7 +219,5 @@ def create_app(
     app.include_router(wheel_routes.spins)
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
-    app.state.join_throttle = Throttle(
-        app.state.settings.join_rate_limit, app.state.settings.join_rate_window_seconds
-    )
+    app.state.join_limits = JoinLimits.of(app.state.settings)
     return app

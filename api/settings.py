@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     jobs_interval_seconds: float = 15.0
     pass_cache_size: int = 2048
     request_body_timeout: float = 10.0  # seconds for a request body to arrive, then 408
-    join_rate_limit: int = 20  # join-form submissions per client IP per window (per process)
+    # The join form's limits, shared by all processes (api/enrolment/throttle.py): per client
+    # address and program (generous: a shop's Wi-Fi), and per phone or email and program.
+    join_rate_limit: int = 60
+    join_contact_rate_limit: int = 3
     join_rate_window_seconds: float = 600.0
 
     @field_validator("public_url")

@@ -20,6 +20,7 @@ from api.members.models import Card, Member, MemberTag
 from api.merchants.models import ApiKey, Merchant
 from api.outbox.models import OutboxEvent
 from api.programs.models import Program
+from api.ratelimits.models import RateLimit
 from api.rewards.models import Coupon, Reward
 from api.segments.models import MemberRfm, Segment
 from api.staff.models import Staff, StaffAction, StaffSession
@@ -57,6 +58,7 @@ __all__ = [
     "OutboxEvent",
     "PointLot",
     "Program",
+    "RateLimit",
     "Reward",
     "Segment",
     "Staff",

@@ -1,5 +1,6 @@
 """The public join page (``/join/{public_slug}``) and its printable QR codes. No API key: the
-program's public slug is the address; the form is rate-limited per client and has a honeypot."""
+program's public slug is the address; the form is rate-limited (``throttle.py``, in the
+database) and has a honeypot."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def join_submit(
     page: PageDep,
     session: SessionDep,
     designs: DesignsDep,
-    throttle: JoinThrottleDep,
+    limits: JoinThrottleDep,
     fields: FormFields,
 ) -> Response:
     """Enrol (or find the existing card), then go to the card page; errors stay on the form."""
@@ -56,12 +57,15 @@ def join_submit(
         return page.not_found()
     form = JoinForm.of(fields)
     data = enrolment_service.screen(
-        program, form, client=request.client.host if request.client else "unknown",
-        honeypot=fields.get(HONEYPOT_FIELD, ""), throttle=throttle, today=utcnow().date(),
+        session, program, form, client=request.client.host if request.client else "unknown",
+        honeypot=fields.get(HONEYPOT_FIELD, ""), limits=limits, now=utcnow(),
     )  # fmt: skip
     if isinstance(data, Refusal):
-        return _form(page, designs, program, form, banner=data.banner,
-                     status_code=data.status_code)  # fmt: skip
+        refused = _form(page, designs, program, form, banner=data.banner,
+                        status_code=data.status_code)  # fmt: skip
+        if data.retry_after is not None:
+            refused.headers["Retry-After"] = str(data.retry_after)
+        return refused
     _, card, is_new = enrolment_service.join(
         session, program, data, form=form, locale=negotiate_locale(request)
     )

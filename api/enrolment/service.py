@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.enrolment.models import MemberConsent
-from api.enrolment.throttle import Throttle
+from api.enrolment.throttle import JoinLimits
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
 from api.members import repository as member_repository
@@ -33,6 +33,7 @@ from api.programs import service as program_service
 from api.programs.models import Program
 from api.programs.rules import rules_of
 from api.stores import repository as store_repository
+from api.stores import selection as store_selection
 
 logger = logging.getLogger(__name__)
 HONEYPOT_FIELD = "website"
@@ -139,6 +140,12 @@ def enrol(
             )
         )
         member_repository.insert_tags(session, member, set(data.tags))
+        if member.home_latitude is not None:
+            # The stores nearest the home point, chosen now: the pass downloaded right after
+            # enrolment must carry them, not wait for the worker. Without a home point the
+            # choice is the chain's flagships and first stores, which an empty
+            # ``card.store_ids`` already stands for.
+            store_selection.choose_for_new_member(session, member)
         logger.info("member enrolled", extra={"member_id": str(member.id)})
         rules = rules_of(program)
         ledger_service.grant_bonus(
@@ -160,25 +167,34 @@ def find_program(session: Session, public_slug: str) -> Program | None:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why the join form was not accepted: the banner text key and the status to answer."""
+    """Why the join form was not accepted: the banner text key, the status to answer, and
+    for a rate limit the seconds to wait (``Retry-After``)."""
 
     banner: str
     status_code: int
+    retry_after: int | None = None
 
 
 def screen(
-    program: Program, form: JoinForm, *, client: str, honeypot: str, throttle: Throttle,
-    today: date,
+    session: Session, program: Program, form: JoinForm, *, client: str, honeypot: str,
+    limits: JoinLimits, now: datetime,
 ) -> MemberCreate | Refusal:  # fmt: skip
-    """The join form's checks in order: the per-client rate, the bot trap, then the fields
-    (``form.errors`` names the ones to fix)."""
-    if not throttle.allow(client):
-        return Refusal("err_rate", 429)
+    """The join form's checks in order: the per-address rate, the bot trap, the fields
+    (``form.errors`` names the ones to fix), then the per-contact rate (``throttle.py``)."""
+    by_address = limits.hit_address(session, program.id, client, now=now)
+    if not by_address.allowed:
+        return Refusal("err_rate", 429, by_address.retry_after_seconds)
     if honeypot:
         logger.info("join form honeypot filled", extra={"program_id": str(program.id)})
         return Refusal("err_bot", 400)
-    data = validate(form, today=today)
-    return Refusal("err_form", 422) if data is None else data
+    data = validate(form, today=now.date())
+    if data is None:
+        return Refusal("err_form", 422)
+    contacts = [c for c in (data.phone, data.email) if c]
+    by_contact = limits.hit_contacts(session, program.id, contacts, now=now)
+    if by_contact is not None:
+        return Refusal("err_rate", 429, by_contact.retry_after_seconds)
+    return data
 
 
 def validate(form: JoinForm, *, today: date) -> MemberCreate | None:

@@ -13,8 +13,11 @@ from api.staff.models import Staff, StaffAction, StaffSession
 from api.stores.models import Store
 
 
-def get_by_code(session: Session, code: str) -> Staff | None:
-    return session.exec(select(Staff).where(Staff.code == code)).first()
+def lock_by_code(session: Session, code: str) -> Staff | None:
+    """The staff member with ``code``, their row locked until the transaction ends
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway)."""
+    query = select(Staff).where(Staff.code == code).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def code_exists(session: Session, code: str) -> bool:

@@ -42,10 +42,13 @@ def scanner(page: PageDep, user: MaybeStaffUser) -> HTMLResponse:
 def sign_in(request: Request, page: PageDep, session: SessionDep, fields: FormFields) -> Response:
     try:
         token = staff_service.sign_in(
-            session, fields.get("code", ""), fields.get("pin", ""), now=utcnow()
-        )
-    except SignInLocked:
-        return page.render("scan_signin.html", status_code=401, error="err_locked")
+            session, fields.get("code", ""), fields.get("pin", ""),
+            client=request.client.host if request.client else "unknown", now=utcnow(),
+        )  # fmt: skip
+    except SignInLocked as exc:
+        locked = page.render("scan_signin.html", status_code=401, error="err_locked")
+        locked.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
+        return locked
     except SignInFailed:
         return page.render("scan_signin.html", status_code=401, error="err_signin")
     return COOKIE.signed_in_redirect(token, request=request)

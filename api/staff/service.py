@@ -1,9 +1,23 @@
 """Staff: creating them, PIN sign-in with a lockout, and the scanner's actions.
 
 A PIN is short, so guessing is what we defend against: each staff member has a random code
-to type with it, the PIN is stored as a salted scrypt hash, and five wrong PINs lock the
-account for 15 minutes. A session is a random token in an HttpOnly cookie; only its SHA-256
-is stored.
+to type with it, the PIN is stored as a salted scrypt hash, and wrong PINs lock sign-in for
+15 minutes (``LOCKOUT``). Three counters, each exact under concurrency, decide:
+
+- per staff code *and* client address: ``MAX_ATTEMPTS`` (5) wrong PINs. The attempt is
+  counted (``api.ratelimits``) before its PIN is checked, so parallel requests cannot get
+  more than 5 PINs checked; a right PIN clears the count. Keyed by address too, so someone
+  guessing from elsewhere locks out only themselves, not the cashier at the till;
+- per client address, whatever the codes: ``ADDRESS_ATTEMPTS`` (20) wrong PINs, so one
+  address cannot try 5 PINs on every code it can think of;
+- per staff code from all addresses together: ``CODE_ATTEMPTS`` (20), on the staff row read
+  ``FOR UPDATE``. It bounds guessing spread over many addresses; the price is that such an
+  attack can lock the code for everyone, for 15 minutes at a time (the merchant can give the
+  cashier a new code by creating the staff member again).
+
+An unknown code costs the same as a known one (its PIN is checked against a dummy hash), so
+timing does not tell which codes exist. A session is a random token in an HttpOnly cookie;
+only its SHA-256 is stored.
 """
 
 from __future__ import annotations
@@ -30,6 +44,8 @@ from api.paging import PageRequest
 from api.programs import repository as program_repository
 from api.programs.models import Program
 from api.programs.rules import rules_of
+from api.ratelimits import service as ratelimits
+from api.ratelimits.service import Verdict
 from api.rewards import repository as reward_repository
 from api.rewards.models import Reward
 from api.staff import repository
@@ -43,8 +59,17 @@ from api.transactions import service as transaction_service
 from api.transactions.schemas import EarnRequest, PurchaseRequest, RedeemRewardRequest
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 5  # wrong PINs per staff code and client address, per LOCKOUT
+ADDRESS_ATTEMPTS = 20  # wrong PINs per client address, whatever the codes
+CODE_ATTEMPTS = 20  # wrong PINs per staff code, from all addresses together
 LOCKOUT = timedelta(minutes=15)
+CODE_SCOPE, ADDRESS_SCOPE = "staff_pin", "staff_pin_address"
+# The hash of a PIN nobody knows: an unknown code's PIN is checked against it, so an unknown
+# code takes as long as a known one.
+_DUMMY_HASH = (
+    "scrypt$9515a21af0e7a6e5f74b749367a430a8$7aebe190d7d1bee1d33a2a94284201dc8af73694f72c72"
+    "a092d83e63f3b9b072ecb8bd6e617460d2faf3ef01a9264b7301350afb86cfb5a907f0c733d78c990f"
+)
 SESSION_LENGTH = timedelta(hours=12)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -102,25 +127,36 @@ def is_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
-def sign_in(session: Session, code: str, pin: str, *, now: datetime) -> str:
-    """A new session token for the staff member with ``code`` and ``pin``.
+def sign_in(session: Session, code: str, pin: str, *, client: str, now: datetime) -> str:
+    """A new session token for the staff member with ``code`` and ``pin``, signing in from
+    the address ``client``.
 
     Raises:
         SignInFailed: unknown code, inactive staff or wrong PIN.
-        SignInLocked: too many wrong PINs in a row; locked for a while.
+        SignInLocked: too many wrong PINs (see the module docstring); try again later.
     """
-    staff = repository.get_by_code(session, code.strip().upper())
-    if staff is None or not staff.is_active:
+    code = code.strip().upper()[:12]
+    # Counted before the PIN is checked, always in this order (address, then code).
+    by_address = ratelimits.hit(session, ADDRESS_SCOPE, client, limit=ADDRESS_ATTEMPTS,
+                                window=LOCKOUT, now=now)  # fmt: skip
+    by_code = ratelimits.hit(session, CODE_SCOPE, f"{code} {client}", limit=MAX_ATTEMPTS,
+                             window=LOCKOUT, now=now)  # fmt: skip
+    if not (by_address.allowed and by_code.allowed):
+        raise SignInLocked(retry_after=_retry_after(by_address, by_code))
+    staff = repository.lock_by_code(session, code)
+    if staff is not None and staff.locked_until is not None and staff.locked_until > now:
+        raise SignInLocked(retry_after=_seconds_until(staff.locked_until, now))
+    is_right = is_pin(pin.strip()[:64], staff.pin_hash if staff is not None else _DUMMY_HASH)
+    if staff is None or not staff.is_active or not is_right:
+        if staff is not None:
+            _count_failure(session, staff, now)
+        if staff is not None and staff.locked_until is not None and staff.locked_until > now:
+            raise SignInLocked(retry_after=_seconds_until(staff.locked_until, now))
+        if by_address.remaining == 0 or by_code.remaining == 0:
+            raise SignInLocked(retry_after=_retry_after(by_address, by_code))
         raise SignInFailed()
-    if staff.locked_until is not None and staff.locked_until > now:
-        raise SignInLocked()
-    if not is_pin(pin.strip(), staff.pin_hash):
-        staff.failed_attempts += 1
-        if staff.failed_attempts >= MAX_ATTEMPTS:
-            staff.failed_attempts, staff.locked_until = 0, now + LOCKOUT
-            logger.warning("staff sign-in locked", extra={"staff_id": str(staff.id)})
-        session.add(staff)
-        raise SignInLocked() if staff.locked_until and staff.locked_until > now else SignInFailed()
+    ratelimits.reset(session, CODE_SCOPE, f"{code} {client}")
+    ratelimits.forgive(session, ADDRESS_SCOPE, client, now=now)
     staff.failed_attempts, staff.locked_until = 0, None
     token = new_token()
     session.add(staff)
@@ -136,6 +172,24 @@ def sign_in(session: Session, code: str, pin: str, *, now: datetime) -> str:
     session.flush()
     logger.info("staff signed in", extra={"staff_id": str(staff.id)})
     return token
+
+
+def _count_failure(session: Session, staff: Staff, now: datetime) -> None:
+    """One more wrong PIN for the code (the row is locked); lock it at ``CODE_ATTEMPTS``."""
+    staff.failed_attempts += 1
+    if staff.failed_attempts >= CODE_ATTEMPTS:
+        staff.failed_attempts, staff.locked_until = 0, now + LOCKOUT
+        logger.warning("staff sign-in locked", extra={"staff_id": str(staff.id)})
+    session.add(staff)
+    session.flush()
+
+
+def _retry_after(*verdicts: Verdict) -> int:
+    return max(v.retry_after_seconds for v in verdicts if not v.allowed or v.remaining == 0)
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, int((moment - now).total_seconds()) + 1)
 
 
 def signed_in(session: Session, token: str | None, *, now: datetime) -> SignedInStaff | None:

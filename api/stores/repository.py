@@ -40,6 +40,19 @@ def list_default(session: Session, merchant_id: UUID, *, limit: int) -> Sequence
     return session.exec(query.limit(limit)).all()
 
 
+def list_open_points_within(
+    session: Session, merchant_id: UUID, *, south: float, north: float, west: float, east: float
+) -> Sequence[Row[UUID, float, float]]:
+    """(id, latitude, longitude) of the open stores inside a box (no wrap at ±180°)."""
+    query = sa_select(col(Store.id), col(Store.latitude), col(Store.longitude)).where(
+        col(Store.merchant_id) == merchant_id,
+        col(Store.closed_at).is_(None),
+        col(Store.latitude).between(south, north),
+        col(Store.longitude).between(west, east),
+    )
+    return session.execute(query).all()
+
+
 def get_many(session: Session, merchant_id: UUID, ids: Sequence[UUID]) -> Sequence[Store]:
     query = select(Store).where(Store.merchant_id == merchant_id, col(Store.id).in_(ids))
     return session.exec(query).all()

@@ -6,6 +6,7 @@ worker's task that refreshes whole merchants is ``stores.tasks``."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +19,12 @@ from api.outbox import service as outbox_service
 from api.stores import repository
 from api.stores.models import Store
 from api.stores.service import encode_ids
-from passes import Point, StoreIndex, choose_stores
+from passes import MAX_CARD_STORES, Point, StoreIndex, choose_stores
 
 logger = logging.getLogger(__name__)
 _BATCH = 1000
+_KM_PER_DEGREE = 111.0  # a little under a degree of latitude: the box errs on the large side
+_FIRST_RADIUS_KM, _LAST_RADIUS_KM = 2.0, 2000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,38 @@ def refresh_member(session: Session, member: Member) -> bool:
         return False
     repository.set_card_store_ids(session, member.id, chosen)
     return True
+
+
+def choose_for_new_member(session: Session, member: Member) -> None:
+    """Choose a new member's stores (no visits yet) in the caller's transaction: the ones
+    nearest their home point. Only the stores in a box around the home point are read,
+    growing until it surely holds the nearest ``MAX_CARD_STORES``, so an enrolment costs the
+    same in a chain of 40 stores or of 60,000; a small or far-flung chain falls back to
+    ``refresh_member``."""
+    if member.home_latitude is None or member.home_longitude is None:
+        refresh_member(session, member)
+        return
+    home = Point(member.home_latitude, member.home_longitude)
+    radius_km = _FIRST_RADIUS_KM
+    while radius_km <= _LAST_RADIUS_KM:
+        lat_span = radius_km / _KM_PER_DEGREE
+        edge = min(89.0, abs(home.latitude) + lat_span)
+        lon_span = radius_km / (_KM_PER_DEGREE * math.cos(math.radians(edge)))
+        stores = repository.list_open_points_within(
+            session, member.merchant_id, south=home.latitude - lat_span,
+            north=home.latitude + lat_span, west=home.longitude - lon_span,
+            east=home.longitude + lon_span,
+        )  # fmt: skip
+        points = {store_id: Point(lat, lon) for store_id, lat, lon in stores}
+        nearest = StoreIndex(points).nearest(home, MAX_CARD_STORES)
+        # Every store within radius_km lies in the box: if the farthest of the nearest is
+        # within it, no store outside the box can be nearer.
+        if len(nearest) == MAX_CARD_STORES and nearest[-1][0] <= radius_km:
+            repository.set_card_store_ids(session, member.id,
+                                          encode_ids(key for _, key in nearest))  # fmt: skip
+            return
+        radius_km *= 4
+    refresh_member(session, member)
 
 
 def chain_of(session: Session, merchant_id: UUID) -> Chain:

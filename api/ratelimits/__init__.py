@@ -1,0 +1,1 @@
+"""A rate limiter shared by every process through the database (see service.py)."""

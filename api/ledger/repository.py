@@ -25,9 +25,10 @@ from api.programs.models import Program
 
 def lock_member(session: Session, merchant_id: UUID, member_id: UUID) -> Member | None:
     """The member row, locked until commit (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
-    transactions start with ``BEGIN IMMEDIATE``, which serialises writers already)."""
+    transactions start with ``BEGIN IMMEDIATE``, which serialises writers already), and read
+    afresh: a copy loaded before the lock (a card page's view) may be stale."""
     query = select(Member).where(Member.id == member_id, Member.merchant_id == merchant_id)
-    return session.exec(query.with_for_update()).first()
+    return session.exec(query.with_for_update().execution_options(populate_existing=True)).first()
 
 
 def lock_member_with_program(
@@ -39,6 +40,7 @@ def lock_member_with_program(
         .join(Program, col(Program.id) == col(Member.program_id))
         .where(Member.id == member_id, Member.merchant_id == merchant_id)
         .with_for_update(of=Member)
+        .execution_options(populate_existing=True)
     )
     row = session.exec(query).first()
     return (row[0], row[1]) if row else None

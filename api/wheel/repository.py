@@ -18,6 +18,12 @@ def for_program(session: Session, merchant_id: UUID, program_id: UUID) -> Wheel 
     return session.exec(query).first()
 
 
+def lock(session: Session, wheel_id: UUID) -> None:
+    """Hold the wheel's row until commit, so one spin at a time counts and uses its prize caps
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises already)."""
+    session.exec(select(Wheel.id).where(Wheel.id == wheel_id).with_for_update()).one()
+
+
 def unspun_grants(session: Session, wheel: Wheel, member_id: UUID) -> Sequence[Transaction]:
     """The member's purchases that earn a spin and have not been spun, oldest first."""
     spun = select(WheelSpin.grant_transaction_id).where(WheelSpin.member_id == member_id)

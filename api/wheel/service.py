@@ -5,6 +5,7 @@ spin row is unique per purchase). The server draws the prize with ``secrets``, r
 number drawn, and pays it through the ledger (points) or as a coupon; the browser only
 animates what the server decided. When a day's or month's prize cap is reached the spin still
 happens and gives nothing (``capped``), so the published odds hold until the budget runs out.
+Locks, always in this order: the member (one spin per purchase), then the wheel (the caps).
 """
 
 from __future__ import annotations
@@ -199,6 +200,11 @@ def _segment(weights: list[int], draw: int) -> int:
 
 
 def _is_capped(session: Session, wheel: Wheel, view: CardView, now: datetime) -> bool:
+    """Whether a cap is reached. The wheel stays locked until commit, so concurrent spins
+    count each other's prizes (the member lock taken first only serialises one member)."""
+    if wheel.daily_prize_cap is None and wheel.monthly_prize_cap is None:
+        return False
+    repository.lock(session, wheel.id)
     rules = rules_of(view.program)
     today = ledger_service.day_start(now, rules)
     month = today - timedelta(days=today.astimezone(rules.zone).day - 1)

@@ -13,9 +13,11 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
 from api.deps import PagesDep
+from api.pages.errors import TooManyFormFields
 from api.pages.texts import DEFAULT_LOCALE, LOCALES, TEXTS, text
 
 LANG_COOKIE = "lang"
+MAX_FORM_FIELDS = 40  # our largest form (the campaign form) has 8
 # Inline styles and scripts are ours (the pages are small enough to inline); nothing may load
 # from another origin.
 CSP = (
@@ -101,9 +103,17 @@ PageDep = Annotated[Page, Depends(get_page)]
 
 async def form_fields(request: Request) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body as a dict (the last value of a repeated
-    field wins). Our forms need nothing more, so no multipart parser is installed."""
+    field wins). Our forms need nothing more (only the scanner's photo upload is multipart).
+
+    Raises:
+        TooManyFormFields: the body has more than ``MAX_FORM_FIELDS`` fields.
+    """
     body = (await request.body()).decode("utf-8", errors="replace")
-    return {key: value.replace("\x00", "") for key, value in parse_qsl(body, max_num_fields=40)}
+    try:
+        pairs = parse_qsl(body, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # only max_num_fields raises: parse_qsl is lenient about the rest
+        raise TooManyFormFields(f"at most {MAX_FORM_FIELDS} fields") from None
+    return {key: value.replace("\x00", "") for key, value in pairs}
 
 
 FormFields = Annotated[dict[str, str], Depends(form_fields)]

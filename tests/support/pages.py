@@ -69,9 +69,7 @@ def console_cookie(client: TestClient, key: str) -> tuple[str, str]:
 
 def scanner_cookie(client: TestClient, code: str, pin: str = PIN) -> tuple[str, str]:
     """Sign in to the scanner; the session cookie's name and value."""
-    response = client.post(
-        "/scan/sign-in", data={"code": code, "pin": pin}, follow_redirects=False
-    )
+    response = client.post("/scan/sign-in", data={"code": code, "pin": pin}, follow_redirects=False)
     assert response.status_code == 303, response.text
     return _cookie(response.headers["set-cookie"])
 

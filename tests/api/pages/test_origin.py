@@ -1,0 +1,175 @@
+"""CSRF: every form POST, sign-in included, must come from a page of the service (its Origin,
+or its Referer without one, is the public URL's origin); requests with neither header pass,
+and the machine APIs are not checked. Session cookies are Secure whenever the public URL is
+https, even when the request reached us as http behind a proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from api.campaigns.models import Campaign
+from api.errors import PROBLEM_JSON
+from api.main import create_app
+from api.pages.origin import origin_of
+from api.settings import Settings
+from tests.support.factories import auth
+from tests.support.pages import PIN, PageShop, console_cookie, new_page_shop
+
+if TYPE_CHECKING:
+    from httpx2 import Response
+
+pytestmark = pytest.mark.db
+
+OURS = "http://testserver"  # the tests' public URL
+EVIL = "https://evil.example"
+
+
+@pytest.fixture
+def shop(app: FastAPI, client: TestClient) -> PageShop:
+    return new_page_shop(app, client)
+
+
+def _sign_ins(shop: PageShop) -> list[tuple[str, dict[str, str]]]:
+    return [
+        ("/console/sign-in", {"api_key": shop.key}),
+        ("/scan/sign-in", {"code": shop.staff_code, "pin": PIN}),
+        (f"/join/{shop.public_slug}", {"name": "Eve", "phone": "+79160000000", "consent": "yes"}),
+    ]
+
+
+def _assert_refused(response: Response) -> None:
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["type"] == "cross_site_form"
+    assert "set-cookie" not in response.headers
+
+
+class TestOriginCheck:
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {"origin": EVIL},
+            {"origin": "null"},
+            {"origin": "http://testserver.evil.example"},
+            {"origin": "https://testserver"},  # another scheme is another origin
+            {"origin": "http://testserver:8080"},
+            {"referer": f"{EVIL}/page"},
+            {"referer": "not a url"},
+            {"origin": EVIL, "referer": f"{OURS}/console"},  # Origin decides when present
+        ],
+        ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()),
+    )
+    def test_a_sign_in_from_another_site_is_refused(
+        self, client: TestClient, shop: PageShop, headers: dict[str, str]
+    ) -> None:
+        for path, form in _sign_ins(shop):
+            response = client.post(path, data=form, headers=headers, follow_redirects=False)
+            _assert_refused(response)
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {"origin": OURS},
+            {"origin": "HTTP://TESTSERVER:80"},
+            {"referer": f"{OURS}/console?lang=en"},
+            {},  # no browser: nothing a CSRF could ride on
+        ],
+        ids=lambda h: ",".join(f"{k}={v}" for k, v in h.items()) or "neither",
+    )
+    def test_our_own_pages_and_programs_may_post(
+        self, client: TestClient, shop: PageShop, headers: dict[str, str]
+    ) -> None:
+        for path, form in _sign_ins(shop):
+            response = client.post(path, data=form, headers=headers, follow_redirects=False)
+            assert response.status_code == 303, (path, response.text)
+
+    def test_a_signed_in_form_from_another_site_changes_nothing(
+        self, app: FastAPI, client: TestClient, shop: PageShop
+    ) -> None:
+        name, value = console_cookie(client, shop.key)
+        form = {"program": shop.program_id, "action": "send", "name": "Spam", "message": "Hi"}
+        response = client.post(
+            "/console/campaigns",
+            data=form,
+            headers={"origin": EVIL, "cookie": f"{name}={value}"},
+        )
+        _assert_refused(response)
+        with Session(app.state.engine) as session:
+            assert session.exec(select(Campaign)).all() == []
+
+    def test_sign_out_and_the_wheel_are_checked_too(
+        self, client: TestClient, shop: PageShop
+    ) -> None:
+        for path in ("/console/sign-out", "/scan/sign-out", f"/cards/{shop.card_token}/wheel"):
+            _assert_refused(client.post(path, headers={"origin": EVIL}))
+
+    def test_the_machine_apis_are_not_checked(self, client: TestClient, shop: PageShop) -> None:
+        response = client.post(
+            "/api/v1/programs",
+            json={"name": "Tea Club", "kind": "points"},
+            headers={**auth(shop.key), "origin": EVIL},
+        )
+        assert response.status_code == 201
+
+    def test_reading_is_not_checked(self, client: TestClient, shop: PageShop) -> None:
+        response = client.get(f"/join/{shop.public_slug}", headers={"origin": EVIL})
+        assert response.status_code == 200
+
+
+class TestOriginOf:
+    @pytest.mark.parametrize(
+        ("url", "origin"),
+        [
+            ("https://Shop.Example/cards/x?y=1", "https://shop.example"),
+            ("https://shop.example:443", "https://shop.example"),
+            ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+            ("http://[::1]:8000/x", "http://[::1]:8000"),
+            ("null", None),
+            ("", None),
+            ("http://host:99999", None),
+        ],
+    )
+    def test_origin_of(self, url: str, origin: str | None) -> None:
+        assert origin_of(url) == origin
+
+
+@pytest.fixture
+def behind_tls_proxy(app: FastAPI, settings: Settings) -> Iterator[TestClient]:
+    """The service with an https public URL, reached over plain http (a TLS proxy in front
+    that sends no X-Forwarded-Proto)."""
+    https = settings.model_copy(update={"public_url": "https://loyalpass.example"})
+    with TestClient(create_app(https), base_url="http://loyalpass.example") as client:
+        yield client
+
+
+class TestSecureCookies:
+    def test_https_public_url_makes_the_session_cookies_secure(
+        self, app: FastAPI, client: TestClient, behind_tls_proxy: TestClient
+    ) -> None:
+        shop = new_page_shop(app, client)
+        for path, form in _sign_ins(shop)[:2]:
+            response = behind_tls_proxy.post(
+                path,
+                data=form,
+                headers={"origin": "https://loyalpass.example"},
+                follow_redirects=False,
+            )
+            assert response.status_code == 303, response.text
+            cookie = response.headers["set-cookie"].lower()
+            assert "; secure" in cookie, cookie
+            assert "httponly" in cookie
+            assert "samesite=strict" in cookie
+
+    def test_an_http_public_url_in_development_does_not(
+        self, client: TestClient, shop: PageShop
+    ) -> None:
+        response = client.post(
+            "/console/sign-in", data={"api_key": shop.key}, follow_redirects=False
+        )
+        assert "secure" not in response.headers["set-cookie"].lower()

@@ -37,6 +37,7 @@ from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
+from api.pages.headers import SecurityHeaders
 from api.pages.origin import SameOriginForms
 from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
@@ -196,12 +197,14 @@ def create_app(
     if app.state.settings.database_url.startswith("sqlite"):
         app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)
     app.add_middleware(RequestLimits, body_timeout=app.state.settings.request_body_timeout)
-    # Outside the limits: a cross-site form is refused before its body is read.
+    # Outside the limits: a cross-site form is refused before its body is read, and every
+    # answer, the limits' own included, carries the security headers.
     app.add_middleware(
         SameOriginForms,
         public_url=app.state.settings.public_url,
         is_development=app.state.settings.is_development,
     )
+    app.add_middleware(SecurityHeaders, public_url=app.state.settings.public_url)
     install_error_handlers(app)
     install_sign_in_redirect(app)
     app.include_router(health.router)

@@ -5,7 +5,6 @@ https, even when the request reached us as http behind a proxy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,9 +14,8 @@ from sqlmodel import Session, select
 
 from api.campaigns.models import Campaign
 from api.errors import PROBLEM_JSON
-from api.main import create_app
 from api.pages.origin import origin_of
-from api.settings import Settings
+from tests.api.pages.conftest import HTTPS_URL
 from tests.support.factories import auth
 from tests.support.pages import PIN, PageShop, console_cookie, new_page_shop
 
@@ -28,11 +26,6 @@ pytestmark = pytest.mark.db
 
 OURS = "http://testserver"  # the tests' public URL
 EVIL = "https://evil.example"
-
-
-@pytest.fixture
-def shop(app: FastAPI, client: TestClient) -> PageShop:
-    return new_page_shop(app, client)
 
 
 def _sign_ins(shop: PageShop) -> list[tuple[str, dict[str, str]]]:
@@ -139,15 +132,6 @@ class TestOriginOf:
         assert origin_of(url) == origin
 
 
-@pytest.fixture
-def behind_tls_proxy(app: FastAPI, settings: Settings) -> Iterator[TestClient]:
-    """The service with an https public URL, reached over plain http (a TLS proxy in front
-    that sends no X-Forwarded-Proto)."""
-    https = settings.model_copy(update={"public_url": "https://loyalpass.example"})
-    with TestClient(create_app(https), base_url="http://loyalpass.example") as client:
-        yield client
-
-
 class TestSecureCookies:
     def test_https_public_url_makes_the_session_cookies_secure(
         self, app: FastAPI, client: TestClient, behind_tls_proxy: TestClient
@@ -157,7 +141,7 @@ class TestSecureCookies:
             response = behind_tls_proxy.post(
                 path,
                 data=form,
-                headers={"origin": "https://loyalpass.example"},
+                headers={"origin": HTTPS_URL},
                 follow_redirects=False,
             )
             assert response.status_code == 303, response.text

@@ -37,6 +37,7 @@ from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
+from api.pages.docs import install_docs
 from api.pages.headers import SecurityHeaders
 from api.pages.origin import SameOriginForms
 from api.pages.sessions import install_sign_in_redirect
@@ -190,6 +191,9 @@ def create_app(
         version="0.1.0",
         summary="Loyalty cards in Apple Wallet and Google Wallet, self-hosted.",
         lifespan=lifespan,
+        docs_url=None,  # api.pages.docs serves /docs without a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings or get_settings()
     redact_access_log()
@@ -229,6 +233,7 @@ def create_app(
     app.include_router(wheel_routes.spins)
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
+    install_docs(app)
     app.state.join_throttle = Throttle(
         app.state.settings.join_rate_limit, app.state.settings.join_rate_window_seconds
     )

@@ -75,17 +75,18 @@ class SameOriginForms:
                 await self.app(scope, receive, send)
                 return
             sent = referer
-        if self._is_ours(origin_of(sent), scope, headers):
+        origin = origin_of(sent)
+        if self._is_ours(origin, scope, headers):
             await self.app(scope, receive, send)
             return
-        logger.info("cross-site form refused", extra={"path": scope["path"], "origin": sent[:200]})
-        error = CrossSiteForm
+        shown = origin or "null"  # never the whole Referer: a card page's holds its token
+        logger.info("cross-site form refused", extra={"path": scope["path"], "origin": shown})
         response = problem(
-            error.status_code,
-            error.code,
-            error.title,
-            f"Forms are accepted only from pages of {self.public_origin}, not from "
-            f"{sent[:200]!r}: open the page there and post it again.",
+            CrossSiteForm.status_code,
+            CrossSiteForm.code,
+            CrossSiteForm.title,
+            f"Forms are accepted only from pages of {self.public_origin}, not from {shown}: "
+            "open the page there and post it again.",
         )
         await response(scope, receive, send)
 

@@ -11,10 +11,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from api.campaigns.models import Campaign
 from api.errors import PROBLEM_JSON
-from api.pages.origin import origin_of
+from api.pages.origin import SameOriginForms, origin_of
 from tests.api.pages.conftest import HTTPS_URL
 from tests.support.factories import auth
 from tests.support.pages import PIN, PageShop, console_cookie, new_page_shop
@@ -113,6 +117,36 @@ class TestOriginCheck:
     def test_reading_is_not_checked(self, client: TestClient, shop: PageShop) -> None:
         response = client.get(f"/join/{shop.public_slug}", headers={"origin": EVIL})
         assert response.status_code == 200
+
+
+class TestDevelopmentAndProduction:
+    """In development the address the browser used (Host) counts too, so the demo works from
+    localhost as well as 127.0.0.1; in production only the public URL's origin does."""
+
+    @staticmethod
+    def _client(*, is_development: bool) -> TestClient:
+        async def accepted(_request: Request) -> PlainTextResponse:
+            return PlainTextResponse("ok")
+
+        app = Starlette(routes=[Route("/form", accepted, methods=["POST"])])
+        guarded = SameOriginForms(
+            app, public_url="https://shop.example", is_development=is_development
+        )
+        return TestClient(guarded, base_url="http://localhost:8000")
+
+    @pytest.mark.parametrize(("is_development", "status"), [(True, 200), (False, 403)])
+    def test_the_host_counts_only_in_development(self, is_development: bool, status: int) -> None:
+        client = self._client(is_development=is_development)
+        response = client.post("/form", headers={"origin": "http://localhost:8000"})
+        assert response.status_code == status
+        assert client.post("/form", headers={"origin": "https://shop.example"}).status_code == 200
+
+    def test_the_refusal_names_origins_never_the_referers_path(self) -> None:
+        client = self._client(is_development=False)
+        response = client.post("/form", headers={"referer": f"{EVIL}/cards/SECRET-TOKEN"})
+        assert response.status_code == 403
+        assert "SECRET-TOKEN" not in response.text
+        assert EVIL in response.json()["detail"]
 
 
 class TestOriginOf:

@@ -37,6 +37,9 @@ from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
+from api.pages.docs import install_docs
+from api.pages.headers import SecurityHeaders
+from api.pages.origin import SameOriginForms
 from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
 from api.programs import routes as program_routes
@@ -188,6 +191,9 @@ def create_app(
         version="0.1.0",
         summary="Loyalty cards in Apple Wallet and Google Wallet, self-hosted.",
         lifespan=lifespan,
+        docs_url=None,  # api.pages.docs serves /docs without a CDN
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings or get_settings()
     redact_access_log()
@@ -195,6 +201,14 @@ def create_app(
     if app.state.settings.database_url.startswith("sqlite"):
         app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)
     app.add_middleware(RequestLimits, body_timeout=app.state.settings.request_body_timeout)
+    # Outside the limits: a cross-site form is refused before its body is read, and every
+    # answer, the limits' own included, carries the security headers.
+    app.add_middleware(
+        SameOriginForms,
+        public_url=app.state.settings.public_url,
+        is_development=app.state.settings.is_development,
+    )
+    app.add_middleware(SecurityHeaders, public_url=app.state.settings.public_url)
     install_error_handlers(app)
     install_sign_in_redirect(app)
     app.include_router(health.router)
@@ -219,5 +233,6 @@ def create_app(
     app.include_router(wheel_routes.spins)
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
+    install_docs(app)
     app.state.join_limits = JoinLimits.of(app.state.settings)
     return app

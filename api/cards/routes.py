@@ -34,7 +34,7 @@ def download_apple_pass(token: Token, session: SessionDep, wallet: AppleWalletDe
         headers={
             "Content-Disposition": f'attachment; filename="{signed.serial_number}.pkpass"',
             "Last-Modified": format_datetime(signed.last_modified, usegmt=True),
-            "Cache-Control": "no-cache",
+            "Cache-Control": "no-store",  # the pass holds the card's Apple token
         },
     )
 

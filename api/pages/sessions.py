@@ -1,10 +1,12 @@
 """Signed-in sessions of the people-facing pages: the console and the staff scanner.
 
 A session is a random token in an HttpOnly cookie that only its pages' path receives; the
-database keeps the token's SHA-256, never the token. SameSite=Strict also keeps other sites
-from posting the pages' forms. A page that needs someone signed in takes its sign-in
-dependency (``ConsoleUser``, ``StaffUser``), which raises :class:`SignInRequired` for a
-visitor without a valid session; the handler installed here sends them to the sign-in page.
+database keeps the token's SHA-256, never the token. The cookie is ``Secure`` whenever the
+public URL is https. SameSite=Strict also keeps other sites from posting the pages' forms
+with it (and ``api.pages.origin`` refuses their forms, sign-in included). A page that needs
+someone signed in takes its sign-in dependency (``ConsoleUser``, ``StaffUser``), which
+raises :class:`SignInRequired` for a visitor without a valid session; the handler installed
+here sends them to the sign-in page.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class SessionCookie:
     def set(self, response: Response, token: str, *, request: Request) -> None:
         response.set_cookie(
             self.name, token, max_age=int(self.lifetime.total_seconds()), httponly=True,
-            samesite="strict", secure=request.url.scheme == "https", path=self.path,
+            samesite="strict", secure=is_https(request), path=self.path,
         )  # fmt: skip
 
     def clear(self, response: Response) -> None:
@@ -66,6 +68,13 @@ class SessionCookie:
         response = RedirectResponse(self.path, status_code=303)
         self.clear(response)
         return response
+
+
+def is_https(request: Request) -> bool:
+    """Whether the visitor reached us over https: the public URL says so (behind a proxy the
+    request itself may look like http, whatever the proxy's headers say), or the request."""
+    public_url: str = request.app.state.settings.public_url
+    return public_url.startswith("https://") or request.url.scheme == "https"
 
 
 class SignInRequired(Exception):

@@ -1,6 +1,10 @@
 """Browser tests: a real uvicorn server on SQLite and Debian's headless Chromium, driven by
 Playwright through its executable path (no browser download). One browser for all of them.
 
+The ``page`` and ``ru_page`` fixtures fail a test whose page logged an error to the browser
+console or threw: a Content-Security-Policy violation (an inline style or script without the
+answer's nonce) shows up there first.
+
 Screenshots (phone size, 390x844) go to ``$LOYALPASS_ARTIFACTS`` (default: a pytest temp
 directory); ``LOYALPASS_UPDATE_SCREENSHOTS=1`` also refreshes the ones in ``docs/screenshots``.
 """
@@ -16,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from sqlmodel import Session
 
 from api.db import make_engine
@@ -37,6 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
+# Chromium logs every 4xx answer as a console error; the tests expect some (a wrong PIN is 401).
+EXPECTED_STATUS = "Failed to load resource: the server responded with a status of 4"
 DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 
 # Every visible form control has a label, and text is readable: WCAG AA contrast (4.5:1) for
@@ -124,22 +130,39 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A phone-sized page that speaks English (``ru_page`` speaks Russian)."""
-    context = browser.new_context(viewport=PHONE, locale="en-US", is_mobile=True, has_touch=True)
+def console_errors() -> list[str]:
+    """What the test's pages logged as errors (a test that provokes one clears it)."""
+    return []
+
+
+def watch_console(page: Page, errors: list[str]) -> None:
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith(EXPECTED_STATUS):
+            errors.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+
+
+def _phone_page(browser: Browser, locale: str, errors: list[str]) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    watch_console(page, errors)
     yield page
     context.close()
+    assert errors == [], "the page logged errors (a CSP violation?)"
 
 
 @pytest.fixture
-def ru_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="ru-RU", is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
+    """A phone-sized page that speaks English (``ru_page`` speaks Russian)."""
+    yield from _phone_page(browser, "en-US", console_errors)
+
+
+@pytest.fixture
+def ru_page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
+    yield from _phone_page(browser, "ru-RU", console_errors)
 
 
 @pytest.fixture(scope="session")

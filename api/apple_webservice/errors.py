@@ -10,3 +10,10 @@ class PassUnauthorized(ApiError):
 
     status_code, code, title = 401, "pass_unauthorized", "Not authorized for this pass"
     challenge = "ApplePass"  # the scheme Wallet sends: Authorization: ApplePass <token>
+
+
+class MalformedWalletRequest(ApiError):
+    """400 for a body, path or query FastAPI could not parse on a web service route: Apple's
+    clients expect 400 there, not the 422 ``validation_error`` of the rest of the API."""
+
+    status_code, code, title = 400, "malformed_wallet_request", "Malformed Wallet request"

@@ -12,13 +12,14 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api.apple_webservice import service as apple_service
 from api.apple_webservice.schemas import DeviceLogPublic, LogBody, RegistrationBody, SerialsPublic
+from api.apple_webservice.wallet_route import WalletRoute
 from api.clock import as_utc, utcnow
 from api.delivery import service as delivery_service
 from api.delivery.schemas import DeliveryPublic
 from api.deps import AppleWalletDep, ReaderCaller, ReportCaller, SessionDep
 from passes import PKPASS_MEDIA_TYPE
 
-router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"])
+router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"], route_class=WalletRoute)
 operator = APIRouter(prefix="/api/v1", tags=["apple wallet delivery"])
 
 LibraryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]

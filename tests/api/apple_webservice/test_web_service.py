@@ -185,9 +185,20 @@ class TestStatusCodes:
             content=body,
             headers={**wallet.headers, "Content-Type": "application/json"},
         )
-        assert 400 <= response.status_code < 500
+        # Apple's clients expect 400 for a malformed body (not FastAPI's 422)
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "malformed_wallet_request"
         with Session(app.state.engine) as session:
             assert session.exec(select(AppleRegistration)).all() == []
+
+    @pytest.mark.parametrize("body", [b"{", b'{"logs": "x"}', b'{"logs": [1]}', b"[]"])
+    def test_malformed_log_bodies_are_400(self, client: TestClient, body: bytes) -> None:
+        response = client.post(
+            f"{PREFIX}/log", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400
+        assert response.headers["content-type"] == "application/problem+json"
 
     def test_oversize_body_is_413(self, app: FastAPI, client: TestClient) -> None:
         _, _, wallet = card(app, client)
@@ -335,4 +346,4 @@ class TestDeviceLog:
 
     def test_too_many_lines_is_4xx(self, client: TestClient) -> None:
         response = client.post(f"{PREFIX}/log", json={"logs": ["x"] * 101})
-        assert response.status_code == 422
+        assert response.status_code == 400

@@ -94,13 +94,15 @@ def latest_pass(
     card = apple_service.authenticate_pass(
         session, pass_type, serial, authorization, our_pass_type=wallet.pass_type_identifier
     )
-    last_modified = as_utc(card.updated_at).replace(microsecond=0)
+    now = utcnow()
+    last_modified, is_unchanged = apple_service.freshness(
+        card, _http_date(if_modified_since), now=now
+    )
     headers = {"Last-Modified": format_datetime(last_modified, usegmt=True)}
-    since = _http_date(if_modified_since)
-    if since is not None and last_modified <= since:
+    if is_unchanged:
         return Response(status_code=304, headers=headers)
     signed = apple_service.latest_pass(
-        session, card, wallet=wallet, is_download=request.method == "GET", now=utcnow()
+        session, card, wallet=wallet, is_download=request.method == "GET", now=now
     )
     return Response(signed.data, media_type=PKPASS_MEDIA_TYPE, headers=headers)
 

@@ -21,6 +21,7 @@ from api.apple_webservice.schemas import DeviceLogPublic
 from api.cards import service as card_service
 from api.cards.apple import AppleWallet
 from api.cards.service import SignedPass
+from api.clock import as_utc
 from api.db import insert_unless_conflict
 from api.members import repository as member_repository
 from api.members.models import Card
@@ -108,6 +109,24 @@ def updated_passes(
     if not rows:
         return None
     return sorted(serial for serial, _ in rows), str(max(tag for _, tag in rows))
+
+
+def freshness(
+    card: Card, if_modified_since: datetime | None, *, now: datetime
+) -> tuple[datetime, bool]:
+    """The pass's ``Last-Modified`` and whether ``If-Modified-Since`` proves the device has
+    this version (a 304).
+
+    The card's stamp grows by at least a second per version (``outbox.next_stamp``), so it
+    runs ahead of the clock while a card changes more than once a second. ``Last-Modified``
+    never does (RFC 9110 8.8.2.1): it is the stamp or now, whichever is earlier. A 304 needs
+    ``If-Modified-Since`` at or past the stamp itself, which only a device that fetched this
+    version can send: one that fetched while the stamp was ahead got an earlier date and gets
+    the pass again (once more than needed, never one version too few).
+    """
+    stamp = as_utc(card.updated_at).replace(microsecond=0)
+    last_modified = min(stamp, as_utc(now).replace(microsecond=0))
+    return last_modified, if_modified_since is not None and stamp <= if_modified_since
 
 
 def latest_pass(

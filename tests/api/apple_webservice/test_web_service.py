@@ -10,16 +10,19 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from api.apple_webservice.models import ApplePush, AppleRegistration
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
 from api.clock import utcnow
+from api.members.models import Card
 from api.settings import Settings
 from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 from tests.support.fake_apns import FakeApns
@@ -111,6 +114,12 @@ class TestScriptedDevice:
         root_ca: Path,
     ) -> None:  # fmt: skip
         key, member, wallet = card(app, client)
+        with Session(app.state.engine) as session, session.begin():  # added a minute ago
+            session.execute(
+                update(Card)
+                .where(col(Card.member_id) == UUID(member["id"]))
+                .values(updated_at=utcnow() - timedelta(minutes=1))
+            )
         first = client.get(member["apple_pass_url"])
         assert wallet.register(TOKEN_A).status_code == 201
         assert wallet.register(TOKEN_A).status_code == 200

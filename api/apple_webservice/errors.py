@@ -17,3 +17,10 @@ class MalformedWalletRequest(ApiError):
     clients expect 400 there, not the 422 ``validation_error`` of the rest of the API."""
 
     status_code, code, title = 400, "malformed_wallet_request", "Malformed Wallet request"
+
+
+class DeviceLogRateLimited(ApiError):
+    """429 when this address (or all senders together) posted as many ``/log`` lines as the
+    window allows; the answer carries ``Retry-After`` and ``retry_after`` (seconds)."""
+
+    status_code, code, title = 429, "device_log_rate_limited", "Too many device log lines"

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
+from api.apple_webservice import device_logs
 from api.apple_webservice import service as apple_service
 from api.apple_webservice.schemas import DeviceLogPublic, LogBody, RegistrationBody, SerialsPublic
 from api.apple_webservice.wallet_route import WalletRoute
@@ -130,10 +131,13 @@ def unregister_device(
     return Response(status_code=200)
 
 
-@router.post("/log")
-def device_log(body: LogBody, session: SessionDep) -> Response:
-    """Wallet reports problems here; the lines are kept for the operator."""
-    apple_service.store_logs(session, body.logs, now=utcnow())
+@router.post("/log", responses={429: {"description": "Too many lines from this address"}})
+def device_log(body: LogBody, request: Request, session: SessionDep) -> Response:
+    """Wallet reports problems here. Anyone can post (Apple's protocol has no credential for
+    it): lines are bounded, rate limited per address, kept 14 days, and shown to merchants
+    as unverified reports."""
+    address = request.client.host if request.client else None
+    device_logs.store(session, body.logs, client_address=address, now=utcnow())
     return Response(status_code=200)
 
 
@@ -146,13 +150,15 @@ def card_delivery(member_id: UUID, session: SessionDep, caller: ReaderCaller) ->
 
 
 @operator.get("/apple/device-logs")
-def device_logs(
+def device_logs_of_merchant(
     session: SessionDep,
     caller: ReportCaller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeviceLogPublic]:
-    """What Wallet reported about this merchant's passes (newest first)."""
-    return apple_service.device_logs(session, caller.merchant_id, limit=limit)
+    """Unverified reports posted to the Apple web service's ``/log`` that mention this
+    merchant's serial numbers (newest first). Anyone can post such a line: the ``unverified_*``
+    fields are what the sender claims, not facts about a card."""
+    return device_logs.for_merchant(session, caller.merchant_id, limit=limit)
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -1,7 +1,8 @@
 """The route class of Apple's web service: the answers Wallet expects where FastAPI's differ.
 
 A request FastAPI cannot parse is 400 (Apple's clients expect it; the rest of the API answers
-422 ``validation_error``), with the same problem body and ``errors`` list.
+422 ``validation_error``), with the same problem body and ``errors`` list. A rate-limited
+``/log`` is 429 with ``Retry-After``, the header Wallet's retries can honour.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from api.apple_webservice.errors import MalformedWalletRequest
+from api.apple_webservice.errors import DeviceLogRateLimited, MalformedWalletRequest
+from api.errors import problem
 
 
 class WalletRoute(APIRoute):
@@ -34,5 +36,9 @@ class WalletRoute(APIRoute):
                 ]
                 detail = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors)
                 raise MalformedWalletRequest(detail, errors=errors) from None
+            except DeviceLogRateLimited as exc:
+                answer = problem(exc.status_code, exc.code, exc.title, exc.detail, **exc.extra)
+                answer.headers["Retry-After"] = str(exc.extra["retry_after"])
+                return answer
 
         return handle

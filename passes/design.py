@@ -57,6 +57,8 @@ _GOOGLE_IMAGES: dict[str, tuple[int, int]] = {
 }
 _COLOUR_RE = re.compile(r"^#([0-9a-fA-F]{6})$")
 _KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+# BCP 47 as Google's LocalizedString takes it: a 2-3 letter language, then subtags.
+_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -118,6 +120,7 @@ class CardDesign:
     stamps_required: int | None
     images: Mapping[str, bytes] = field(repr=False)
     rule_defaults: Mapping[str, Any] = field(default_factory=dict)
+    language: str = "en-US"  # BCP 47 tag of the design's texts (Google's localized strings)
 
     def primary_for(self, *, has_stamps: bool) -> PrimaryValue:
         """The big field for a card: the design's choice, except that a stamp design used by
@@ -206,6 +209,7 @@ def load_design(folder: Path) -> CardDesign:
         stamps_required=stamps_required,
         images=_load_images(folder),
         rule_defaults=reader.table("rules", required=False),
+        language=reader.language(program, "program.language"),
     )
     return design
 
@@ -333,6 +337,13 @@ class _TomlReader:
             self.fail(key, "missing" if value is None else "must be a non-empty string")
         if len(value) > max_length:
             self.fail(key, f"at most {max_length} characters (has {len(value)})")
+        return value
+
+    def language(self, table: dict[str, Any], key: str) -> str:
+        """A BCP 47 language tag (``ru``, ``en-US``); ``en-US`` when the key is absent."""
+        value = table.get(key.rsplit(".", 1)[-1], "en-US")
+        if not isinstance(value, str) or not _LANGUAGE_RE.match(value):
+            self.fail(key, "must be a BCP 47 language tag such as 'ru' or 'en-US'")
         return value
 
     def integer(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.columns import UTCDateTime, merchant_scope, timestamp
@@ -59,9 +59,17 @@ class ApplePush(SQLModel, table=True):
 
 
 class AppleDeviceLog(SQLModel, table=True):
-    """A line Wallet sent to ``/v1/log``, parsed where it says which pass and what failed."""
+    """A line posted to ``/v1/log``, parsed where it says which pass and what failed.
+
+    Unauthenticated (Apple's protocol has no credential there): every column but ``id``,
+    ``client_key`` and ``created_at`` is what the sender claims. ``merchant_id`` is the owner
+    of the serial the line mentions, so the merchant can read it, and nothing more.
+    """
 
     __tablename__ = "apple_device_log"
+    __table_args__ = (
+        Index("ix_apple_device_log_client_key_created_at", "client_key", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=_AUTO_ID)
     merchant_id: UUID | None = Field(default=None, index=True)
@@ -69,4 +77,6 @@ class AppleDeviceLog(SQLModel, table=True):
     status_code: int | None = None
     error: str | None = Field(default=None, max_length=300)
     message: str = Field(sa_type=String(2000))
+    # A hash of the sender's address (IPv6: its /64), for the rate limit; deleted with the row.
+    client_key: str | None = Field(default=None, max_length=32)
     created_at: datetime = timestamp(index=True)

@@ -17,6 +17,10 @@ from api.members.models import Card
 from api.outbox.models import OutboxEvent
 from api.outbox.repository import TAG_LOCK
 
+# Writers of /log lines hold this advisory lock until they commit, so the rate limit's counts
+# are exact under concurrency (SQLite serialises writers anyway).
+DEVICE_LOG_LOCK = 0x10A1_D10C
+
 
 def card_by_serial(session: Session, serial: str) -> Card | None:
     return session.exec(select(Card).where(Card.serial_number == serial)).first()
@@ -191,3 +195,33 @@ def logs_for_merchant(
         .limit(limit)
     )
     return session.exec(query).all()
+
+
+def lock_device_logs(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEVICE_LOG_LOCK})
+
+
+def log_usage(
+    session: Session, since: datetime, *, client_key: str | None = None
+) -> tuple[int, datetime | None]:
+    """(lines, the oldest one's time) kept since ``since``: of one sender, or of all."""
+    query = select(func.count(), func.min(AppleDeviceLog.created_at)).where(
+        col(AppleDeviceLog.created_at) >= since
+    )
+    if client_key is not None:
+        query = query.where(AppleDeviceLog.client_key == client_key)
+    count, oldest = session.exec(query).one()
+    return int(count), oldest
+
+
+def merchants_by_serial(session: Session, serials: set[str]) -> dict[str, UUID]:
+    if not serials:
+        return {}
+    query = select(Card.serial_number, Card.merchant_id).where(col(Card.serial_number).in_(serials))
+    return {serial: merchant_id for serial, merchant_id in session.exec(query).all()}
+
+
+def delete_logs_before(session: Session, before: datetime) -> int:
+    result = session.execute(delete(AppleDeviceLog).where(col(AppleDeviceLog.created_at) < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

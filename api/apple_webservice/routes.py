@@ -10,15 +10,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
+from api.apple_webservice import device_logs
 from api.apple_webservice import service as apple_service
 from api.apple_webservice.schemas import DeviceLogPublic, LogBody, RegistrationBody, SerialsPublic
+from api.apple_webservice.wallet_route import WalletRoute
 from api.clock import as_utc, utcnow
 from api.delivery import service as delivery_service
 from api.delivery.schemas import DeliveryPublic
 from api.deps import AppleWalletDep, ReaderCaller, ReportCaller, SessionDep
 from passes import PKPASS_MEDIA_TYPE
 
-router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"])
+router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"], route_class=WalletRoute)
 operator = APIRouter(prefix="/api/v1", tags=["apple wallet delivery"])
 
 LibraryId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
@@ -93,13 +95,15 @@ def latest_pass(
     card = apple_service.authenticate_pass(
         session, pass_type, serial, authorization, our_pass_type=wallet.pass_type_identifier
     )
-    last_modified = as_utc(card.updated_at).replace(microsecond=0)
+    now = utcnow()
+    last_modified, is_unchanged = apple_service.freshness(
+        card, _http_date(if_modified_since), now=now
+    )
     headers = {"Last-Modified": format_datetime(last_modified, usegmt=True)}
-    since = _http_date(if_modified_since)
-    if since is not None and last_modified <= since:
+    if is_unchanged:
         return Response(status_code=304, headers=headers)
     signed = apple_service.latest_pass(
-        session, card, wallet=wallet, is_download=request.method == "GET", now=utcnow()
+        session, card, wallet=wallet, is_download=request.method == "GET", now=now
     )
     return Response(signed.data, media_type=PKPASS_MEDIA_TYPE, headers=headers)
 
@@ -127,10 +131,13 @@ def unregister_device(
     return Response(status_code=200)
 
 
-@router.post("/log")
-def device_log(body: LogBody, session: SessionDep) -> Response:
-    """Wallet reports problems here; the lines are kept for the operator."""
-    apple_service.store_logs(session, body.logs, now=utcnow())
+@router.post("/log", responses={429: {"description": "Too many lines from this address"}})
+def device_log(body: LogBody, request: Request, session: SessionDep) -> Response:
+    """Wallet reports problems here. Anyone can post (Apple's protocol has no credential for
+    it): lines are bounded, rate limited per address, kept 14 days, and shown to merchants
+    as unverified reports."""
+    address = request.client.host if request.client else None
+    device_logs.store(session, body.logs, client_address=address, now=utcnow())
     return Response(status_code=200)
 
 
@@ -143,13 +150,15 @@ def card_delivery(member_id: UUID, session: SessionDep, caller: ReaderCaller) ->
 
 
 @operator.get("/apple/device-logs")
-def device_logs(
+def device_logs_of_merchant(
     session: SessionDep,
     caller: ReportCaller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[DeviceLogPublic]:
-    """What Wallet reported about this merchant's passes (newest first)."""
-    return apple_service.device_logs(session, caller.merchant_id, limit=limit)
+    """Unverified reports posted to the Apple web service's ``/log`` that mention this
+    merchant's serial numbers (newest first). Anyone can post such a line: the ``unverified_*``
+    fields are what the sender claims, not facts about a card."""
+    return device_logs.for_merchant(session, caller.merchant_id, limit=limit)
 
 
 def _http_date(value: str | None) -> datetime | None:

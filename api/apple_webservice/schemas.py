@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from api.apple_webservice.models import AppleDeviceLog
 from api.validation import RequestModel
@@ -18,9 +18,12 @@ class RegistrationBody(RequestModel):
 
 
 class LogBody(RequestModel):
+    """``{"logs": [...]}``. Any number of lines parses (the body's size is bounded by
+    ``api.limits``): what fits the bounds in ``device_logs`` is kept, the rest dropped."""
+
     model_config = ConfigDict(extra="ignore")
 
-    logs: list[Annotated[str, StringConstraints(max_length=10_000)]] = Field(max_length=100)
+    logs: list[str]
 
 
 class SerialsPublic(BaseModel):
@@ -29,13 +32,29 @@ class SerialsPublic(BaseModel):
 
 
 class DeviceLogPublic(BaseModel):
+    """A line someone posted to ``/apple/v1/log``, unverified.
+
+    Apple's protocol lets anyone post there without a credential, about any serial number:
+    the text and everything parsed from it (``unverified_*``) is what the sender claims, not
+    a fact about a card. It is listed for the merchant whose serial it mentions.
+    """
+
     id: int
-    serial_number: str | None
-    status_code: int | None
-    error: str | None
-    message: str
-    created_at: datetime
+    received_at: datetime
+    is_verified: Literal[False] = False
+    unverified_text: str
+    unverified_serial_number: str | None
+    unverified_status_code: int | None
+    unverified_error: str | None
 
     @classmethod
     def of(cls, log: AppleDeviceLog) -> DeviceLogPublic:
-        return cls.model_validate(log, from_attributes=True)
+        assert log.id is not None
+        return cls(
+            id=log.id,
+            received_at=log.created_at,
+            unverified_text=log.message,
+            unverified_serial_number=log.serial_number,
+            unverified_status_code=log.status_code,
+            unverified_error=log.error,
+        )

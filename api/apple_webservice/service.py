@@ -8,28 +8,22 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 from datetime import datetime
-from uuid import UUID
 
 from sqlmodel import Session
 
 from api.apple_webservice import repository
 from api.apple_webservice.errors import PassUnauthorized
-from api.apple_webservice.models import AppleDevice, AppleDeviceLog, AppleRegistration
-from api.apple_webservice.schemas import DeviceLogPublic
+from api.apple_webservice.models import AppleDevice, AppleRegistration
 from api.cards import service as card_service
 from api.cards.apple import AppleWallet
 from api.cards.service import SignedPass
+from api.clock import as_utc
 from api.db import insert_unless_conflict
 from api.members import repository as member_repository
 from api.members.models import Card
 
 logger = logging.getLogger(__name__)
-MAX_LOG_LENGTH = 2000
-_SERIAL_RE = re.compile(r"serial number '?([A-Za-z0-9_-]{1,64})'?")
-_STATUS_RE = re.compile(r"response code (\d{3})")
-_ERROR_RE = re.compile(r"(?:encountered error|error):\s*(.{1,300})", re.IGNORECASE)
 
 
 def authenticate_pass(
@@ -110,6 +104,24 @@ def updated_passes(
     return sorted(serial for serial, _ in rows), str(max(tag for _, tag in rows))
 
 
+def freshness(
+    card: Card, if_modified_since: datetime | None, *, now: datetime
+) -> tuple[datetime, bool]:
+    """The pass's ``Last-Modified`` and whether ``If-Modified-Since`` proves the device has
+    this version (a 304).
+
+    The card's stamp grows by at least a second per version (``outbox.next_stamp``), so it
+    runs ahead of the clock while a card changes more than once a second. ``Last-Modified``
+    never does (RFC 9110 8.8.2.1): it is the stamp or now, whichever is earlier. A 304 needs
+    ``If-Modified-Since`` at or past the stamp itself, which only a device that fetched this
+    version can send: one that fetched while the stamp was ahead got an earlier date and gets
+    the pass again (once more than needed, never one version too few).
+    """
+    stamp = as_utc(card.updated_at).replace(microsecond=0)
+    last_modified = min(stamp, as_utc(now).replace(microsecond=0))
+    return last_modified, if_modified_since is not None and stamp <= if_modified_since
+
+
 def latest_pass(
     session: Session, card: Card, *, wallet: AppleWallet, is_download: bool, now: datetime
 ) -> SignedPass:
@@ -124,35 +136,8 @@ def latest_pass(
     return signed
 
 
-def device_logs(session: Session, merchant_id: UUID, *, limit: int) -> list[DeviceLogPublic]:
-    rows = repository.logs_for_merchant(session, merchant_id, limit=limit)
-    return [DeviceLogPublic.of(row) for row in rows]
-
-
 def record_fetch(session: Session, card: Card, *, now: datetime) -> None:
     """Note that a device has this version (once per version: refetches write nothing)."""
     if card.last_fetched_version != card.version:
         card.last_fetched_at, card.last_fetched_version = now, card.version
         session.add(card)
-
-
-def store_logs(session: Session, lines: list[str], *, now: datetime) -> int:
-    """Keep Wallet's log lines, parsed where they name a pass; returns how many."""
-    for line in lines:
-        message = line[:MAX_LOG_LENGTH]
-        serial = _SERIAL_RE.search(message)
-        status = _STATUS_RE.search(message)
-        error = _ERROR_RE.search(message)
-        card = repository.card_by_serial(session, serial.group(1)) if serial else None
-        session.add(
-            AppleDeviceLog(
-                merchant_id=card.merchant_id if card else None,
-                serial_number=serial.group(1) if serial else None,
-                status_code=int(status.group(1)) if status else None,
-                error=error.group(1).strip()[:300] if error else None,
-                message=message,
-                created_at=now,
-            )
-        )
-        logger.warning("wallet device log", extra={"serial": serial.group(1) if serial else None})
-    return len(lines)

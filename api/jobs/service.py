@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from api.apple_webservice import tasks as apple_tasks
 from api.automations import tasks as automation_tasks
 from api.campaigns import tasks as campaign_tasks
 from api.ledger import tasks as ledger_tasks
@@ -34,6 +35,7 @@ class JobReport:
     campaign_cards: int = 0
     rfm_members: int = 0
     automations_fired: int = 0
+    device_logs_deleted: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -41,7 +43,7 @@ def run_all(engine: Engine, *, now: datetime) -> JobReport:
     """Run every job once, as of ``now``."""
     report = JobReport()
     jobs = (expire_points, birthday_bonuses, tier_downgrades, card_stores, geo_campaigns,
-            push_campaigns, rfm_scores, automations)  # fmt: skip
+            push_campaigns, rfm_scores, automations, device_logs)  # fmt: skip
     for job in jobs:
         try:
             job(engine, now=now, report=report)
@@ -91,3 +93,8 @@ def rfm_scores(engine: Engine, *, now: datetime, report: JobReport) -> None:
 def automations(engine: Engine, *, now: datetime, report: JobReport) -> None:
     """Fire the due birthday, expiring-points, win-back and reward-available messages."""
     report.automations_fired += automation_tasks.run_all(engine, now=now)
+
+
+def device_logs(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Delete Wallet's device log lines past their retention (14 days)."""
+    report.device_logs_deleted += apple_tasks.prune_device_logs(engine, now=now)

@@ -27,7 +27,10 @@ def mark_card_changed(
 
     Returns the new version. ``updated_at`` moves forward by at least a whole second per
     version, because ``Last-Modified``/``If-Modified-Since`` only carry seconds: two versions
-    in one second would otherwise look identical to Wallet.
+    in one second would otherwise look identical to Wallet. It is a version stamp, not a
+    clock reading: a card changed more than once a second stamps ahead of the clock, and the
+    pass endpoints send ``min(stamp, now)`` as ``Last-Modified``
+    (``apple_webservice.service.freshness``).
     """
     event = {"kind": kind, "message": message, "campaign_id": campaign_id, "now": now}
     if outbox_repository.is_postgres(session):
@@ -139,7 +142,8 @@ def post_message(
 
 
 def next_stamp(previous: datetime | None, now: datetime) -> datetime:
-    """``now`` in whole seconds, or one second after ``previous`` if that is not later."""
+    """``now`` in whole seconds, or one second after ``previous`` if that is not later (so
+    possibly ahead of ``now``: never send it as a date without capping it at now)."""
     stamp = as_utc(now).replace(microsecond=0)
     if previous is not None:
         floor = as_utc(previous).replace(microsecond=0)

@@ -77,10 +77,14 @@ def loyalty_class(
         "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
         "accountIdLabel": "Card number",
         "accountNameLabel": "Member",
-        "programLogo": _image(f"{images_url}/google_logo.png", design.organization_name),
+        "programLogo": _image(
+            f"{images_url}/google_logo.png", design.organization_name, design.language
+        ),
     }
     if "google_hero.png" in design.images:
-        body["heroImage"] = _image(f"{images_url}/google_hero.png", design.program_name)
+        body["heroImage"] = _image(
+            f"{images_url}/google_hero.png", design.program_name, design.language
+        )
     if homepage_url:
         body["homepageUri"] = {"uri": homepage_url, "description": design.organization_name}
     if callback_url:
@@ -145,10 +149,11 @@ def _secondary(card: LoyaltyCard, primary: str) -> dict[str, Any] | None:
     return None
 
 
-def _image(uri: str, description: str) -> dict[str, Any]:
+def _image(uri: str, description: str, language: str) -> dict[str, Any]:
+    # A LocalizedString's language is the language of its text: the design's, not ours.
     return {
         "sourceUri": {"uri": uri},
-        "contentDescription": {"defaultValue": {"language": "en-US", "value": description}},
+        "contentDescription": {"defaultValue": {"language": language, "value": description}},
     }
 
 

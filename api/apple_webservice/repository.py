@@ -170,6 +170,27 @@ def make_due(session: Session, ids: list[int], now: datetime) -> None:
         )
 
 
+def mark_stale(session: Session, ids: list[int], now: datetime) -> None:
+    """These pushes are stale from ``now`` on (those already stale keep their time)."""
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        session.execute(
+            update(ApplePush)
+            .where(col(ApplePush.id).in_(chunk), col(ApplePush.stale_at).is_(None))
+            .values(stale_at=now)
+        )
+
+
+def release_stale(session: Session, now: datetime) -> int:
+    """Make every stale push due now; returns how many were waiting."""
+    result = session.execute(
+        update(ApplePush)
+        .where(col(ApplePush.stale_at).is_not(None), col(ApplePush.due_at) > now)
+        .values(due_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def delete_registrations(session: Session, ids: list[UUID]) -> None:
     if ids:
         session.execute(delete(AppleRegistration).where(col(AppleRegistration.id).in_(ids)))

@@ -13,8 +13,10 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from api.apple_webservice import tasks as apple_tasks
 from api.automations import tasks as automation_tasks
 from api.campaigns import tasks as campaign_tasks
+from api.google_wallet import tasks as google_tasks
 from api.ledger import tasks as ledger_tasks
 from api.segments import tasks as segment_tasks
 from api.stores import tasks as store_tasks
@@ -34,6 +36,7 @@ class JobReport:
     campaign_cards: int = 0
     rfm_members: int = 0
     automations_fired: int = 0
+    stale_released: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -41,7 +44,7 @@ def run_all(engine: Engine, *, now: datetime) -> JobReport:
     """Run every job once, as of ``now``."""
     report = JobReport()
     jobs = (expire_points, birthday_bonuses, tier_downgrades, card_stores, geo_campaigns,
-            push_campaigns, rfm_scores, automations)  # fmt: skip
+            push_campaigns, rfm_scores, automations, stale_deliveries)  # fmt: skip
     for job in jobs:
         try:
             job(engine, now=now, report=report)
@@ -91,3 +94,10 @@ def rfm_scores(engine: Engine, *, now: datetime, report: JobReport) -> None:
 def automations(engine: Engine, *, now: datetime, report: JobReport) -> None:
     """Fire the due birthday, expiring-points, win-back and reward-available messages."""
     report.automations_fired += automation_tasks.run_all(engine, now=now)
+
+
+def stale_deliveries(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Re-send the stale Apple pushes and Google cards as soon as that wallet answers again
+    (they are retried hourly on their own until then)."""
+    report.stale_released += apple_tasks.release_stale(engine, now=now)
+    report.stale_released += google_tasks.release_stale(engine, now=now)

@@ -56,10 +56,11 @@ class ApplePusher:
         self.credential = credential
 
     def has_work(self) -> bool:
+        """Due work and a certificate APNs has not refused (a replaced one resumes here)."""
+        if not self.may_send(utcnow()):
+            return False
         with Session(self.engine) as session:
-            if not repository.has_due_work(session, utcnow()):
-                return False
-        return self.may_send(utcnow())
+            return repository.has_due_work(session, utcnow())
 
     def may_send(self, now: datetime) -> bool:
         """False while APNs's refusal of our certificate stands."""

@@ -3,6 +3,7 @@ certificate APNs refuses, against the HTTP/2 fake of APNs, on both databases."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -12,11 +13,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from api.apple_webservice import tasks as apple_tasks
 from api.apple_webservice.models import ApplePush
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
+from api.cli import app as cli
 from api.clock import utcnow
 from api.jobs import service as jobs
 from api.settings import Settings
@@ -183,15 +186,20 @@ class TestRefusedCertificate:
         assert health(client)["status"] == "ok"
 
     def test_an_operator_retry_resumes(
-        self, app: FastAPI, client: TestClient, pusher: ApplePusher, fake_apns: FakeApns
-    ) -> None:
+        self, app: FastAPI, client: TestClient, pusher: ApplePusher, fake_apns: FakeApns,
+        settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
         key, member, wallet = card(app, client)
         wallet.register(TOKEN_A)
         fake_apns.script(None, 403, "BadCertificate", times=1)
         purchase(client, key, member["id"], "100")
         pusher.run_once()
         assert pusher.run_once().held
-        assert apple_tasks.retry_refused(app.state.engine, now=utcnow())
+        monkeypatch.setenv("LOYALPASS_DATABASE_URL", settings.database_url)
+        result = CliRunner().invoke(cli, ["deliveries", "retry"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output.splitlines()[-1])["apns_unblocked"] is True
+        assert not apple_tasks.retry_refused(app.state.engine, now=utcnow())  # lifted already
         assert pusher.run_once().delivered == 1
         assert pushes(app) == []
         assert health(client)["status"] == "ok"

@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.outbound import repository
+from api.outbound.models import OutboundChannel
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +107,14 @@ def retry(session: Session, name: str) -> bool:
 
 
 def status(session: Session) -> list[ChannelStatus]:
-    """Every channel that has been used, with what is stale on it."""
+    """Every channel that has been used or has something stale, with what is stale on it."""
     stale = {APNS: repository.stale_apple_pushes(session),
              GOOGLE: repository.stale_google_objects(session)}  # fmt: skip
+    rows = {row.name: row for row in repository.channels(session)}
     result = []
-    for row in repository.channels(session):
-        count = stale.get(row.name, 0)
+    for name in sorted(set(rows) | {name for name, count in stale.items() if count}):
+        row = rows.get(name) or OutboundChannel(name=name)
+        count = stale.get(name, 0)
         if row.blocked_at is not None:
             state, reason = "blocked", row.blocked_reason
         elif count:
@@ -120,7 +123,7 @@ def status(session: Session) -> list[ChannelStatus]:
             state, reason = "ok", None
         result.append(
             ChannelStatus(
-                row.name, state, count, reason, row.blocked_at, row.last_ok_at, row.last_failure_at
+                name, state, count, reason, row.blocked_at, row.last_ok_at, row.last_failure_at
             )  # fmt: skip
         )
     return result

@@ -138,6 +138,25 @@ class TestOutageLongerThanTheBudget:
         assert "delivery-apns" not in console_home(client, key)
 
 
+class TestRejectedPush:
+    def test_a_push_apns_rejects_is_kept_stale_not_deleted(
+        self, app: FastAPI, client: TestClient, pusher: ApplePusher, fake_apns: FakeApns,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:  # fmt: skip
+        key, member, wallet = card(app, client)
+        wallet.register(TOKEN_A)
+        fake_apns.script(TOKEN_A, 413, "PayloadTooLarge", times=1)
+        purchase(client, key, member["id"], "100")
+        with caplog.at_level(logging.INFO):
+            assert pusher.run_once().stale == 1
+        assert any(r.levelno == logging.ERROR for r in caplog.records)
+        [push] = pushes(app)
+        assert push.stale_at is not None
+        assert health(client)["checks"]["deliveries"]["apns"]["state"] == "stale"
+        assert pusher.run_once(lambda: utcnow() + timedelta(hours=2)).delivered == 1
+        assert pushes(app) == []
+
+
 class TestRefusedCertificate:
     def test_a_403_stops_the_certificate_without_burning_retries(
         self, app: FastAPI, client: TestClient, pusher: ApplePusher, fake_apns: FakeApns,

@@ -114,12 +114,15 @@ class GoogleSync:
 
         Raises:
             CardNotFound: no card has this token.
-            GoogleWalletError: the object had to be inserted and Google refused or is down.
+            GoogleWalletError: the object had to be inserted and Google refused or is down
+                (or refused our key before).
         """
         with Session(self.engine) as session:
             view = card_service.get_card(session, token)
             must_insert = google_service.needs_insert(session, view.card.id)
         if must_insert:
+            if not self.may_send():  # not even for a click: the key stays refused until fixed
+                raise GoogleWalletError(403, "keyRefused", "Google refused the service's key")
             self.sync_card(view.card.id, force=True)
         return self.wallet.save_url(card_id=view.card.id, program_id=view.program.id,
                                     now=utcnow())  # fmt: skip

@@ -188,3 +188,15 @@ class TestRefusedKey:
         assert sync(app).run_once().synced == 1
         assert pending(app, member) == 0
         assert health(client)["status"] == "ok"
+
+    def test_a_save_click_does_not_try_the_refused_key_either(
+        self, app: FastAPI, client: TestClient, google: FakeGoogle
+    ) -> None:
+        member_with_card(app, client)
+        google.inject_error(403, "permissionDenied", times=1)
+        assert sync(app).run_once().refused
+        _, other = member_with_card(app, client)
+        tried = len(google.api_requests)
+        response = client.get(other["google_save_url"], follow_redirects=False)
+        assert response.status_code == 503
+        assert len(google.api_requests) == tried

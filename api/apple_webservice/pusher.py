@@ -57,9 +57,9 @@ class ApplePusher:
 
     def has_work(self) -> bool:
         """Due work and a certificate APNs has not refused (a replaced one resumes here)."""
-        if not self.may_send(utcnow()):
-            return False
-        with Session(self.engine) as session:
+        with Session(self.engine) as session, session.begin():  # one short transaction
+            if not pushes.may_send(session, credential=self.credential, now=utcnow()):
+                return False
             return repository.has_due_work(session, utcnow())
 
     def may_send(self, now: datetime) -> bool:

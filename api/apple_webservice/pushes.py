@@ -145,8 +145,9 @@ def record(
         first = refused[0][1]
         outbound_service.refused(session, outbound_service.APNS, credential=credential,
                                  reason=_describe(first), now=now)  # fmt: skip
-    for push, result in rejected:
-        logger.error("APNs rejected a push: kept, marked stale",
+    if rejected:  # our request was wrong (a bug): one line for the batch
+        push, result = rejected[0]
+        logger.error("APNs rejected %d pushes: kept, marked stale", len(rejected),
                      extra={"status": result.status, "reason": result.reason,
                             "card_id": str(push.card_id)})  # fmt: skip
     newly_stale = [p for p in stale if p.stale_at is None]

@@ -79,7 +79,12 @@ class GoogleSync:
             return google_repository.pending_cards(session, now=self.clock(), limit=limit)
 
     def has_work(self) -> bool:
-        return bool(self.pending_cards(1)) and self.may_send()
+        """Pending cards and a key Google has not refused (a replaced one resumes here)."""
+        with Session(self.engine) as session, session.begin():  # one short transaction
+            now = self.clock()
+            if not google_service.may_send(session, credential=self.credential, now=now):
+                return False
+            return bool(google_repository.pending_cards(session, now=now, limit=1))
 
     def may_send(self) -> bool:
         """False while Google's refusal of our key stands."""

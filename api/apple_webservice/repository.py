@@ -147,11 +147,6 @@ def lease_pushes(
     return session.exec(select(ApplePush).where(col(ApplePush.id).in_(ids))).all()
 
 
-def delete_pushes(session: Session, ids: list[int]) -> None:
-    if ids:
-        session.execute(delete(ApplePush).where(col(ApplePush.id).in_(ids)))
-
-
 def delete_delivered(session: Session, pushes: list[tuple[int, int]]) -> None:
     """Delete pushes by (id, generation): a push re-queued meanwhile survives."""
     for start in range(0, len(pushes), 1000):

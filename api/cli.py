@@ -31,6 +31,8 @@ stores_app = typer.Typer(help="Manage a merchant's stores.")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(stores_app, name="stores")
 app.add_typer(certs_app, name="certs")
+deliveries_app = typer.Typer(help="Card updates to the wallets.")
+app.add_typer(deliveries_app, name="deliveries")
 logger = logging.getLogger(__name__)
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]
@@ -230,6 +232,20 @@ def certs_dev(
         raise typer.Exit(1)
     for path in write_dev_certs(out):
         typer.echo(f"wrote {path}")
+
+
+@deliveries_app.command("retry")
+def deliveries_retry() -> None:
+    """Lift a block after APNs or Google refused our credential, and re-send stale updates."""
+    from api.apple_webservice import tasks as apple_tasks
+    from api.clock import utcnow
+    from api.google_wallet import tasks as google_tasks
+
+    engine = make_engine(_settings().database_url)
+    apple = apple_tasks.retry_refused(engine, now=utcnow())
+    google = google_tasks.retry_refused(engine, now=utcnow())
+    engine.dispose()
+    typer.echo(json.dumps({"apns_unblocked": apple, "google_unblocked": google}))
 
 
 def main() -> None:

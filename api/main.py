@@ -173,6 +173,7 @@ def build_push_thread(engine: Engine, settings: Settings, topic: str) -> Polling
         sender.send,
         batch_size=settings.apns_batch_size,
         lease=timedelta(seconds=settings.apns_lease_seconds),
+        credential=sender.credential,
     )
     thread = PollingThread(
         "apple-push", has_work=pusher.has_work, run_once=pusher.run_once, on_stop=sender.close

@@ -18,6 +18,7 @@ from api.idempotency.models import IdempotencyRecord
 from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
 from api.members.models import Card, Member, MemberTag
 from api.merchants.models import ApiKey, Merchant
+from api.outbound.models import OutboundChannel
 from api.outbox.models import OutboxEvent
 from api.programs.models import Program
 from api.ratelimits.models import RateLimit
@@ -55,6 +56,7 @@ __all__ = [
     "MemberConsent",
     "MemberRfm",
     "Merchant",
+    "OutboundChannel",
     "OutboxEvent",
     "PointLot",
     "Program",

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.columns import UTCDateTime, merchant_scope, timestamp
+from api.columns import UTCDateTime, merchant_scope, optional_timestamp, timestamp
 
 _AUTO_ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -56,6 +56,9 @@ class ApplePush(SQLModel, table=True):
     attempts: int = 0
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
     created_at: datetime = timestamp()
+    # Still undelivered after the retry budget (or held by a refused certificate): never
+    # deleted, retried, and shown to the operator until APNs accepts it.
+    stale_at: datetime | None = optional_timestamp()
 
 
 class AppleDeviceLog(SQLModel, table=True):

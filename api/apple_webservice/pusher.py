@@ -2,9 +2,12 @@
 device (coalesced: many changes, one push), and pending pushes go to APNs in leased batches.
 
 Nothing is lost: an outbox row is fanned out in the transaction that marks it done, and a
-pending push is deleted only after APNs accepted it. A worker that dies mid-batch leaves its
-lease to expire, so only the pushes that were in flight are sent twice. Several workers can
-run at once: on PostgreSQL they claim rows with ``FOR UPDATE SKIP LOCKED``.
+pending push is deleted only after APNs accepted it (past the retry budget it is marked stale
+and kept; see ``pushes.record``). When APNs refuses the certificate (403), this pusher sends
+nothing more with it until the certificate is replaced or an operator retries. A worker
+that dies mid-batch leaves its lease to expire, so only the pushes that were in flight are
+sent twice. Several workers can run at once: on PostgreSQL they claim rows with
+``FOR UPDATE SKIP LOCKED``.
 
 This is the task level of Apple delivery: each step is a session-first function of
 ``pushes`` in its own short transaction; APNs is called in between, never inside one.
@@ -41,28 +44,44 @@ class ApplePusher:
         batch_size: int = 500,
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 12,
+        credential: str = "",
     ) -> None:
+        """``max_attempts`` is the retry budget after which a push is stale; ``credential``
+        names the certificate ``send`` uses (a refusal blocks that one only)."""
         self.engine = engine
         self.send = send
         self.batch_size = batch_size
         self.lease = lease
         self.max_attempts = max_attempts
+        self.credential = credential
 
     def has_work(self) -> bool:
-        with Session(self.engine) as session:
+        """Due work and a certificate APNs has not refused (a replaced one resumes here)."""
+        with Session(self.engine) as session, session.begin():  # one short transaction
+            if not pushes.may_send(session, credential=self.credential, now=utcnow()):
+                return False
             return repository.has_due_work(session, utcnow())
+
+    def may_send(self, now: datetime) -> bool:
+        """False while APNs's refusal of our certificate stands."""
+        with Session(self.engine) as session, session.begin():
+            return pushes.may_send(session, credential=self.credential, now=now)
 
     def run_once(self, now: Callable[[], datetime] = utcnow) -> PushReport:
         """Fan out every pending outbox row, then send every due push. The next batch is
-        leased and sent while the previous batch's results are written."""
+        leased and sent while the previous batch's results are written; a refused certificate
+        stops the round."""
         report = PushReport()
+        if not self.may_send(now()):
+            report.held = True
+            return report
         while events := self.fan_out(now()):
             report.events += events
         with ThreadPoolExecutor(1, thread_name_prefix="apns-send") as pool:
             previous: tuple[list[ApplePush], Future[list[PushResult]], datetime] | None = None
             while True:
                 moment = now()
-                leased = self._lease(moment)
+                leased = [] if report.refused else self._lease(moment)
                 current = None
                 if leased:
                     tokens = [push.push_token for push in leased]
@@ -95,4 +114,5 @@ class ApplePusher:
     ) -> PushReport:
         with Session(self.engine) as session, session.begin():
             return pushes.record(session, leased, results, now=now,
-                                 max_attempts=self.max_attempts)  # fmt: skip
+                                 max_attempts=self.max_attempts,
+                                 credential=self.credential)  # fmt: skip

@@ -1,7 +1,8 @@
 """The Apple push queue, session-first: outbox rows become one pending push per registered
 device (coalesced: many changes, one push), due pushes are leased in batches, and APNs's
-answers are recorded. The coordinator that opens the transactions and talks to APNs in
-between is ``pusher.ApplePusher``."""
+answers are recorded. A push is deleted only once delivered (or when its device is gone):
+past the retry budget it is marked stale and kept. The coordinator that opens the
+transactions and talks to APNs in between is ``pusher.ApplePusher``."""
 
 from __future__ import annotations
 
@@ -16,10 +17,18 @@ from sqlmodel import Session
 
 from api.apple_webservice import repository
 from api.apple_webservice.models import ApplePush
+from api.outbound import service as outbound_service
+from api.outbound.service import Gate
 from passes import PushResult
 
 logger = logging.getLogger(__name__)
 FAN_OUT_BATCH = 1000
+MAX_DELAY_S = 3600  # the longest wait between two tries of a push, stale ones included
+HOLD = timedelta(hours=1)  # a held push (refused certificate, rejected) is looked at again
+# APNs answers these (400 or 403) when the certificate or its topic is wrong: every push
+# would fail the same way, so the channel stops instead of burning retries.
+CREDENTIAL_REASONS = frozenset({"BadCertificate", "BadCertificateEnvironment", "BadTopic",
+                                "TopicDisallowed", "MissingTopic"})  # fmt: skip
 
 
 @dataclass
@@ -29,11 +38,16 @@ class PushReport:
     delivered: int = 0
     removed_registrations: int = 0
     retried: int = 0
-    dropped: int = 0
+    stale: int = 0  # pushes that became stale in this round
+    refused: int = 0  # pushes held because APNs refused our certificate
+    held: bool = False  # nothing sent: the certificate was refused before
 
     def add(self, other: PushReport) -> None:
         for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
+            if isinstance(value, bool):
+                setattr(self, name, getattr(self, name) or value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
 
 
 def fan_out(session: Session, *, now: datetime) -> int:
@@ -51,6 +65,31 @@ def lease(session: Session, *, now: datetime, lease: timedelta, limit: int) -> l
     return list(repository.lease_pushes(session, now=now, lease_until=now + lease, limit=limit))
 
 
+def may_send(session: Session, *, credential: str, now: datetime) -> bool:
+    """False while APNs's refusal of ``credential`` stands; when the refused certificate was
+    replaced, the block is lifted and every stale push is due again."""
+    gate = outbound_service.gate(session, outbound_service.APNS, credential=credential)
+    if gate is Gate.RESUMED:
+        repository.release_stale(session, now)
+    return gate is not Gate.BLOCKED
+
+
+def release_stale(session: Session, *, now: datetime) -> int:
+    """The re-push step: once APNs answers again, every stale push is due now (not in up to
+    an hour). Returns how many were waiting."""
+    if not outbound_service.answering_again(session, outbound_service.APNS):
+        return 0
+    return repository.release_stale(session, now)
+
+
+def retry_refused(session: Session, *, now: datetime) -> bool:
+    """An operator retries after a refused certificate: the block is lifted and every stale
+    push is due now. True when there was a block."""
+    lifted = outbound_service.retry(session, outbound_service.APNS)
+    repository.release_stale(session, now)
+    return lifted
+
+
 def record(
     session: Session,
     leased: Sequence[ApplePush],
@@ -58,14 +97,20 @@ def record(
     *,
     now: datetime,
     max_attempts: int,
+    credential: str = "",
 ) -> PushReport:
-    """What APNs said about a leased batch: delivered pushes go, dead tokens lose their
-    registration, retryable ones wait (growing, jittered delay) until ``max_attempts``, and
-    each card notes its last push and result."""
+    """What APNs said about a leased batch. Delivered pushes go and dead tokens lose their
+    registration; nothing else is ever deleted. Retryable ones wait (growing, jittered delay,
+    at most an hour) and become stale after ``max_attempts``; a refused certificate blocks
+    the channel and holds its pushes without spending an attempt; a push APNs rejects as
+    malformed is held too. Stale pushes raise the operator alert (health, console, ERROR
+    log) and stay until APNs accepts them. Each card notes its last push and result."""
     report = PushReport(sent=len(leased))
     done: list[ApplePush] = []
     dead: list[UUID] = []
     retry: list[ApplePush] = []
+    refused: list[tuple[ApplePush, PushResult]] = []
+    rejected: list[tuple[ApplePush, PushResult]] = []
     statuses: dict[UUID, str] = {}
     for push, result in zip(leased, results, strict=True):
         statuses[push.card_id] = _describe(result)
@@ -74,37 +119,58 @@ def record(
         elif result.is_permanent_failure:
             dead.append(push.registration_id)
             logger.info("apns token gone", extra={"status": result.status, "reason": result.reason})
-        elif result.is_retryable or result.is_certificate_problem:
-            if result.is_certificate_problem:
-                logger.error("APNs refused our certificate (403): check the pass certificate",
-                             extra={"reason": result.reason})  # fmt: skip
+        elif result.is_certificate_problem or result.reason in CREDENTIAL_REASONS:
+            refused.append((push, result))
+        elif result.is_retryable:
             retry.append(push)
         else:
-            logger.error("apns rejected a push", extra={"status": result.status,
-                         "reason": result.reason})  # fmt: skip
-            done.append(push)
-            report.dropped += 1
+            rejected.append((push, result))
     # Delete the delivered pushes, unless a change arrived while they were in flight (their
     # generation moved on): those stay, due now, or that change would never reach the phone.
     repository.delete_delivered(session, [(p.id or 0, p.generation) for p in done])
     repository.make_due(session, [p.id or 0 for p in done], now)
     repository.delete_registrations(session, dead)
+    stale: list[ApplePush] = []
     for push in retry:
-        if push.attempts + 1 >= max_attempts:
-            repository.delete_pushes(session, [push.id] if push.id else [])
-            report.dropped += 1
-            continue
-        delay = min(2 ** (push.attempts + 1), 3600) * random.uniform(0.5, 1.5)
-        repository.retry_push(session, push.id or 0, attempts=push.attempts + 1,
+        attempts = push.attempts + 1
+        if attempts >= max_attempts:
+            stale.append(push)
+        delay = min(2 ** min(attempts, 12) * random.uniform(0.5, 1.5), MAX_DELAY_S)
+        repository.retry_push(session, push.id or 0, attempts=attempts,
                               due_at=now + timedelta(seconds=delay))  # fmt: skip
+    held = [push for push, _ in refused + rejected]
+    repository.make_due(session, [p.id or 0 for p in held], now + HOLD)
+    repository.mark_stale(session, [p.id or 0 for p in stale + held], now)
+    if refused:
+        first = refused[0][1]
+        outbound_service.refused(session, outbound_service.APNS, credential=credential,
+                                 reason=_describe(first), now=now)  # fmt: skip
+    if rejected:  # our request was wrong (a bug): one line for the batch
+        push, result = rejected[0]
+        logger.error("APNs rejected %d pushes: kept, marked stale", len(rejected),
+                     extra={"status": result.status, "reason": result.reason,
+                            "card_id": str(push.card_id)})  # fmt: skip
+    newly_stale = [p for p in stale if p.stale_at is None]
+    if newly_stale:
+        logger.error(
+            "%d Apple pushes still undelivered after %d attempts: marked stale, retried hourly",
+            len(newly_stale), max_attempts, extra={"stale": len(newly_stale)},
+        )  # fmt: skip
+    if done:
+        outbound_service.delivered(session, outbound_service.APNS, now=now)
+    if retry:
+        reason = statuses[retry[0].card_id]
+        outbound_service.failed(session, outbound_service.APNS, reason=reason, now=now)
     by_status: dict[str, list[UUID]] = {}
     for card_id, status in statuses.items():
         by_status.setdefault(status, []).append(card_id)
     for status, card_ids in by_status.items():  # usually one: "delivered"
         repository.record_push_status(session, card_ids, status, now)
-    report.delivered = sum(1 for r in results if r.is_delivered)
+    report.delivered = len(done)
     report.removed_registrations = len(dead)
     report.retried = len(retry)
+    report.stale = len(newly_stale) + sum(1 for p in held if p.stale_at is None)
+    report.refused = len(refused)
     return report
 
 

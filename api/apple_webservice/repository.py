@@ -151,11 +151,6 @@ def lease_pushes(
     return session.exec(select(ApplePush).where(col(ApplePush.id).in_(ids))).all()
 
 
-def delete_pushes(session: Session, ids: list[int]) -> None:
-    if ids:
-        session.execute(delete(ApplePush).where(col(ApplePush.id).in_(ids)))
-
-
 def delete_delivered(session: Session, pushes: list[tuple[int, int]]) -> None:
     """Delete pushes by (id, generation): a push re-queued meanwhile survives."""
     for start in range(0, len(pushes), 1000):
@@ -172,6 +167,27 @@ def make_due(session: Session, ids: list[int], now: datetime) -> None:
             .where(col(ApplePush.id).in_(ids[start : start + 1000]))
             .values(due_at=now)
         )
+
+
+def mark_stale(session: Session, ids: list[int], now: datetime) -> None:
+    """These pushes are stale from ``now`` on (those already stale keep their time)."""
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        session.execute(
+            update(ApplePush)
+            .where(col(ApplePush.id).in_(chunk), col(ApplePush.stale_at).is_(None))
+            .values(stale_at=now)
+        )
+
+
+def release_stale(session: Session, now: datetime) -> int:
+    """Make every stale push due now; returns how many were waiting."""
+    result = session.execute(
+        update(ApplePush)
+        .where(col(ApplePush.stale_at).is_not(None), col(ApplePush.due_at) > now)
+        .values(due_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def delete_registrations(session: Session, ids: list[UUID]) -> None:

@@ -4,6 +4,7 @@ background event loop and one long-lived HTTP/2 connection, reused across batche
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Sequence
 
@@ -12,8 +13,9 @@ from passes import ApnsClient, PushResult, client_ssl_context
 
 
 class ApnsSender:
-    def __init__(self, client: ApnsClient) -> None:
+    def __init__(self, client: ApnsClient, *, credential: str = "") -> None:
         self._client = client
+        self.credential = credential  # names the certificate: a refusal blocks this one only
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="apns", daemon=True)
         self._thread.start()
@@ -36,7 +38,7 @@ class ApnsSender:
             priority=settings.apns_priority,
             max_in_flight=settings.apns_max_in_flight,
         )
-        return cls(client)
+        return cls(client, credential=certificate_fingerprint(settings))
 
     def send(self, tokens: Sequence[str]) -> list[PushResult]:
         """Push to every token; blocks until each has an answer (or timed out)."""
@@ -50,3 +52,8 @@ class ApnsSender:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+
+def certificate_fingerprint(settings: Settings) -> str:
+    """The SHA-256 of the certificate file: another file is another credential."""
+    return hashlib.sha256(settings.apple_cert_file.read_bytes()).hexdigest()[:32]

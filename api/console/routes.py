@@ -16,6 +16,7 @@ from api.console.errors import ConsoleSignInFailed
 from api.console.preview import Sample
 from api.console.service import ConsoleCaller
 from api.deps import AppleWalletDep, DesignsDep, SessionDep, SettingsDep
+from api.outbound import service as outbound_service
 from api.pages.render import FormFields, Page, PageDep
 
 router = APIRouter(prefix="/console", tags=["pages"], include_in_schema=False)
@@ -36,7 +37,8 @@ def home(page: PageDep, session: SessionDep, user: MaybeConsoleUser) -> HTMLResp
     if user is None:
         return page.render("console/signin.html", error=None)
     charts = console_service.charts(session, user.merchant_id, now=utcnow())
-    return console_page(page, "home.html", user, charts=charts)
+    alerts = outbound_service.merchant_alerts(session, user.merchant_id)
+    return console_page(page, "home.html", user, charts=charts, delivery_alerts=alerts)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)

@@ -51,6 +51,7 @@ class GoogleObject(SQLModel, table=True):
     retry_at: datetime | None = optional_timestamp()
     failures: int = 0
     last_error: str | None = Field(default=None, max_length=300)
+    stale_at: datetime | None = optional_timestamp()  # pending changes past the retry budget
 
 
 class GoogleNotification(SQLModel, table=True):

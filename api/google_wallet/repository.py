@@ -135,8 +135,22 @@ def mark_synced(
             retry_at=None,
             failures=0,
             last_error=None,
+            stale_at=None,
         )
     )
+
+
+def release_stale(session: Session, now: datetime) -> int:
+    """Make every stale card due now; returns how many were waiting."""
+    result = session.execute(
+        update(GoogleObject)
+        .where(
+            col(GoogleObject.stale_at).is_not(None),
+            or_(col(GoogleObject.retry_at).is_(None), col(GoogleObject.retry_at) > now),
+        )
+        .values(retry_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def add_notification(

@@ -24,9 +24,12 @@ from api.google_wallet import repository as google_repository
 from api.google_wallet.budget import Message
 from api.google_wallet.models import GoogleCallbackNonce, GoogleClass, GoogleObject
 from api.google_wallet.wallet import GoogleWallet
+from api.outbound import service as outbound_service
+from api.outbound.service import Gate
 from passes import CallbackEvent, GoogleWalletError
 
 logger = logging.getLogger(__name__)
+REFUSED_STATUSES = frozenset({401, 403})  # our key is not (or no longer) let in
 
 
 @dataclass(slots=True)
@@ -140,24 +143,84 @@ def record_synced(
     released and each notification spent (kind, the outbox row it was for) is counted."""
     google_repository.mark_synced(session, work.card_id, last_event_id=work.last_event_id,
                                   version=work.version, points=points, now=now)  # fmt: skip
+    outbound_service.delivered(session, outbound_service.GOOGLE, now=now)
     for kind, event_id in notifications:
         google_repository.add_notification(session, work.card_id, kind=kind, event_id=event_id,
                                            now=now)  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """What a failed sync recorded: the wait before the card's next try (None: held until
+    the refused credential is replaced or an operator retries), and whether the card has
+    just become stale."""
+
+    retry_in: timedelta | None
+    newly_stale: bool
+    refused: bool
+
+
 def record_failure(
-    session: Session, card_id: UUID, error: GoogleWalletError, *, now: datetime
-) -> timedelta:
-    """Google refused or is down: release the card and retry it after a growing delay
-    (returned)."""
+    session: Session,
+    card_id: UUID,
+    error: GoogleWalletError,
+    *,
+    credential: str,
+    now: datetime,
+    stale_after: int,
+) -> Failure:
+    """Google refused or is down: release the card, keep its changes pending and retry it
+    after a growing delay; after ``stale_after`` failures in a row it is stale (the operator
+    alert). A refused credential (401, 403) blocks the channel instead, without counting a
+    failure: nothing is tried again with it."""
     state = delivery_repository.google_object(session, card_id)
     assert state is not None
-    state.failures += 1
-    delay = budget.retry_delay(state.failures)
-    state.retry_at = now + delay
     state.lease_until = None
     state.last_error = f"{error.status} {error.reason}: {error}"[:300]
-    return delay
+    reason = f"{error.status} {error.reason}"
+    refused = error.status in REFUSED_STATUSES
+    if refused:
+        hint = getattr(error, "HINT", None)  # a 403 says what to do in the console
+        if hint:
+            reason = f"{reason}: {hint}"
+        outbound_service.refused(session, outbound_service.GOOGLE, credential=credential,
+                                 reason=reason, now=now)  # fmt: skip
+        state.retry_at = None
+        delay = None
+    else:
+        outbound_service.failed(session, outbound_service.GOOGLE, reason=reason, now=now)
+        state.failures += 1
+        delay = budget.retry_delay(state.failures)
+        state.retry_at = now + delay
+    newly_stale = state.stale_at is None and (refused or state.failures >= stale_after)
+    if newly_stale:
+        state.stale_at = now
+    return Failure(delay, newly_stale, refused)
+
+
+def may_send(session: Session, *, credential: str, now: datetime) -> bool:
+    """False while Google's refusal of ``credential`` stands; when the refused key was
+    replaced, the block is lifted and every stale card is due again."""
+    gate = outbound_service.gate(session, outbound_service.GOOGLE, credential=credential)
+    if gate is Gate.RESUMED:
+        google_repository.release_stale(session, now)
+    return gate is not Gate.BLOCKED
+
+
+def release_stale(session: Session, *, now: datetime) -> int:
+    """The re-sync step: once Google answers again, every stale card is due now (not in up
+    to an hour). Returns how many were waiting."""
+    if not outbound_service.answering_again(session, outbound_service.GOOGLE):
+        return 0
+    return google_repository.release_stale(session, now)
+
+
+def retry_refused(session: Session, *, now: datetime) -> bool:
+    """An operator retries after a refused key: the block is lifted and every stale card is
+    due now. True when there was a block."""
+    lifted = outbound_service.retry(session, outbound_service.GOOGLE)
+    google_repository.release_stale(session, now)
+    return lifted
 
 
 def release(session: Session, card_id: UUID) -> None:

@@ -44,6 +44,9 @@ class SyncReport:
     synced: int = 0
     failed: int = 0
     notified: int = 0
+    stale: int = 0  # cards that became stale in this round
+    refused: bool = False  # Google refused our key: the round stopped
+    held: bool = False  # nothing tried: Google refused this key before
 
 
 class GoogleSync:
@@ -55,14 +58,19 @@ class GoogleSync:
         batch_size: int = 200,
         lease: timedelta = timedelta(seconds=60),
         message_days: int = 7,
+        stale_after: int = 7,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``stale_after`` failures in a row (about an hour of back-off) make a card stale."""
         self.engine = engine
         self.wallet = wallet
         self.batch_size = batch_size
         self.lease = lease
         self.message_lifetime = timedelta(days=message_days)
+        self.stale_after = stale_after
         self.clock = clock
+        # names the key: a refusal blocks this one only, a new key file resumes
+        self.credential = f"{wallet.issuer_email}/{getattr(wallet.signer, 'key_id', '')}"
 
     # rounds ----------------------------------------------------------------------------------
 
@@ -71,16 +79,32 @@ class GoogleSync:
             return google_repository.pending_cards(session, now=self.clock(), limit=limit)
 
     def has_work(self) -> bool:
-        return bool(self.pending_cards(1))
+        """Pending cards and a key Google has not refused (a replaced one resumes here)."""
+        with Session(self.engine) as session, session.begin():  # one short transaction
+            now = self.clock()
+            if not google_service.may_send(session, credential=self.credential, now=now):
+                return False
+            return bool(google_repository.pending_cards(session, now=now, limit=1))
+
+    def may_send(self) -> bool:
+        """False while Google's refusal of our key stands."""
+        with Session(self.engine) as session, session.begin():
+            return google_service.may_send(session, credential=self.credential,
+                                           now=self.clock())  # fmt: skip
 
     def run_once(self) -> SyncReport:
         report = SyncReport()
+        if not self.may_send():
+            report.held = True
+            return report
         for card_id in self.pending_cards(self.batch_size):
             report.cards += 1
             try:
-                result = self.sync_card(card_id)
+                result = self.sync_card(card_id, report=report)
             except GoogleWalletError:
                 report.failed += 1
+                if report.refused:  # every other card would be refused the same way
+                    break
                 continue
             if result is not None:
                 report.synced += 1
@@ -95,17 +119,22 @@ class GoogleSync:
 
         Raises:
             CardNotFound: no card has this token.
-            GoogleWalletError: the object had to be inserted and Google refused or is down.
+            GoogleWalletError: the object had to be inserted and Google refused or is down
+                (or refused our key before).
         """
         with Session(self.engine) as session:
             view = card_service.get_card(session, token)
             must_insert = google_service.needs_insert(session, view.card.id)
         if must_insert:
+            if not self.may_send():  # not even for a click: the key stays refused until fixed
+                raise GoogleWalletError(403, "keyRefused", "Google refused the service's key")
             self.sync_card(view.card.id, force=True)
         return self.wallet.save_url(card_id=view.card.id, program_id=view.program.id,
                                     now=utcnow())  # fmt: skip
 
-    def sync_card(self, card_id: UUID, *, force: bool = False) -> int | None:
+    def sync_card(
+        self, card_id: UUID, *, force: bool = False, report: SyncReport | None = None
+    ) -> int | None:
         """Bring one card's Google object up to date. Returns the notifications it used, or
         None when another worker holds the card (or, unless ``force``, it waits to retry).
 
@@ -124,16 +153,20 @@ class GoogleSync:
             return self._push(work, now)
         except GoogleWalletError as exc:
             with Session(self.engine) as session, session.begin():
-                delay = google_service.record_failure(session, card_id, exc, now=now)
-            logger.warning(
-                "google wallet sync failed",
-                extra={
-                    "card_id": str(card_id),
-                    "status": exc.status,
-                    "reason": exc.reason,
-                    "retry_in_s": int(delay.total_seconds()),
-                },
-            )
+                failure = google_service.record_failure(
+                    session, card_id, exc, credential=self.credential, now=now,
+                    stale_after=self.stale_after,
+                )  # fmt: skip
+            retry_in = failure.retry_in
+            extra = {"card_id": str(card_id), "status": exc.status, "reason": exc.reason,
+                     "retry_in_s": int(retry_in.total_seconds()) if retry_in else None}  # fmt: skip
+            logger.warning("google wallet sync failed", extra=extra)
+            if failure.newly_stale and not failure.refused:
+                logger.error("Google Wallet card still unsynced after %d failures: marked "
+                             "stale, retried hourly", self.stale_after, extra=extra)  # fmt: skip
+            if report is not None:
+                report.stale += failure.newly_stale
+                report.refused = report.refused or failure.refused
             raise
         except BaseException:
             with Session(self.engine) as session, session.begin():

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from api.apple_webservice import tasks as apple_tasks
 from api.automations import tasks as automation_tasks
 from api.campaigns import tasks as campaign_tasks
+from api.google_wallet import tasks as google_tasks
 from api.ledger import tasks as ledger_tasks
 from api.segments import tasks as segment_tasks
 from api.stores import tasks as store_tasks
@@ -36,6 +37,7 @@ class JobReport:
     rfm_members: int = 0
     automations_fired: int = 0
     device_logs_deleted: int = 0
+    stale_released: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -43,7 +45,7 @@ def run_all(engine: Engine, *, now: datetime) -> JobReport:
     """Run every job once, as of ``now``."""
     report = JobReport()
     jobs = (expire_points, birthday_bonuses, tier_downgrades, card_stores, geo_campaigns,
-            push_campaigns, rfm_scores, automations, device_logs)  # fmt: skip
+            push_campaigns, rfm_scores, automations, device_logs, stale_deliveries)  # fmt: skip
     for job in jobs:
         try:
             job(engine, now=now, report=report)
@@ -98,3 +100,10 @@ def automations(engine: Engine, *, now: datetime, report: JobReport) -> None:
 def device_logs(engine: Engine, *, now: datetime, report: JobReport) -> None:
     """Delete Wallet's device log lines past their retention (14 days)."""
     report.device_logs_deleted += apple_tasks.prune_device_logs(engine, now=now)
+
+
+def stale_deliveries(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Re-send the stale Apple pushes and Google cards as soon as that wallet answers again
+    (they are retried hourly on their own until then)."""
+    report.stale_released += apple_tasks.release_stale(engine, now=now)
+    report.stale_released += google_tasks.release_stale(engine, now=now)

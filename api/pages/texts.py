@@ -170,6 +170,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "status": "Статус",
         "recipients": "Получатели",
         "read_only": "Этот ключ только для чтения: изменения недоступны.",
+        "delivery_blocked": "Обновления карт не доходят до {wallet}: он отклонил ключ сервиса. "
+        "Ничего не потеряно: они уйдут, как только администратор заменит ключ.",
+        "delivery_stale": "Обновления {count} карт не доходят до {wallet} больше часа. Ничего "
+        "не потеряно: отправка повторяется, администратор предупреждён.",
     },
     "en": {
         "on_the_phone": "On the phone",
@@ -329,6 +333,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "status": "Status",
         "recipients": "Recipients",
         "read_only": "This key can only read: changes are not available.",
+        "delivery_blocked": "Card updates are not reaching {wallet}: it refused the service's "
+        "key. Nothing is lost: they go out once the operator replaces the key.",
+        "delivery_stale": "Updates of {count} cards have not reached {wallet} for over an hour. "
+        "Nothing is lost: they are retried, and the operator has been alerted.",
     },
 }
 

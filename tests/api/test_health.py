@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.clock import utcnow
+from api.outbound import service as outbound_service
 
 
 def test_healthz(client: TestClient) -> None:
@@ -12,6 +17,21 @@ def test_healthz(client: TestClient) -> None:
     assert body["status"] == "ok"
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["apple_certificate"]["days_left"] > 300
+
+
+def test_healthz_is_degraded_but_alive_when_a_wallet_refuses_our_credential(
+    client: TestClient, engine: Engine
+) -> None:
+    with Session(engine) as session, session.begin():
+        outbound_service.refused(session, outbound_service.GOOGLE, credential="key-1",
+                                 reason="403 permissionDenied", now=utcnow())  # fmt: skip
+    response = client.get("/healthz")
+    assert response.status_code == 200  # liveness: cards are still served
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["database"] == "ok"
+    google = body["checks"]["deliveries"]["google"]
+    assert (google["state"], google["reason"]) == ("blocked", "403 permissionDenied")
 
 
 def test_openapi_describes_the_contract(client: TestClient) -> None:

@@ -1308,6 +1308,11 @@ class FakeGoogle:
                 )
             )
 
+    def clear_injected(self) -> None:
+        """Forget the injected errors still waiting: Google answers normally again."""
+        with self._lock:
+            self._injected.clear()
+
     # --- HTTP dispatch (called by the server threads) -------------------------------------------
 
     def _dispatch(

@@ -18,6 +18,7 @@ from api.idempotency.models import IdempotencyRecord
 from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
 from api.members.models import Card, Member, MemberTag
 from api.merchants.models import ApiKey, Merchant
+from api.messaging.models import ChannelConsent, Message
 from api.outbox.models import OutboxEvent
 from api.programs.models import Program
 from api.rewards.models import Coupon, Reward
@@ -39,6 +40,7 @@ __all__ = [
     "Campaign",
     "CampaignRecipient",
     "Card",
+    "ChannelConsent",
     "ConsoleSession",
     "Coupon",
     "GeoCampaign",
@@ -54,6 +56,7 @@ __all__ = [
     "MemberConsent",
     "MemberRfm",
     "Merchant",
+    "Message",
     "OutboxEvent",
     "PointLot",
     "Program",

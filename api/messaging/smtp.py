@@ -53,10 +53,14 @@ class SmtpMailer:
             )
         else:
             smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+        try:
             if config.security == "starttls":
                 smtp.starttls(context=self._context())
-        if config.username:
-            smtp.login(config.username, config.password or "")
+            if config.username:
+                smtp.login(config.username, config.password or "")
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
     def send(self, message: EmailMessage) -> SendResult:

@@ -64,8 +64,8 @@ def claim(
     ``now + lease``."""
     claimed: list[Claimed] = []
     for message in repository.due_messages(session, now=now, limit=limit, channels=channels):
-        marketing = message.kind is Kind.marketing
-        if message.status is Status.sending and marketing and message.channel not in idempotent:
+        marketing = message.kind == Kind.marketing
+        if message.status == Status.sending and marketing and message.channel not in idempotent:
             logger.error("message outcome unknown after a sender crash", extra=_ids(message))
             _finish(session, message, Status.failed, IN_DOUBT, now)
             continue
@@ -100,8 +100,8 @@ def claim(
             Claimed(
                 id=message.id,
                 attempt=attempt,
-                channel=message.channel,
-                kind=message.kind,
+                channel=Channel(message.channel),
+                kind=Kind(message.kind),
                 template=message.template,
                 locale=message.locale,
                 recipient=message.recipient,

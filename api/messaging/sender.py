@@ -98,8 +98,8 @@ class MessageSender:
                 )
             if status is not None:
                 report.by_status[status] = report.by_status.get(status, 0) + 1
-            report.sent += status is Status.sent
-            report.retried += status is Status.queued
+            report.sent += status == Status.sent
+            report.retried += status == Status.queued
             report.failed += status in (Status.failed, Status.bounced)
         return report
 
@@ -107,9 +107,9 @@ class MessageSender:
         """Render and send one claimed message; the provider's name and its answer."""
         brand = Brand.of(message.program_name, self.designs.get(message.design))
         try:
-            if message.channel is Channel.email and self.mailer is not None:
+            if message.channel == Channel.email and self.mailer is not None:
                 return self.mailer.name, self.mailer.send(self._email(message, brand))
-            if message.channel is Channel.sms and self.sms is not None:
+            if message.channel == Channel.sms and self.sms is not None:
                 text = render_sms(
                     self.templates, message.template, message.locale, message.context, brand
                 )
@@ -122,7 +122,7 @@ class MessageSender:
 
     def _email(self, message: dispatch.Claimed, brand: Brand) -> EmailMessage:
         link = None
-        if message.kind is Kind.marketing:
+        if message.kind == Kind.marketing:
             link = unsubscribe_url(self.public_url, self.secret, message.member_id, Channel.email)
         rendered = render_email(
             self.templates,

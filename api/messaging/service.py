@@ -35,7 +35,7 @@ class SendPolicy(Protocol):
 
 
 def recipient_of(member: Member, channel: Channel) -> str | None:
-    return member.email if channel is Channel.email else member.phone
+    return member.email if channel == Channel.email else member.phone
 
 
 def enqueue(
@@ -60,7 +60,7 @@ def enqueue(
     recipient = recipient_of(member, channel)
     if recipient is None:
         return False
-    if kind is Kind.marketing and not has_consent(session, member.id, channel, Purpose.marketing):
+    if kind == Kind.marketing and not has_consent(session, member.id, channel, Purpose.marketing):
         return False
     message = Message(
         merchant_id=member.merchant_id,
@@ -85,7 +85,7 @@ def has_consent(session: Session, member_id: UUID, channel: Channel, purpose: Pu
     """Service messages are allowed unless withdrawn; marketing only once granted."""
     latest = repository.latest_consent(session, member_id, channel, purpose)
     if latest is None:
-        return purpose is Purpose.service
+        return purpose == Purpose.service
     return latest.is_granted
 
 

@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     messaging_secret: SecretStr | None = None  # signs unsubscribe links (required in production)
     message_max_attempts: int = 8
     message_lease_seconds: float = 120.0
+    messages_in_process: bool = True  # send from the service (off: `loyalpass worker` sends)
 
     @field_validator("public_url")
     @classmethod
@@ -115,9 +116,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _messaging_secret(self) -> Self:
-        if self.messaging_secret is None and not self.is_development:
-            if self.smtp_host or self.sms_provider:
-                raise ValueError("LOYALPASS_MESSAGING_SECRET is required in production")
+        has_channel = bool(self.smtp_host or self.sms_provider)
+        if self.messaging_secret is None and not self.is_development and has_channel:
+            raise ValueError("LOYALPASS_MESSAGING_SECRET is required in production")
         return self
 
     @property

@@ -25,6 +25,7 @@ from api.messaging.service import SendPolicy
 from api.messaging.smsru import SmsRu
 from api.messaging.smtp import SmtpConfig, SmtpMailer
 from api.messaging.twilio import Twilio
+from api.polling import PollingThread
 from api.settings import Settings
 from passes import CardDesign
 
@@ -140,6 +141,14 @@ class MessageSender:
             idempotency_key=message.idempotency_key,
             unsubscribe_url=link,
         )
+
+    def start_thread(self) -> PollingThread:
+        """A started polling thread that sends due messages (closes the channels on stop)."""
+        thread = PollingThread(
+            "messages", has_work=self.has_work, run_once=self.run_once, on_stop=self.close
+        )
+        thread.start()
+        return thread
 
     def close(self) -> None:
         if self.mailer is not None:

@@ -37,6 +37,8 @@ from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
+from api.messaging import routes as messaging_routes
+from api.messaging.sender import build_sender
 from api.pages.docs import install_docs
 from api.pages.headers import SecurityHeaders
 from api.pages.origin import SameOriginForms
@@ -110,6 +112,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     loops = [start_push_thread(engine, settings, app.state.apple_wallet.pass_type_identifier)]
     if app.state.google_sync is not None and settings.google_in_process:
         loops.append(google_thread(app.state.google_sync))
+    messages = build_sender(engine, settings, designs)
+    if messages is not None and settings.messages_in_process:
+        loops.append(messages.start_thread())
     logger.info("loyalpass started", extra={"designs": ",".join(designs)})
     yield
     for loop in loops:
@@ -234,6 +239,7 @@ def create_app(
     app.include_router(wheel_routes.spins)
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
+    app.include_router(messaging_routes.router)
     install_docs(app)
     app.state.join_limits = JoinLimits.of(app.state.settings)
     return app

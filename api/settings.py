@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
@@ -76,6 +77,27 @@ class Settings(BaseSettings):
     join_contact_rate_limit: int = 3
     join_rate_window_seconds: float = 600.0
 
+    # Email and SMS (api/messaging): a channel is on when its server or provider is set.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_from: str | None = None  # "Coffee & Co <cards@example.com>"
+    smtp_ca_file: Path | None = None  # an extra CA to trust (a local test server)
+    sms_provider: Literal["smsru", "twilio"] | None = None
+    sms_sender: str | None = None  # the approved sender name (SMS.ru) or From number (Twilio)
+    smsru_api_id: SecretStr | None = None
+    smsru_url: str = "https://sms.ru"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_url: str = "https://api.twilio.com"
+    sms_segment_price: Decimal = Decimal("0")  # per SMS segment, for cost estimates
+    messaging_secret: SecretStr | None = None  # signs unsubscribe links (required in production)
+    message_max_attempts: int = 8
+    message_lease_seconds: float = 120.0
+    messages_in_process: bool = True  # send from the service (off: `loyalpass worker` sends)
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -93,6 +115,13 @@ class Settings(BaseSettings):
                 if not self.is_development:
                     raise ValueError(f"LOYALPASS_{name.upper()} is required in production")
                 setattr(self, name, self.dev_certs_dir / relative)
+        return self
+
+    @model_validator(mode="after")
+    def _messaging_secret(self) -> Self:
+        has_channel = bool(self.smtp_host or self.sms_provider)
+        if self.messaging_secret is None and not self.is_development and has_channel:
+            raise ValueError("LOYALPASS_MESSAGING_SECRET is required in production")
         return self
 
     @property

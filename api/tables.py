@@ -18,6 +18,7 @@ from api.idempotency.models import IdempotencyRecord
 from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
 from api.members.models import Card, Member, MemberTag
 from api.merchants.models import ApiKey, Merchant
+from api.messaging.models import ChannelConsent, Message
 from api.outbound.models import OutboundChannel
 from api.outbox.models import OutboxEvent
 from api.programs.models import Program
@@ -41,6 +42,7 @@ __all__ = [
     "Campaign",
     "CampaignRecipient",
     "Card",
+    "ChannelConsent",
     "ConsoleSession",
     "Coupon",
     "GeoCampaign",
@@ -56,6 +58,7 @@ __all__ = [
     "MemberConsent",
     "MemberRfm",
     "Merchant",
+    "Message",
     "OutboundChannel",
     "OutboxEvent",
     "PointLot",

@@ -1,0 +1,59 @@
+"""The unsubscribe link of marketing messages, ``/unsubscribe/{token}``.
+
+``POST`` unsubscribes at once: mail clients send ``List-Unsubscribe=One-Click`` there (RFC
+8058), and the page's button posts the same. ``GET`` only shows that button, because mail
+scanners follow links and must not unsubscribe anyone.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
+
+from api.clock import utcnow
+from api.deps import SessionDep, SettingsDep
+from api.messaging import service
+from api.messaging.errors import UnsubscribeLinkInvalid
+from api.messaging.links import messaging_secret, read_unsubscribe_token
+from api.messaging.mail import message_templates
+from api.pages.render import CSP, negotiate_locale
+
+router = APIRouter(tags=["messaging"], include_in_schema=False)
+
+
+@lru_cache(maxsize=4)
+def _templates(templates_dir: Path) -> Environment:
+    return message_templates(templates_dir)
+
+
+def _page(request: Request, templates_dir: Path, *, done: bool) -> HTMLResponse:
+    body = (
+        _templates(templates_dir)
+        .get_template("unsubscribe.html")
+        .render(lang=negotiate_locale(request), done=done, action=request.url.path)
+    )
+    headers = {
+        "Content-Security-Policy": CSP,
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }
+    return HTMLResponse(body, headers=headers)
+
+
+@router.get("/unsubscribe/{token}")
+def unsubscribe_page(token: str, request: Request, settings: SettingsDep) -> HTMLResponse:
+    if read_unsubscribe_token(messaging_secret(settings), token) is None:
+        raise UnsubscribeLinkInvalid()
+    return _page(request, settings.templates_dir, done=False)
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    service.unsubscribe(session, token, secret=messaging_secret(settings), now=utcnow())
+    return _page(request, settings.templates_dir, done=True)

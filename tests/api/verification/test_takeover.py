@@ -206,7 +206,7 @@ class TestIAlreadyHaveACard:
     ) -> None:
         def median(contact: str) -> float:
             times = []
-            for i in range(3):  # within the per-contact limit
+            for _ in range(3):  # within the per-contact limit
                 start = time.perf_counter()
                 ask_code(client, anna["slug"], contact)
                 times.append(time.perf_counter() - start)

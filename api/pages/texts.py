@@ -51,6 +51,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "err_rate": "Слишком много попыток с вашего адреса. Попробуйте через несколько минут.",
         "not_found_title": "Страница не найдена",
         "not_found": "Такой ссылки нет. Проверьте адрес или отсканируйте QR-код ещё раз.",
+        "handover": "Открыть карту на телефоне клиента",
+        "handover_lead": "Попросите клиента навести камеру телефона на код: откроется его карта. "
+        "Показывайте код только владельцу карты.",
+        "back_to_card": "Назад к карте",
         "find_title": "{program}: у меня уже есть карта",
         "find_lead": "Укажите телефон или эл. почту, на которые выпущена карта: пришлём код.",
         "phone_or_email_label": "Телефон или эл. почта",
@@ -229,6 +233,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "err_rate": "Too many attempts from your address. Please try again in a few minutes.",
         "not_found_title": "Page not found",
         "not_found": "This link does not exist. Check the address or scan the QR code again.",
+        "handover": "Open the card on the customer's phone",
+        "handover_lead": "Ask the customer to point their phone's camera at the code: their card "
+        "opens. Show the code to the card's owner only.",
+        "back_to_card": "Back to the card",
         "find_title": "{program}: I already have a card",
         "find_lead": "Enter the phone or email your card was issued to and we will send a code.",
         "phone_or_email_label": "Phone or email",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -17,7 +17,9 @@ class Verdict:
 _COUNTS: dict[tuple[str, str], int] = {}
 
 
-def hit(session: Session, scope: str, key: str, limit: int, window: int, now: datetime) -> Verdict:
+def hit(
+    session: Session, scope: str, key: str, *, limit: int, window: timedelta, now: datetime
+) -> Verdict:
     count = _COUNTS.get((scope, key), 0) + 1
     _COUNTS[(scope, key)] = count
-    return Verdict(count <= limit, 0 if count <= limit else window)
+    return Verdict(count <= limit, int(window.total_seconds()))

@@ -136,7 +136,7 @@ def start(
     session.add(challenge)
     session.flush()
     if found is not None:
-        courier.deliver(session, found[0], channel, "login_code", {"code": code})
+        courier.deliver(session, found[0], channel, "verification_code", {"code": code})
     logger.info("contact code requested", extra={"challenge_id": str(challenge.id)})
     return Sent(challenge.id, contact.masked)
 

@@ -135,7 +135,7 @@ class TestIAlreadyHaveACard:
         page = client.get(location, headers={"Accept-Language": "en"})
         assert mask_phone(ANNA["phone"]) in page.text
         [(_, channel, template, values)] = courier.sent
-        assert (channel, template) == ("sms", "login_code")
+        assert (channel, template) == ("sms", "verification_code")
         assert re.fullmatch(r"\d{6}", values["code"])
         opened = type_code(client, location, values["code"])
         assert opened.status_code == 303

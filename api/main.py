@@ -52,6 +52,7 @@ from api.staff import routes as staff_routes
 from api.staff import scanner as staff_scanner
 from api.stores import routes as store_routes
 from api.transactions import routes as transaction_routes
+from api.verification import routes as verification_routes
 from api.wheel import routes as wheel_routes
 from passes import CardDesign, Signer, length_warnings, load_designs
 
@@ -233,6 +234,7 @@ def create_app(
     app.include_router(card_routes.designs)
     app.include_router(google_routes.router)
     app.include_router(enrolment_routes.router)
+    app.include_router(verification_routes.router)
     app.include_router(staff_routes.router)
     app.include_router(staff_scanner.router)
     app.include_router(wheel_routes.router)

@@ -27,6 +27,7 @@ from api.rewards.models import Coupon, Reward
 from api.segments.models import MemberRfm, Segment
 from api.staff.models import Staff, StaffAction, StaffSession
 from api.stores.models import Store
+from api.verification.models import ContactChallenge
 from api.wheel.models import Wheel, WheelSpin
 
 metadata = SQLModel.metadata
@@ -44,6 +45,7 @@ __all__ = [
     "Card",
     "ChannelConsent",
     "ConsoleSession",
+    "ContactChallenge",
     "Coupon",
     "GeoCampaign",
     "GoogleCallbackNonce",

@@ -12,7 +12,8 @@ from api.columns import merchant_fk, timestamp
 
 class MemberConsent(SQLModel, table=True):
     """One accepted consent: the exact text version shown, in which language, when, and from
-    which store's QR code. A returning member who submits the form again adds a row."""
+    which store's QR code. A form sent again with a known contact adds nothing: whoever sent it
+    has not proven the contact is theirs."""
 
     __tablename__ = "member_consent"
 

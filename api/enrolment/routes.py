@@ -19,6 +19,8 @@ from api.enrolment.errors import JoinLinkNotFound
 from api.enrolment.service import HONEYPOT_FIELD, JoinForm, Refusal
 from api.pages.render import FormFields, Page, PageDep, negotiate_locale
 from api.programs.models import Program
+from api.verification import service as verification_service
+from api.verification.courier import CourierDep
 from passes import CardDesign
 
 router = APIRouter(prefix="/join", tags=["pages"], include_in_schema=False)
@@ -49,6 +51,8 @@ def join_submit(
     session: SessionDep,
     designs: DesignsDep,
     limits: JoinThrottleDep,
+    courier: CourierDep,
+    settings: SettingsDep,
     fields: FormFields,
 ) -> Response:
     """Enrol (or find the existing card), then go to the card page; errors stay on the form."""
@@ -66,11 +70,18 @@ def join_submit(
         if data.retry_after is not None:
             refused.headers["Retry-After"] = str(data.retry_after)
         return refused
-    _, card, is_new = enrolment_service.join(
+    member, card, is_new = enrolment_service.join(
         session, program, data, form=form, locale=negotiate_locale(request)
     )
-    welcome = "new" if is_new else "back"
-    return RedirectResponse(f"/cards/{card.public_token}?welcome={welcome}", status_code=303)
+    if is_new:
+        return RedirectResponse(f"/cards/{card.public_token}?welcome=new", status_code=303)
+    # The contact already has a card: it goes to the contact, never to this visitor, who has
+    # proven nothing yet (anyone may know a phone number).
+    masked = verification_service.send_card_link(
+        session, member, card, courier, public_url=settings.public_url
+    )
+    return page.render("join_sent.html", program=program, design=designs[program.design],
+                       masked=masked)  # fmt: skip
 
 
 @router.get(

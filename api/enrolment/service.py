@@ -239,7 +239,8 @@ def validate(form: JoinForm, *, today: date) -> MemberCreate | None:
 def join(
     session: Session, program: Program, data: MemberCreate, *, form: JoinForm, locale: str
 ) -> tuple[Member, Card, bool]:
-    """Enrol from the join page, or find the member who already has a card; record consent.
+    """Enrol from the join page and record the consent given; a contact that already has a
+    card gets nothing written (the caller sends the card to the contact, not the visitor).
 
     An unknown referral code or store in the URL is ignored rather than refused: the visitor
     came to get a card, and a mistyped link must not stop them.
@@ -251,6 +252,8 @@ def join(
     member, card, is_new = enrol(
         session, merchant_id, program.id, data, actor=Actor("join page", location_id=store_id)
     )
+    if not is_new:  # the visitor has not proven the contact: nothing is written for them
+        return member, card, is_new
     session.add(
         MemberConsent(
             merchant_id=merchant_id,

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Self
 from uuid import UUID
 
+import phonenumbers
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,12 +26,26 @@ _PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
+# A number typed without a country code is read as one of this country's: the seed market,
+# where "8 916 123-45-67" and "+7 916 123-45-67" are the same phone.
+PHONE_REGION = "RU"
+
+
 def normalise_phone(value: str) -> str:
-    """Digits with an optional leading +; spaces, dashes, dots and brackets dropped."""
+    """The number in E.164 (``+79161234567``), however it was typed: spaces, dashes, dots and
+    brackets dropped, a national number (``8 916 ...``) given its country code, so that one
+    phone is one member whatever the format."""
     phone = _PHONE_JUNK.sub("", value)
     if not _PHONE_RE.match(phone):
         raise ValueError("a phone number has 7 to 15 digits, optionally starting with +")
-    return phone
+    try:
+        parsed = phonenumbers.parse(phone, PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a phone number") from exc
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise ValueError("not a possible phone number: check the country code and the digits")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_email(value: str) -> str:

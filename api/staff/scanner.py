@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from api.clock import utcnow
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
+from api.enrolment import qr
 from api.errors import ApiError
 from api.pages.render import FormFields, Page, PageDep
 from api.staff import service as staff_service
@@ -153,3 +154,21 @@ def _card_page(
         "scan_card.html", status_code=status_code, staff=user.staff, store=user.store,
         scanned=scanned, result=result, refusal=refusal, nonce=secrets.token_urlsafe(16),
     )  # fmt: skip
+
+
+@router.get("/cards/{number}/handover", response_class=HTMLResponse)
+def handover(
+    number: CardNumber, page: PageDep, session: SessionDep, user: StaffUser, settings: SettingsDep
+) -> Response:
+    """The card's own link as a QR code, for the customer to scan with their phone: how a
+    member whose contact cannot be reached opens their card on a new device."""
+    try:
+        scanned = staff_service.find_card(session, user.staff, number)
+    except CardNumberNotFound:
+        return _lookup_page(page, user, error="err_card", number=number, status_code=404)
+    url = f"{settings.public_url}/cards/{scanned.card.public_token}"
+    staff_service.record_handover(session, user.staff, scanned, now=utcnow())
+    code = qr.inline_svg(url, title=scanned.member.name)
+    return page.render(
+        "scan_handover.html", staff=user.staff, store=user.store, scanned=scanned, qr=code
+    )

@@ -332,3 +332,17 @@ def _new_code(session: Session) -> str:
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
         if not repository.code_exists(session, code):
             return code
+
+
+def record_handover(session: Session, staff: Staff, scanned: ScannedCard, *, now: datetime) -> None:
+    """Staff showed a member their card's link (a QR code to open it on a new phone): kept in
+    the staff actions, so the merchant can see who handed out which card."""
+    session.add(
+        StaffAction(
+            merchant_id=staff.merchant_id, staff_id=staff.id, store_id=staff.store_id,
+            member_id=scanned.member.id, kind="handover", nonce=secrets.token_urlsafe(16),
+            created_at=now,
+        )
+    )  # fmt: skip
+    session.flush()
+    logger.info("card handed over at the till", extra={"member_id": str(scanned.member.id)})

@@ -7,6 +7,7 @@ scanners follow links and must not unsubscribe anyone.
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from api.messaging import service
 from api.messaging.errors import UnsubscribeLinkInvalid
 from api.messaging.links import messaging_secret, read_unsubscribe_token
 from api.messaging.mail import message_templates
-from api.pages.render import CSP, negotiate_locale
+from api.pages.render import negotiate_locale, page_csp
 
 router = APIRouter(tags=["messaging"], include_in_schema=False)
 
@@ -31,13 +32,15 @@ def _templates(templates_dir: Path) -> Environment:
 
 
 def _page(request: Request, templates_dir: Path, *, done: bool) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
     body = (
         _templates(templates_dir)
         .get_template("unsubscribe.html")
-        .render(lang=negotiate_locale(request), done=done, action=request.url.path)
+        .render(lang=negotiate_locale(request), done=done, action=request.url.path,
+                csp_nonce=nonce)  # fmt: skip
     )
     headers = {
-        "Content-Security-Policy": CSP,
+        "Content-Security-Policy": page_csp(nonce),
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
     }

@@ -36,8 +36,9 @@ def _page(request: Request, templates_dir: Path, *, done: bool) -> HTMLResponse:
     body = (
         _templates(templates_dir)
         .get_template("unsubscribe.html")
-        .render(lang=negotiate_locale(request), done=done, action=request.url.path,
-                csp_nonce=nonce)  # fmt: skip
+        .render(
+            lang=negotiate_locale(request), done=done, action=request.url.path, csp_nonce=nonce
+        )  # fmt: skip
     )
     headers = {
         "Content-Security-Policy": page_csp(nonce),

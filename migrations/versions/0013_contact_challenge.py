@@ -1,7 +1,7 @@
 """one-time codes that prove a contact
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0012
 Create Date: 2026-12-06 11:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0013'
-down_revision: str | None = '0007'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -78,8 +78,9 @@ def join_submit(
     # The contact already has a card: it goes to the contact, never to this visitor, who has
     # proven nothing yet (anyone may know a phone number).
     masked = verification_service.send_card_link(
-        session, member, card, courier, public_url=settings.public_url
-    )
+        session, member, card, courier, public_url=settings.public_url,
+        locale=negotiate_locale(request),
+    )  # fmt: skip
     return page.render("join_sent.html", program=program, design=designs[program.design],
                        masked=masked)  # fmt: skip
 

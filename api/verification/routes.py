@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.clock import utcnow
 from api.deps import DesignsDep, SessionDep
-from api.pages.render import FormFields, Page, PageDep
+from api.pages.render import FormFields, Page, PageDep, negotiate_locale
 from api.programs import repository as program_repository
 from api.programs.models import Program
 from api.verification import service as verification_service
@@ -51,7 +51,7 @@ def send_code(
     contact = fields.get("contact", "").strip()[:254]
     result = verification_service.start(
         session, program, contact, client=request.client.host if request.client else "unknown",
-        now=utcnow(), courier=courier,
+        now=utcnow(), courier=courier, locale=negotiate_locale(request),
     )  # fmt: skip
     if isinstance(result, verification_service.Sent):
         return RedirectResponse(

@@ -99,7 +99,7 @@ class Refused:
 
 def start(
     session: Session, program: Program, raw_contact: str, *, client: str, now: datetime,
-    courier: Courier,
+    courier: Courier, locale: str,
 ) -> Sent | Refused:  # fmt: skip
     """Send a one-time code to the contact if it has a card in ``program``.
 
@@ -136,7 +136,8 @@ def start(
     session.add(challenge)
     session.flush()
     if found is not None:
-        courier.deliver(session, found[0], channel, "verification_code", {"code": code})
+        values = {"code": code, "name": found[0].name}
+        courier.deliver(session, found[0], channel, "verification_code", values, locale=locale)
     logger.info("contact code requested", extra={"challenge_id": str(challenge.id)})
     return Sent(challenge.id, contact.masked)
 
@@ -187,15 +188,17 @@ def _code_hash(challenge_id: UUID, code: str) -> str:
 
 
 def send_card_link(
-    session: Session, member: Member, card: Card, courier: Courier, *, public_url: str
-) -> str | None:
+    session: Session, member: Member, card: Card, courier: Courier, *, public_url: str,
+    locale: str,
+) -> str | None:  # fmt: skip
     """Send the card's link to the member's own contact; where it went, masked, or None when
     no channel can reach them (the page then sends the visitor to the till)."""
     channel = courier.channel_for(phone=member.phone, email=member.email)
     if channel is None:
         return None
     url = f"{public_url}/cards/{card.public_token}"
-    courier.deliver(session, member, channel, "card_link", {"url": url})
+    values = {"card_url": url, "name": member.name}
+    courier.deliver(session, member, channel, "card_link", values, locale=locale)
     logger.info("card link sent to the member's contact", extra={"member_id": str(member.id)})
     contact = Contact(member.phone, None) if channel == "sms" else Contact(None, member.email)
     return contact.masked

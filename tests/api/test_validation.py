@@ -134,7 +134,6 @@ class TestBirthday:
     def test_the_join_form_refuses_it_at_the_field(
         self, app: FastAPI, client: TestClient, program: dict[str, Any], birthday: str
     ) -> None:
-        app.state.join_throttle.clear()
         response = client.post(
             f"/join/{program['public_slug']}",
             data={"name": "Anna", "phone": "+79161112233", "consent": "yes", "birthday": birthday},

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.members.models import Card, Member
-from api.verification.courier import Channel, Courier
+from api.messaging.models import Channel
+from api.verification.courier import Courier
 from api.verification.models import ContactChallenge
 from api.verification.service import MAX_ATTEMPTS, mask_email, mask_phone
 from tests.support.factories import enrol, new_merchant, new_program
@@ -34,7 +35,7 @@ class RecordingCourier(Courier):
 
     def deliver(
         self, session: Session, member: Member, channel: Channel, template: str,
-        values: dict[str, str],
+        values: dict[str, str], *, locale: str,
     ) -> None:  # fmt: skip
         self.sent.append((str(member.id), channel, template, values))
 
@@ -48,7 +49,6 @@ def courier(app: FastAPI) -> Iterator[RecordingCourier]:
 
 @pytest.fixture
 def anna(app: FastAPI, client: TestClient) -> dict[str, Any]:
-    app.state.join_throttle.clear()
     key = new_merchant(app)
     program = new_program(client, key)
     member = enrol(client, key, program["id"], **ANNA)
@@ -95,7 +95,7 @@ class TestJoinWithAKnownContact:
         assert "We have sent its link there" in response.text
         [(member_id, channel, template, values)] = courier.sent
         assert (member_id, template) == (anna["member"]["id"], "card_link")
-        assert values["url"].endswith(f"/cards/{anna['token']}")
+        assert values["card_url"].endswith(f"/cards/{anna['token']}")
         masked = mask_phone(ANNA["phone"]) if channel == "sms" else mask_email(ANNA["email"])
         assert masked in response.text
 
@@ -135,7 +135,7 @@ class TestIAlreadyHaveACard:
         page = client.get(location, headers={"Accept-Language": "en"})
         assert mask_phone(ANNA["phone"]) in page.text
         [(_, channel, template, values)] = courier.sent
-        assert (channel, template) == ("sms", "verification_code")
+        assert (channel, template) == (Channel.sms, "verification_code")
         assert re.fullmatch(r"\d{6}", values["code"])
         opened = type_code(client, location, values["code"])
         assert opened.status_code == 303

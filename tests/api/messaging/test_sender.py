@@ -481,3 +481,49 @@ class TestConcurrentSenders:
         rows = messages(engine)
         assert {r.status for r in rows} == {Status.sent}
         assert {r.attempts for r in rows} == {1}
+
+
+class TestStop:
+    def test_a_stop_reply_withdraws_sms_marketing(
+        self, engine: Engine, members: list[Member]
+    ) -> None:
+        anna = members[0]
+        grant_marketing(engine, anna, Channel.sms)
+        with Session(engine) as session, session.begin():
+            assert (
+                service.stop_by_reply(session, phone="79161234567", text="hello", now=utcnow()) == 0
+            )
+            assert (
+                service.stop_by_reply(session, phone="79161234567", text=" Стоп ", now=utcnow())
+                == 1
+            )
+        assert not queue(
+            engine,
+            anna,
+            Channel.sms,
+            key="c",
+            kind=Kind.marketing,
+            template="campaign",
+            text="-20%",
+        )
+
+    def test_provider_opt_out_withdraws_sms_marketing(
+        self, app: FastAPI, engine: Engine, members: list[Member]
+    ) -> None:
+        anna = members[0]
+        grant_marketing(engine, anna, Channel.sms)
+        queue(
+            engine,
+            anna,
+            Channel.sms,
+            key="c1",
+            kind=Kind.marketing,
+            template="campaign",
+            text="-20%",
+        )
+        with FakeTwilio() as fake:
+            fake.unsubscribed.add(anna.phone or "")
+            twilio = Twilio(fake.account_sid, fake.auth_token, sender=fake.numbers[0], url=fake.url)
+            assert sender(app, Clock(), sms=twilio).run_once().failed == 1
+        with Session(engine) as session:
+            assert not service.has_consent(session, anna.id, Channel.sms, Purpose.marketing)

@@ -24,6 +24,7 @@ class SendResult:
     error: str | None = None
     retry_after: float | None = None  # seconds, when the provider said how long to wait
     segments: int | None = None
+    is_opted_out: bool = False  # the provider says the recipient asked for no more (STOP)
 
 
 @dataclass(frozen=True, slots=True)

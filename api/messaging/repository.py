@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from api.members.models import Member
 from api.messaging.models import Channel, ChannelConsent, Message, Purpose, Status
 
 ACTIVE = (Status.queued, Status.sending)
@@ -85,3 +86,10 @@ def update_if_unchanged(
 def by_provider_id(session: Session, provider: str, provider_id: str) -> Message | None:
     query = select(Message).where(Message.provider == provider, Message.provider_id == provider_id)
     return session.exec(query).first()
+
+
+def members_by_phone(session: Session, phone: str) -> Sequence[Member]:
+    """Members whose phone is ``phone`` with or without its leading ``+`` (providers report
+    numbers either way; we store what the member typed, normalised)."""
+    digits = phone.lstrip("+")
+    return session.exec(select(Member).where(col(Member.phone).in_([digits, f"+{digits}"]))).all()

@@ -159,3 +159,33 @@ def record_delivery(
         message.error = error[:300]
     session.add(message)
     return True
+
+
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "СТОП", "ОТПИСКА", "ОТПИСАТЬСЯ"}
+)
+
+
+def is_stop_reply(text: str) -> bool:
+    """A reply that asks for no more messages (the whole reply is one stop word)."""
+    return text.strip().strip(".!").upper() in STOP_WORDS
+
+
+def stop_by_reply(session: Session, *, phone: str, text: str, now: datetime) -> int:
+    """A member replied to an SMS (where the provider reports replies, or Twilio's error 21610
+    says the number opted out): a stop word withdraws the SMS marketing consent of every member
+    with that phone. Returns how many members it stopped."""
+    if not is_stop_reply(text):
+        return 0
+    members = repository.members_by_phone(session, phone)
+    for member in members:
+        record_consent(
+            session,
+            member=member,
+            channel=Channel.sms,
+            purpose=Purpose.marketing,
+            is_granted=False,
+            source="sms_stop",
+            now=now,
+        )
+    return len(members)

@@ -62,3 +62,20 @@ def _parts(sizes: list[int], single: int, part: int) -> int:
 def estimate_cost(segments: int, price_per_segment: Decimal) -> Decimal:
     """What ``segments`` SMS parts cost at ``price_per_segment`` (providers bill per part)."""
     return price_per_segment * segments
+
+
+@dataclass(frozen=True, slots=True)
+class SmsEstimate:
+    """What a text sent to ``recipients`` members takes and costs, before it is sent."""
+
+    length: SmsLength
+    recipients: int
+    segments: int
+    cost: Decimal
+
+
+def estimate(text: str, recipients: int, price_per_segment: Decimal) -> SmsEstimate:
+    """Parts per message and in all, and the cost (``LOYALPASS_SMS_SEGMENT_PRICE`` each)."""
+    length = sms_length(text)
+    segments = length.segments * recipients
+    return SmsEstimate(length, recipients, segments, estimate_cost(segments, price_per_segment))

@@ -59,7 +59,7 @@ class SmsRu:
             return SendResult(Outcome.retry, error=error)
         if code in TEMPORARY_CODES:
             return SendResult(Outcome.retry, error=error)
-        return SendResult(Outcome.failed, error=error)
+        return SendResult(Outcome.failed, error=error, is_opted_out=code == 209)
 
     def close(self) -> None:
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -54,6 +55,8 @@ class SmtpMailer:
         else:
             smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
         try:
+            if smtp.sock is not None:  # smtplib writes a command in pieces: no Nagle delay
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if config.security == "starttls":
                 smtp.starttls(context=self._context())
             if config.username:

@@ -10,8 +10,11 @@ decides (see ``sender.py``)."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
+from collections.abc import Mapping
 
 from api.messaging.channels import Outcome, SendResult, Sms, post_form
 
@@ -61,7 +64,28 @@ class Twilio:
         if answer.status in (401, 403) or code in ACCOUNT_CODES:
             logger.error("Twilio refused our account or From number", extra={"code": code})
             return SendResult(Outcome.retry, error=error)
-        return SendResult(Outcome.failed, error=error)
+        return SendResult(Outcome.failed, error=error, is_opted_out=code == 21610)
 
     def close(self) -> None:
         return None
+
+
+# Twilio's MessageStatus values in status callbacks, as our statuses (the others are steps on
+# the way: queued, sending, sent, accepted, scheduled).
+CALLBACK_STATUSES = {"delivered": "delivered", "undelivered": "failed", "failed": "failed"}
+
+
+def callback_status(form: Mapping[str, str]) -> tuple[str, str] | None:
+    """(MessageSid, our status) from a status callback's form, or None when not final. Check
+    the request's ``X-Twilio-Signature`` first (``is_signed_by_twilio``)."""
+    status = CALLBACK_STATUSES.get(form.get("MessageStatus", ""))
+    sid = form.get("MessageSid")
+    return (sid, status) if sid and status else None
+
+
+def is_signed_by_twilio(auth_token: str, url: str, form: Mapping[str, str], signature: str) -> bool:
+    """Twilio's webhook signature: base64 HMAC-SHA1, keyed by the auth token, of the full URL
+    followed by each POST parameter's name and value, sorted by name."""
+    payload = url + "".join(f"{name}{form[name]}" for name in sorted(form))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), signature)

@@ -481,3 +481,98 @@ class TestConcurrentSenders:
         rows = messages(engine)
         assert {r.status for r in rows} == {Status.sent}
         assert {r.attempts for r in rows} == {1}
+
+
+class TestStop:
+    def test_a_stop_reply_withdraws_sms_marketing(
+        self, engine: Engine, members: list[Member]
+    ) -> None:
+        anna = members[0]
+        grant_marketing(engine, anna, Channel.sms)
+        with Session(engine) as session, session.begin():
+            assert (
+                service.stop_by_reply(session, phone="79161234567", text="hello", now=utcnow()) == 0
+            )
+            assert (
+                service.stop_by_reply(session, phone="79161234567", text=" Стоп ", now=utcnow())
+                == 1
+            )
+        assert not queue(
+            engine,
+            anna,
+            Channel.sms,
+            key="c",
+            kind=Kind.marketing,
+            template="campaign",
+            text="-20%",
+        )
+
+    def test_provider_opt_out_withdraws_sms_marketing(
+        self, app: FastAPI, engine: Engine, members: list[Member]
+    ) -> None:
+        anna = members[0]
+        grant_marketing(engine, anna, Channel.sms)
+        queue(
+            engine,
+            anna,
+            Channel.sms,
+            key="c1",
+            kind=Kind.marketing,
+            template="campaign",
+            text="-20%",
+        )
+        with FakeTwilio() as fake:
+            fake.unsubscribed.add(anna.phone or "")
+            twilio = Twilio(fake.account_sid, fake.auth_token, sender=fake.numbers[0], url=fake.url)
+            assert sender(app, Clock(), sms=twilio).run_once().failed == 1
+        with Session(engine) as session:
+            assert not service.has_consent(session, anna.id, Channel.sms, Purpose.marketing)
+
+
+@dataclass
+class QuietUntil:
+    """A send policy (the hook for quiet hours and frequency caps): defer marketing."""
+
+    until: datetime
+
+    def defer_until(self, session: Session, message: Message, *, now: datetime) -> datetime | None:
+        return self.until if now < self.until else None
+
+
+class TestHooks:
+    def test_policy_defers_marketing_not_service(
+        self, app: FastAPI, engine: Engine, members: list[Member]
+    ) -> None:
+        anna = members[0]
+        grant_marketing(engine, anna, Channel.sms)
+        queue(engine, anna, Channel.sms, key="a-code", template="verification_code", code="1")
+        queue(
+            engine,
+            anna,
+            Channel.sms,
+            key="b-promo",
+            kind=Kind.marketing,
+            template="campaign",
+            text="-20%",
+        )
+        clock = Clock()
+        provider = KeyedProvider()
+        job = sender(app, clock, sms=provider, policy=QuietUntil(clock.now + timedelta(hours=8)))
+        assert job.run_once().sent == 1
+        rows = messages(engine)
+        assert [(r.status, r.attempts) for r in rows] == [(Status.sent, 1), (Status.queued, 0)]
+        assert rows[1].next_attempt_at == clock.now + timedelta(hours=8)
+        clock.advance(8 * 3600)
+        assert job.run_once().sent == 1
+
+    def test_delivery_reports(self, app: FastAPI, engine: Engine, members: list[Member]) -> None:
+        queue(engine, members[0], Channel.sms, key="k")
+        sender(app, Clock(), sms=KeyedProvider()).run_once()
+        with Session(engine) as session, session.begin():
+            assert service.record_delivery(
+                session, provider="keyed", provider_id="id-k", status=Status.delivered, now=utcnow()
+            )
+            assert not service.record_delivery(
+                session, provider="keyed", provider_id="nope", status=Status.delivered, now=utcnow()
+            )
+        assert messages(engine)[0].status == Status.delivered

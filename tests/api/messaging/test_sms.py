@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 from api.messaging.channels import Outcome, Sms
 from api.messaging.smsru import SmsRu
-from api.messaging.twilio import Twilio
+from api.messaging.twilio import Twilio, callback_status, is_signed_by_twilio
 from tests.support.fake_sms import FakeSmsRu, FakeTwilio
 
 
@@ -87,3 +91,36 @@ class TestTwilio:
             result = self.provider(fake).send(sms())
         assert result.outcome is Outcome.retry
         assert result.retry_after == 7
+
+
+class TestTwilioCallbacks:
+    def test_signature_round_trip_and_tampering(self) -> None:
+        url = "https://cards.example/twilio/status"
+        form = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "delivered", "To": "+7916"}
+        payload = url + "".join(f"{k}{form[k]}" for k in sorted(form))
+        digest = hmac.new(b"token", payload.encode(), hashlib.sha1).digest()
+        signature = base64.b64encode(digest).decode()
+        assert is_signed_by_twilio("token", url, form, signature)
+        assert not is_signed_by_twilio("other", url, form, signature)
+        assert not is_signed_by_twilio("token", url, {**form, "MessageStatus": "failed"}, signature)
+
+    def test_final_statuses_only(self) -> None:
+        sid = "SM" + "a" * 32
+        assert callback_status({"MessageSid": sid, "MessageStatus": "delivered"}) == (
+            sid,
+            "delivered",
+        )
+        assert callback_status({"MessageSid": sid, "MessageStatus": "undelivered"}) == (
+            sid,
+            "failed",
+        )
+        assert callback_status({"MessageSid": sid, "MessageStatus": "sent"}) is None
+
+    def test_opted_out_recipient_is_reported(self) -> None:
+        with FakeTwilio() as fake:
+            fake.unsubscribed.add("+79160000000")
+            provider = Twilio(
+                fake.account_sid, fake.auth_token, sender=fake.numbers[0], url=fake.url
+            )
+            assert provider.send(sms(to="+79160000000")).is_opted_out
+            assert not provider.send(sms()).is_opted_out

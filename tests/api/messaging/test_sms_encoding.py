@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from api.messaging.sms_encoding import (
     GSM7_BASIC,
     GSM7_EXTENSION,
+    estimate,
     estimate_cost,
     sms_length,
 )
@@ -88,3 +89,10 @@ def test_more_text_never_needs_fewer_parts(head: str, tail: str) -> None:
 def test_cost_is_segments_times_price() -> None:
     assert estimate_cost(sms_length("ж" * 71).segments, Decimal("3.50")) == Decimal("7.00")
     assert estimate_cost(0, Decimal("3.50")) == Decimal("0")
+
+
+def test_campaign_estimate() -> None:
+    found = estimate("Скидка 20% на всё в пятницу! " * 3, 1000, Decimal("4.20"))
+    assert found.length.encoding == "UCS-2"
+    assert found.length.segments == 2
+    assert (found.segments, found.cost) == (2000, Decimal("8400.00"))

@@ -72,7 +72,7 @@ def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> C
         book.debit_stamps(program.stamps_required or 0, EntryKind.redeem, reason)
     else:
         book.debit_points(reward.cost_points or 0, EntryKind.redeem, reason)
-    if not is_in_stock(session, reward):  # last: the reward's row is locked from here on
+    if not take_from_stock(session, reward):  # last: the reward's row is locked from here on
         raise RewardOutOfStock()
     coupon = Coupon(
         merchant_id=member.merchant_id,
@@ -87,7 +87,7 @@ def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> C
     return coupon
 
 
-def is_in_stock(session: Session, reward: Reward) -> bool:
+def take_from_stock(session: Session, reward: Reward) -> bool:
     """Take one coupon from the reward's stock; True when it has no limit or one was left."""
     return reward.stock is None or repository.take_from_stock(session, reward)
 

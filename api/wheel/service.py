@@ -154,7 +154,7 @@ def spin(session: Session, view: CardView, *, now: datetime) -> SpinResult:
     reward = _prize_reward(session, view, prize) if kind is PrizeKind.coupon else None
     capped = kind is not PrizeKind.nothing and _is_capped(session, wheel, view, now)
     if reward is not None and not capped:  # a reward out of stock gives nothing, as a cap
-        capped = not reward_service.is_in_stock(session, reward)
+        capped = not reward_service.take_from_stock(session, reward)
     spin_row = WheelSpin(
         merchant_id=member.merchant_id,
         wheel_id=wheel.id,

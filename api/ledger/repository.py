@@ -24,11 +24,17 @@ from api.programs.models import Program
 
 
 def lock_member(session: Session, merchant_id: UUID, member_id: UUID) -> Member | None:
-    """The member row, locked until commit (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
-    transactions start with ``BEGIN IMMEDIATE``, which serialises writers already), and read
-    afresh: a copy loaded before the lock (a card page's view) may be stale."""
+    """The member row, locked until commit, and read afresh: a copy loaded before the lock (a
+    card page's view) may be stale. SQLite transactions start with ``BEGIN IMMEDIATE``, which
+    serialises writers already.
+
+    PostgreSQL: ``FOR NO KEY UPDATE``, not ``FOR UPDATE``. Updating a member row twice in one
+    transaction makes PostgreSQL re-check its foreign key, taking ``FOR KEY SHARE`` on the
+    referrer's row; ``FOR UPDATE`` of the referrer then deadlocked against every other referee
+    doing the same (40 first purchases of one referrer's referees at once)."""
     query = select(Member).where(Member.id == member_id, Member.merchant_id == merchant_id)
-    return session.exec(query.with_for_update().execution_options(populate_existing=True)).first()
+    locked = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+    return session.exec(locked).first()
 
 
 def lock_member_with_program(
@@ -39,7 +45,7 @@ def lock_member_with_program(
         select(Member, Program)
         .join(Program, col(Program.id) == col(Member.program_id))
         .where(Member.id == member_id, Member.merchant_id == merchant_id)
-        .with_for_update(of=Member)
+        .with_for_update(of=Member, key_share=True)
         .execution_options(populate_existing=True)
     )
     row = session.exec(query).first()

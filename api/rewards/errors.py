@@ -19,6 +19,10 @@ class RewardLimitReached(Conflict):
     code, title = "reward_limit_reached", "The member has redeemed this reward the maximum times"
 
 
+class RewardOutOfStock(Conflict):
+    code, title = "reward_out_of_stock", "This reward has no coupons left to issue"
+
+
 class CouponAlreadyUsed(Conflict):
     code, title = "coupon_already_used", "This coupon has already been used"
 

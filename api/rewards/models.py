@@ -19,6 +19,7 @@ class Reward(SQLModel, table=True):
     costs_full_card: bool = False  # costs a full stamp card (stamps_required stamps)
     valid_days: int = 30
     per_member_limit: int | None = None
+    stock: int | None = None  # coupons left to issue (redeemed or won); None: no limit
     is_active: bool = True
     created_at: datetime = timestamp()
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from api.paging import PageRequest, fetch_page
@@ -37,6 +37,20 @@ def count_coupons(session: Session, member_id: UUID, reward_id: UUID) -> int:
         .where(Coupon.member_id == member_id, Coupon.reward_id == reward_id)
     )
     return int(session.exec(query).one())
+
+
+def take_from_stock(session: Session, reward: Reward) -> bool:
+    """One coupon out of a limited ``reward``'s stock, in one statement (the row stays locked
+    until commit, so concurrent redemptions cannot both take the last); False when none left."""
+    statement = (
+        update(Reward)
+        .where(col(Reward.id) == reward.id, col(Reward.stock) > 0)
+        .values(stock=col(Reward.stock) - 1)
+        .execution_options(synchronize_session=False)
+    )
+    taken = bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
+    session.expire(reward, ["stock"])
+    return taken
 
 
 def code_exists(session: Session, code: str) -> bool:

@@ -19,6 +19,7 @@ class RewardCreate(RequestModel):
             "examples": [
                 {"name": "Free cappuccino", "cost_points": 300, "valid_days": 14},
                 {"name": "Free coffee", "costs_full_card": True, "per_member_limit": 10},
+                {"name": "Festival ticket", "cost_points": 2000, "stock": 50},
             ]
         },
     )
@@ -28,6 +29,9 @@ class RewardCreate(RequestModel):
     costs_full_card: bool = False
     valid_days: int = Field(default=30, ge=1, le=3650)
     per_member_limit: int | None = Field(default=None, ge=1, le=10_000)
+    stock: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="How many coupons it may issue in all"
+    )
 
     @model_validator(mode="after")
     def _one_cost(self) -> Self:
@@ -44,6 +48,7 @@ class RewardPublic(BaseModel):
     costs_full_card: bool
     valid_days: int
     per_member_limit: int | None
+    stock: int | None
     is_active: bool
     created_at: datetime
 

@@ -26,6 +26,7 @@ from api.rewards.errors import (
     RewardNeedsStamps,
     RewardNotAvailable,
     RewardNotFound,
+    RewardOutOfStock,
 )
 from api.rewards.models import Coupon, Reward
 from api.rewards.schemas import RewardCreate
@@ -63,7 +64,7 @@ def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> C
     """Charge the member for ``reward_id`` and issue its coupon.
 
     Raises:
-        RewardNotFound, RewardNotAvailable, RewardLimitReached,
+        RewardNotFound, RewardNotAvailable, RewardLimitReached, RewardOutOfStock,
         InsufficientBalance, InsufficientStamps.
     """
     member = book.member
@@ -80,6 +81,8 @@ def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> C
         book.debit_stamps(program.stamps_required or 0, EntryKind.redeem, reason)
     else:
         book.debit_points(reward.cost_points or 0, EntryKind.redeem, reason)
+    if not take_from_stock(session, reward):  # last: the reward's row is locked from here on
+        raise RewardOutOfStock()
     coupon = Coupon(
         merchant_id=member.merchant_id,
         member_id=member.id,
@@ -91,6 +94,11 @@ def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> C
     )
     session.add(coupon)
     return coupon
+
+
+def take_from_stock(session: Session, reward: Reward) -> bool:
+    """Take one coupon from the reward's stock; True when it has no limit or one was left."""
+    return reward.stock is None or repository.take_from_stock(session, reward)
 
 
 def use_coupon(

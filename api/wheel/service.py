@@ -4,8 +4,9 @@ Each purchase of at least ``min_purchase`` made since the wheel started grants o
 spin row is unique per purchase). The server draws the prize with ``secrets``, records the
 number drawn, and pays it through the ledger (points) or as a coupon; the browser only
 animates what the server decided. When a day's or month's prize cap is reached the spin still
-happens and gives nothing (``capped``), so the published odds hold until the budget runs out.
-Locks, always in this order: the member (one spin per purchase), then the wheel (the caps).
+happens and gives nothing (``capped``), so the published odds hold until the budget runs out;
+so does a coupon prize whose reward has no stock left. Locks, always in this order: the member
+(one spin per purchase), the wheel (the caps), the coupon's reward (its stock).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -27,8 +29,9 @@ from api.outbox import service as outbox_service
 from api.programs import service as program_service
 from api.programs.rules import rules_of
 from api.rewards import repository as reward_repository
+from api.rewards import service as reward_service
 from api.rewards.errors import RewardNotFound
-from api.rewards.models import Coupon
+from api.rewards.models import Coupon, Reward
 from api.transactions import service as transaction_service
 from api.transactions.schemas import EarnRequest
 from api.wheel import repository
@@ -148,7 +151,10 @@ def spin(session: Session, view: CardView, *, now: datetime) -> SpinResult:
     index = _segment(weights, draw)
     prize = wheel.prizes[index]
     kind = PrizeKind(prize["kind"])
+    reward = _prize_reward(session, view, prize) if kind is PrizeKind.coupon else None
     capped = kind is not PrizeKind.nothing and _is_capped(session, wheel, view, now)
+    if reward is not None and not capped:  # a reward out of stock gives nothing, as a cap
+        capped = not reward_service.take_from_stock(session, reward)
     spin_row = WheelSpin(
         merchant_id=member.merchant_id,
         wheel_id=wheel.id,
@@ -170,8 +176,8 @@ def spin(session: Session, view: CardView, *, now: datetime) -> SpinResult:
             if not capped and kind is PrizeKind.points:
                 spin_row.points = int(prize["points"])
                 spin_row.prize_transaction_id = _pay_points(session, view, spin_row, now)
-            elif not capped and kind is PrizeKind.coupon:
-                coupon = _issue_coupon(session, view, UUID(prize["reward_id"]), now)
+            elif not capped and reward is not None:
+                coupon = _issue_coupon(session, view, reward, now)
                 spin_row.coupon_id, coupon_code = coupon.id, coupon.code
             session.add(spin_row)
             session.flush()
@@ -226,10 +232,16 @@ def _pay_points(session: Session, view: CardView, spin_row: WheelSpin, now: date
     return outcome.result.transaction.id
 
 
-def _issue_coupon(session: Session, view: CardView, reward_id: UUID, now: datetime) -> Coupon:
-    reward = reward_repository.get_reward(session, view.member.merchant_id, reward_id)
+def _prize_reward(session: Session, view: CardView, prize: dict[str, Any]) -> Reward:
+    reward = reward_repository.get_reward(
+        session, view.member.merchant_id, UUID(prize["reward_id"])
+    )
     if reward is None:
         raise RewardNotFound()
+    return reward
+
+
+def _issue_coupon(session: Session, view: CardView, reward: Reward, now: datetime) -> Coupon:
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
     while reward_repository.code_exists(session, code):
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))

@@ -1,7 +1,7 @@
 """device log bounds: the sender's client key, for the per-address rate limit of /apple/v1/log
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06 11:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0010'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,5 +1,5 @@
 """Redemptions' "at most N" rules under 40 requests at once over real HTTP: a reward's limit per
-member, and what one member's balance pays for."""
+member, what one member's balance pays for, and a reward's stock across members."""
 
 from __future__ import annotations
 
@@ -69,3 +69,23 @@ def test_the_balance_pays_for_exactly_what_it_holds_when_redeeming_at_once(
         responses = at_once(base, [redeem(key, member, reward)] * REQUESTS)
     assert outcomes(responses) == {(201, ""): 5, (409, "insufficient_balance"): REQUESTS - 5}
     assert member_state(client, key, member) == (0, 5)
+
+
+def test_a_reward_s_stock_holds_when_members_redeem_at_once(
+    app: FastAPI, client: TestClient, settings: Settings
+) -> None:
+    """Stock 5, 40 members redeem at once: exactly 5 coupons, the rest 409, stock ends at 0."""
+    key = new_merchant(app)
+    program = new_program(client, key, rules=POINTS_RULES)
+    reward = new_reward(client, key, program["id"], stock=5)
+    members = []
+    for i in range(REQUESTS):
+        members.append(enrol(client, key, program["id"], phone=f"+7916400{i:04d}")["id"])
+        transact(client, key, members[-1], kind="earn", points=100)
+    with running_server(settings) as base:
+        responses = at_once(base, [redeem(key, member, reward) for member in members])
+    assert outcomes(responses) == {(201, ""): 5, (409, "reward_out_of_stock"): REQUESTS - 5}
+    states = [member_state(client, key, member) for member in members]
+    assert sorted(states) == [(0, 1)] * 5 + [(100, 0)] * (REQUESTS - 5)
+    rewards = client.get(f"/api/v1/programs/{program['id']}/rewards", headers=auth(key)).json()
+    assert [r["stock"] for r in rewards] == [0]

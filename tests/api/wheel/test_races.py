@@ -89,3 +89,26 @@ def test_one_member_spins_once_per_purchase_when_spinning_at_once(
     assert prizes_given(app) == 5
     balance = client.get(f"/api/v1/members/{member['id']}", headers=auth(key)).json()["balance"]
     assert balance == 5 * 10 + 5 * 25  # five prizes plus what the purchases earned
+
+
+def test_a_coupon_prize_stops_when_its_reward_s_stock_runs_out(
+    app: FastAPI, client: TestClient, settings: Settings
+) -> None:
+    """A reward with stock 4 as the only prize: 40 members spinning at once win exactly 4."""
+    key = new_merchant(app)
+    program = new_program(client, key)
+    reward = client.post(
+        f"/api/v1/programs/{program['id']}/rewards",
+        json={"name": "Cappuccino", "cost_points": 100, "stock": 4},
+        headers=auth(key),
+    ).json()
+    prize = {"label": "Coffee", "kind": "coupon", "reward_id": reward["id"], "weight": 1}
+    body = {"min_purchase": "300", "prizes": [prize, {**prize, "label": "Coffee too"}]}
+    client.put(f"/api/v1/programs/{program['id']}/wheel", json=body, headers=auth(key))
+    tokens = members_with_a_spin(client, key, program["id"])
+    with running_server(settings) as base:
+        responses = at_once(base, [spin(token) for token in tokens])
+    assert prize_kinds(responses) == {"coupon": 4, "nothing": SPINS - 4}
+    assert len({r.json()["coupon_code"] for r in responses} - {None}) == 4
+    rewards = client.get(f"/api/v1/programs/{program['id']}/rewards", headers=auth(key)).json()
+    assert [r["stock"] for r in rewards] == [0]

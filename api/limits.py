@@ -22,6 +22,9 @@ from api.errors import ApiError, InvalidRequest
 DEFAULT_LIMIT = 1_000_000
 BODY_TIMEOUT = 10.0  # seconds for a whole request body to arrive, then 408
 SQLITE_IN_FLIGHT = 32  # requests inside the app at once on SQLite (see InFlightLimit)
+# On PostgreSQL: below the connection pool (api/db.py: 10 + 20 overflow), so a request that
+# holds a row lock never waits for a connection behind requests queued on that lock.
+POSTGRES_IN_FLIGHT = 28
 PATH_LIMITS = {
     "/apple/v1/log": 256_000,
     "/apple/v1/devices/": 4_096,
@@ -172,7 +175,12 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
 class InFlightLimit:
     """At most ``limit`` requests inside the app at once; the others wait their turn here.
 
-    Needed on SQLite. A request takes the database's write lock (``BEGIN IMMEDIATE``) in one
+    On PostgreSQL the pool has 30 connections and the server 40 worker threads: 120 writes
+    to one member at once left the request holding the member's row lock waiting for a thread
+    or a connection while the others held them waiting on the lock, a 30 s stall and 500s
+    from the pool timeout. With fewer requests inside than connections, it never waits.
+
+    On SQLite a request takes the database's write lock (``BEGIN IMMEDIATE``) in one
     worker thread (the caller dependency) and needs another for the route. With more waiting
     writers than worker threads, every thread blocked on the lock while the request holding
     it waited for a thread: nothing moved until the 30 s busy timeout failed them (80

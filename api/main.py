@@ -33,7 +33,7 @@ from api.google_wallet import routes as google_routes
 from api.google_wallet.sync import GoogleSync
 from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_session
 from api.jobs.worker import JobThread
-from api.limits import SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
+from api.limits import POSTGRES_IN_FLIGHT, SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
@@ -205,8 +205,8 @@ def create_app(
     app.state.settings = settings or get_settings()
     redact_access_log()
     app.state.google_session_factory = google_session_factory
-    if app.state.settings.database_url.startswith("sqlite"):
-        app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT)
+    is_sqlite = app.state.settings.database_url.startswith("sqlite")
+    app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT if is_sqlite else POSTGRES_IN_FLIGHT)
     app.add_middleware(RequestLimits, body_timeout=app.state.settings.request_body_timeout)
     # Outside the limits: a cross-site form is refused before its body is read, and every
     # answer, the limits' own included, carries the security headers.

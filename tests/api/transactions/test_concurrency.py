@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
+from tests.support.burst import Call, at_once, outcomes
 from tests.support.factories import auth, enrol, new_merchant, new_program
 from tests.support.server import running_server
 
@@ -150,3 +152,30 @@ def test_more_tills_than_worker_threads_never_stall(
         client.get(f"/api/v1/members/{m}", headers=auth(key)).json()["balance"] for m in members
     )
     assert total == 300 * 10
+
+
+def test_a_burst_on_one_member_never_stalls(
+    app: FastAPI, client: TestClient, settings: Settings
+) -> None:
+    """120 purchases for one member at once: every one is credited, none waits out the pool's
+    timeout (PostgreSQL: they queue on the member's row lock, and the holder must still get a
+    connection and a thread to commit)."""
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: the stall is PostgreSQL's")
+    key = new_merchant(app)
+    program = new_program(
+        client, key, rules={"currency": "RUB", "earn": {"points": 1, "per_amount": "1"}}
+    )
+    member = enrol(client, key, program["id"])["id"]
+
+    def buy(i: int) -> Call:
+        return lambda http: http.post(
+            f"/api/v1/members/{member}/transactions", headers=auth(key),
+            json={"kind": "purchase", "amount": "1.00", "currency": "RUB", "receipt_id": f"B-{i}"},
+        )  # fmt: skip
+
+    with running_server(settings) as base:
+        responses = at_once(base, [buy(i) for i in range(120)], timeout=25)
+    assert outcomes(responses) == Counter({(201, ""): 120})
+    balance = client.get(f"/api/v1/members/{member}", headers=auth(key)).json()["balance"]
+    assert balance == 120

@@ -58,7 +58,10 @@ def hit(
     if secrets.randbelow(PURGE_EVERY) == 0:
         purge(session, now=now)
     hits, expires_at = repository.count_hit(session, scope, _hash(key), now=now, window=window)
-    retry_after = max(1, math.ceil((expires_at - now).total_seconds()))
+    # At most the window: a caller whose ``now`` was taken just before another's first hit
+    # of the window would otherwise be told to wait a moment longer than the window.
+    retry_after = min(math.ceil(window.total_seconds()),
+                      max(1, math.ceil((expires_at - now).total_seconds())))  # fmt: skip
     return Verdict(hits <= limit, max(0, limit - hits), retry_after)
 
 

@@ -35,6 +35,15 @@ class TestWindows:
                                      now=T0 + timedelta(seconds=30))  # fmt: skip
         assert verdict == ratelimits.Verdict(False, 0, 570)
 
+    def test_retry_after_never_exceeds_the_window(self, engine: Engine) -> None:
+        """A caller whose clock read came just before another's first hit of the window."""
+        for _ in range(3):
+            hit(engine, at=T0 + timedelta(seconds=2))
+        with Session(engine) as session, session.begin():
+            verdict = ratelimits.hit(session, "test", "10.0.0.1", limit=3, window=WINDOW,
+                                     now=T0)  # fmt: skip
+        assert verdict == ratelimits.Verdict(False, 0, 600)
+
     def test_a_new_window_starts_after_the_last_one_ended(self, engine: Engine) -> None:
         for _ in range(5):
             hit(engine)

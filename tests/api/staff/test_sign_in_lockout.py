@@ -113,6 +113,7 @@ class TestParallelGuessing:
             return response
 
         with running_server(settings) as base, ThreadPoolExecutor(60) as pool:
+            assert httpx2.get(f"{base}/scan").status_code == 200  # routes built before the race
             wrong = [pool.submit(post, base, f"{1000 + i}") for i in range(59)]
             assert checks.reached.wait(60)
             right = pool.submit(post, base, PIN).result()

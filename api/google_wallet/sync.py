@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from google.auth.exceptions import GoogleAuthError, RefreshError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -150,7 +151,10 @@ class GoogleSync:
         if work is None:
             return None
         try:
-            return self._push(work, now)
+            try:
+                return self._push(work, now)
+            except GoogleAuthError as auth_error:  # the token fetch failed, not the call
+                raise _as_wallet_error(auth_error) from auth_error
         except GoogleWalletError as exc:
             with Session(self.engine) as session, session.begin():
                 failure = google_service.record_failure(
@@ -233,3 +237,11 @@ class GoogleSync:
             self.wallet.client.patch_object(object_id, fields, notify=False)
             return False
         return notify
+
+
+def _as_wallet_error(error: GoogleAuthError) -> GoogleWalletError:
+    """A failed token fetch as the wallet error it amounts to: the token endpoint refused our
+    key (a refusal, like a 401), or it could not be reached or timed out (try again)."""
+    if isinstance(error, RefreshError) and not error.retryable:
+        return GoogleWalletError(401, "tokenRefused", str(error)[:200])
+    return GoogleWalletError(0, "unreachable", str(error)[:200])

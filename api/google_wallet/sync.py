@@ -5,7 +5,10 @@ short lease (so two workers never sync one card at once), reads the card's curre
 and makes it so on Google: the program's class first when its body changed, then the object
 (inserted the first time, patched after that: one PATCH however many changes piled up), then
 any new messages. Only then are the outbox rows marked done, so a crash or a Google outage
-loses nothing: the rows stay pending and the card is retried with a growing delay.
+loses nothing: the rows stay pending and the card is retried with a growing delay (at most
+an hour). After ``stale_after`` failures in a row the card is stale, which alerts the operator
+(``/healthz`` degraded, a console banner, an ERROR line); a key Google refuses (401, 403, or
+a token endpoint refusing it) stops the sync until the key is replaced or an operator retries.
 
 This is the coordinator, the task level of Google delivery: it opens a short transaction
 around each session-first step of ``service`` and makes the calls to Google in between, never

@@ -5,7 +5,10 @@ short lease (so two workers never sync one card at once), reads the card's curre
 and makes it so on Google: the program's class first when its body changed, then the object
 (inserted the first time, patched after that: one PATCH however many changes piled up), then
 any new messages. Only then are the outbox rows marked done, so a crash or a Google outage
-loses nothing: the rows stay pending and the card is retried with a growing delay.
+loses nothing: the rows stay pending and the card is retried with a growing delay (at most
+an hour). After ``stale_after`` failures in a row the card is stale, which alerts the operator
+(``/healthz`` degraded, a console banner, an ERROR line); a key Google refuses (401, 403, or
+a token endpoint refusing it) stops the sync until the key is replaced or an operator retries.
 
 This is the coordinator, the task level of Google delivery: it opens a short transaction
 around each session-first step of ``service`` and makes the calls to Google in between, never
@@ -22,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from google.auth.exceptions import GoogleAuthError, RefreshError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -150,7 +154,10 @@ class GoogleSync:
         if work is None:
             return None
         try:
-            return self._push(work, now)
+            try:
+                return self._push(work, now)
+            except GoogleAuthError as auth_error:  # the token fetch failed, not the call
+                raise _as_wallet_error(auth_error) from auth_error
         except GoogleWalletError as exc:
             with Session(self.engine) as session, session.begin():
                 failure = google_service.record_failure(
@@ -233,3 +240,11 @@ class GoogleSync:
             self.wallet.client.patch_object(object_id, fields, notify=False)
             return False
         return notify
+
+
+def _as_wallet_error(error: GoogleAuthError) -> GoogleWalletError:
+    """A failed token fetch as the wallet error it amounts to: the token endpoint refused our
+    key (a refusal, like a 401), or it could not be reached or timed out (try again)."""
+    if isinstance(error, RefreshError) and not error.retryable:
+        return GoogleWalletError(401, "tokenRefused", str(error)[:200])
+    return GoogleWalletError(0, "unreachable", str(error)[:200])

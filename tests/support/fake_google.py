@@ -3,9 +3,9 @@
 It is a real HTTP/1.1 server (standard library ``ThreadingHTTPServer``) on a loopback port, in
 a background thread, that behaves like ``oauth2.googleapis.com/token`` and the loyalty part of
 ``walletobjects.googleapis.com/walletobjects/v1`` as Google documents them (discovery document
-``walletobjects.v1`` rev 20260806, the Google Wallet guides; see
-``/work/shared/reference/google-wallet.md``). It also plays the Google Wallet app: a simulated
-"save" verifies the save-link JWT and sends the issuer an ``ECv2SigningOnly`` signed callback.
+``walletobjects.v1`` rev 20260806, the Google Wallet guides). It also plays the Google Wallet
+app: a simulated "save" verifies the save-link JWT and sends the issuer an ``ECv2SigningOnly``
+signed callback.
 
 Use it with google-auth as production does::
 

@@ -101,6 +101,24 @@ class TestOutageLongerThanTheBudget:
         assert body["checks"]["deliveries"]["apns"]["stale"] == 1
         assert 'id="delivery-apns"' in console_home(client, key)
 
+    def test_apns_unreachable_past_the_budget_keeps_the_push_stale(
+        self, app: FastAPI, client: TestClient, settings: Settings
+    ) -> None:
+        unreachable = settings.model_copy(update={"apns_url": "https://127.0.0.1:9"})
+        sender = ApnsSender.from_settings(unreachable, app.state.apple_wallet.pass_type_identifier)
+        pusher = ApplePusher(app.state.engine, sender.send, credential=sender.credential)
+        try:
+            key, member, wallet = card(app, client)
+            wallet.register(TOKEN_A)
+            purchase(client, key, member["id"], "100")
+            outage_past_the_budget(pusher, utcnow())
+        finally:
+            sender.close()
+        [push] = pushes(app)
+        assert push.stale_at is not None
+        apns = health(client)["checks"]["deliveries"]["apns"]
+        assert (apns["state"], apns["reason"]) == ("stale", "0 cannot connect")
+
     def test_other_merchants_see_no_banner(
         self, app: FastAPI, client: TestClient, pusher: ApplePusher, fake_apns: FakeApns
     ) -> None:

@@ -113,6 +113,21 @@ class TestOutageLongerThanTheBudget:
         assert body["checks"]["deliveries"]["google"]["stale"] == 1
         assert 'id="delivery-google"' in console_home(app, key)
 
+    def test_timeouts_past_the_budget_mark_the_card_stale_too(
+        self, app: FastAPI, client: TestClient, google: FakeGoogle, clock: Clock,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        _, member = member_with_card(app, client)
+        monkeypatch.setattr(sync(app).wallet.client, "timeout", 0.05)
+        monkeypatch.setattr(google, "latency", 0.2)
+        outage_past_the_budget(sync(app), clock)
+        assert pending(app, member) >= 1
+        object_state = state(app, member)
+        assert object_state.stale_at is not None
+        assert object_state.last_error is not None
+        assert object_state.last_error.startswith("0 unreachable")
+        assert health(client)["checks"]["deliveries"]["google"]["state"] == "stale"
+
     def test_google_back_the_job_resyncs_the_stale_card_and_clears_the_alert(
         self, app: FastAPI, client: TestClient, google: FakeGoogle, clock: Clock
     ) -> None:
@@ -162,6 +177,19 @@ class TestRefusedKey:
         assert body["checks"]["deliveries"]["google"]["state"] == "blocked"
         assert body["checks"]["deliveries"]["google"]["reason"].startswith(str(status))
         assert 'id="delivery-google"' in console_home(app, key)
+
+    def test_a_token_endpoint_refusing_the_key_stops_the_sync(
+        self, app: FastAPI, client: TestClient, google: FakeGoogle,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        member_with_card(app, client)
+        monkeypatch.setattr(sync(app).wallet.client.session.credentials, "token", None)
+        google.inject_error(400, message="invalid_grant", times=10**6, match="POST /token")
+        assert sync(app).run_once().refused
+        assert sync(app).run_once().held
+        body = health(client)
+        assert body["checks"]["deliveries"]["google"]["state"] == "blocked"
+        assert body["checks"]["deliveries"]["google"]["reason"].startswith("401 tokenRefused")
 
     def test_a_replaced_key_resumes(
         self, app: FastAPI, client: TestClient, google: FakeGoogle, clock: Clock,

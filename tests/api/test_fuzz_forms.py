@@ -21,8 +21,10 @@ import secrets
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
@@ -32,8 +34,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session, select
 
+from api.clock import utcnow
 from api.pages.render import form_fields
+from api.programs.models import Program
+from api.verification.models import ContactChallenge
 from tests.support.pages import PIN, console_cookie, new_page_shop, scanner_cookie
 
 pytestmark = pytest.mark.db
@@ -52,11 +58,14 @@ KNOWN_FORMS = {
     "/scan/photo",
     "/scan/cards/{number}",
     "/join/{public_slug}",
+    "/join/{public_slug}/card",
+    "/join/{public_slug}/card/{challenge_id}",
     "/cards/{token}/wheel",
 }
 FIELD_NAMES = [
     "api_key", "code", "pin", "number", "action", "amount", "reward_id", "nonce", "name",
     "phone", "email", "birthday", "consent", "ref", "store", "website", "rules", "cost",
+    "contact",
     "program", "segment", "min_balance", "visited_within_days", "not_visited_for_days",
     "message", "photo",
 ]  # fmt: skip
@@ -176,6 +185,7 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
         "number": shop.serial,
         "public_slug": shop.public_slug,
         "token": shop.card_token,
+        "challenge_id": str(a_code_sent(app, shop.public_slug)),
     }
     cookies = {
         "none": None,
@@ -245,3 +255,17 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
     assert statuses[200] + statuses[303] > len(routes), statuses
     assert statuses[403] > 0, statuses  # cross-site
     assert statuses[422] > 0, statuses  # too many fields, bad values
+
+
+def a_code_sent(app: FastAPI, public_slug: str) -> UUID:
+    """A one-time code waiting on the "I already have a card" page (the row the page writes)."""
+    with Session(app.state.engine) as session, session.begin():
+        program = session.exec(select(Program).where(Program.public_slug == public_slug)).one()
+        now = utcnow()
+        challenge = ContactChallenge(
+            merchant_id=program.merchant_id, program_id=program.id, channel="sms",
+            masked_contact="+7 *** ***-45-67", code_hash="0" * 64,
+            expires_at=now + timedelta(minutes=10), created_at=now,
+        )  # fmt: skip
+        session.add(challenge)
+        return challenge.id

@@ -26,7 +26,7 @@ from api.members.models import Member
 from api.messaging import repository
 from api.messaging.channels import Outcome, SendResult
 from api.messaging.models import Channel, Kind, Message, Purpose, Status
-from api.messaging.service import SendPolicy, has_consent, record_consent
+from api.messaging.service import SendPolicy, has_consent, withdraw_sms_marketing
 from api.programs.models import Program
 
 logger = logging.getLogger(__name__)
@@ -162,15 +162,7 @@ def record(
     if result.is_opted_out and claimed.channel == Channel.sms:
         member = session.get(Member, claimed.member_id)
         if member is not None:  # the number opted out at the provider: no more marketing
-            record_consent(
-                session,
-                member=member,
-                channel=Channel.sms,
-                purpose=Purpose.marketing,
-                is_granted=False,
-                source="sms_stop",
-                now=now,
-            )
+            withdraw_sms_marketing(session, member, now=now)
     written = repository.update_if_unchanged(
         session, claimed.id, status=Status.sending, attempts=claimed.attempt, values=values
     )

@@ -179,13 +179,13 @@ def stop_by_reply(session: Session, *, phone: str, text: str, now: datetime) -> 
         return 0
     members = repository.members_by_phone(session, phone)
     for member in members:
-        record_consent(
-            session,
-            member=member,
-            channel=Channel.sms,
-            purpose=Purpose.marketing,
-            is_granted=False,
-            source="sms_stop",
-            now=now,
-        )
+        withdraw_sms_marketing(session, member, now=now)
     return len(members)
+
+
+def withdraw_sms_marketing(session: Session, member: Member, *, now: datetime) -> None:
+    """The number replied STOP or opted out at the provider: no more SMS marketing."""
+    record_consent(
+        session, member=member, channel=Channel.sms, purpose=Purpose.marketing,
+        is_granted=False, source="sms_stop", now=now,
+    )  # fmt: skip

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from api.clock import utcnow
 from api.deps import DesignsDep, SessionDep
@@ -76,10 +77,10 @@ def code_page(
     designs: DesignsDep,
 ) -> HTMLResponse:
     """Type the code we sent."""
-    program = program_repository.get_by_public_slug(session, public_slug)
-    masked = program and verification_service.masked_contact(session, program, challenge_id)
-    if program is None or not masked:
+    waiting = _waiting(session, public_slug, challenge_id)
+    if waiting is None:
         return page.not_found()
+    program, masked = waiting
     return _render(page, designs, program, "card_code.html", masked=masked,
                    challenge_id=challenge_id)  # fmt: skip
 
@@ -94,10 +95,10 @@ def check_code(
     fields: FormFields,
 ) -> Response:
     """The right code opens the card; anything else asks again (5 tries in all)."""
-    program = program_repository.get_by_public_slug(session, public_slug)
-    masked = program and verification_service.masked_contact(session, program, challenge_id)
-    if program is None or not masked:
+    waiting = _waiting(session, public_slug, challenge_id)
+    if waiting is None:
         return page.not_found()
+    program, masked = waiting
     found = verification_service.check(
         session, program, challenge_id, fields.get("code", ""), now=utcnow()
     )
@@ -105,6 +106,13 @@ def check_code(
         return _render(page, designs, program, "card_code.html", status_code=422,
                        masked=masked, challenge_id=challenge_id, error="err_code")  # fmt: skip
     return RedirectResponse(f"/cards/{found[1].public_token}?welcome=back", status_code=303)
+
+
+def _waiting(session: Session, public_slug: str, challenge_id: UUID) -> tuple[Program, str] | None:
+    """The program and where its code went, for a challenge of that program."""
+    program = program_repository.get_by_public_slug(session, public_slug)
+    masked = program and verification_service.masked_contact(session, program, challenge_id)
+    return (program, masked) if program and masked else None
 
 
 def _render(

@@ -110,5 +110,7 @@ def test_a_coupon_prize_stops_when_its_reward_s_stock_runs_out(
         responses = at_once(base, [spin(token) for token in tokens])
     assert prize_kinds(responses) == {"coupon": 4, "nothing": SPINS - 4}
     assert len({r.json()["coupon_code"] for r in responses} - {None}) == 4
-    rewards = client.get(f"/api/v1/programs/{program['id']}/rewards", headers=auth(key)).json()
+    rewards = client.get(f"/api/v1/programs/{program['id']}/rewards", headers=auth(key)).json()[
+        "items"
+    ]
     assert [r["stock"] for r in rewards] == [0]

@@ -99,6 +99,7 @@ def record_consent(
     source: str,
     now: datetime,
     text_version: str | None = None,
+    store_id: UUID | None = None,
 ) -> ChannelConsent:
     """Append a grant or withdrawal (the log keeps every change; the latest counts)."""
     consent = ChannelConsent(
@@ -109,6 +110,7 @@ def record_consent(
         is_granted=is_granted,
         text_version=text_version,
         source=source,
+        store_id=store_id,
         recorded_at=now,
     )
     session.add(consent)

@@ -1,0 +1,29 @@
+"""The words of the optional marketing consents the join page asks for, per channel, in
+Russian and English (merged into ``texts.TEXTS``).
+
+Advertising by email or SMS needs the member's prior, explicit consent (Russia's 38-FZ,
+article 18; GDPR): each channel has its own box, unticked until the visitor ticks it, and no
+box is needed to get the card. Each consent stored names ``MARKETING_CONSENT_VERSION``, so the
+exact words agreed to can be shown later: change the words, change the version.
+"""
+
+from __future__ import annotations
+
+MARKETING_CONSENT_VERSION = "2026-12-marketing-1"
+
+MARKETING_TEXTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "marketing_title": "Новости и предложения — по желанию",
+        "marketing_email": "Я согласен(на) получать рекламные сообщения {program} по эл. почте.",
+        "marketing_sms": "Я согласен(на) получать рекламные сообщения {program} по SMS.",
+        "marketing_note": "Карту выпустим и без этого. Отписаться можно в любой момент: по "
+        "ссылке в письме или ответом СТОП на SMS.",
+    },
+    "en": {
+        "marketing_title": "News and offers (optional)",
+        "marketing_email": "I agree to receive promotional messages from {program} by email.",
+        "marketing_sms": "I agree to receive promotional messages from {program} by SMS.",
+        "marketing_note": "You get the card either way. You can unsubscribe at any time: by "
+        "the link in any email, or by replying STOP to a text.",
+    },
+}

@@ -89,6 +89,16 @@ def has_consent(session: Session, member_id: UUID, channel: Channel, purpose: Pu
     return latest.is_granted
 
 
+def marketing_consents(
+    session: Session, member_id: UUID
+) -> list[tuple[Channel, ChannelConsent | None]]:
+    """Each channel with the member's latest marketing consent row (None: never asked)."""
+    return [
+        (channel, repository.latest_consent(session, member_id, channel, Purpose.marketing))
+        for channel in Channel
+    ]
+
+
 def record_consent(
     session: Session,
     *,

@@ -1,5 +1,5 @@
-"""The words of the optional marketing consents the join page asks for, per channel, in
-Russian and English (merged into ``texts.TEXTS``).
+"""The words of the optional marketing consents the join page asks for, per channel, and of
+the console's consent table, in Russian and English (merged into ``texts.TEXTS``).
 
 Advertising by email or SMS needs the member's prior, explicit consent (Russia's 38-FZ,
 article 18; GDPR): each channel has its own box, unticked until the visitor ticks it, and no
@@ -18,6 +18,13 @@ MARKETING_TEXTS: dict[str, dict[str, str]] = {
         "marketing_sms": "Я согласен(на) получать рекламные сообщения {program} по SMS.",
         "marketing_note": "Карту выпустим и без этого. Отписаться можно в любой момент: по "
         "ссылке в письме или ответом СТОП на SMS.",
+        "marketing_consents": "Согласие на рекламу",
+        "consent_channel": "Канал",
+        "consent_state": "Согласие",
+        "consent_source": "Откуда (версия текста)",
+        "consent_granted": "дано",
+        "consent_withdrawn": "отозвано",
+        "consent_none": "не давалось",
     },
     "en": {
         "marketing_title": "News and offers (optional)",
@@ -25,5 +32,12 @@ MARKETING_TEXTS: dict[str, dict[str, str]] = {
         "marketing_sms": "I agree to receive promotional messages from {program} by SMS.",
         "marketing_note": "You get the card either way. You can unsubscribe at any time: by "
         "the link in any email, or by replying STOP to a text.",
+        "marketing_consents": "Consent to marketing",
+        "consent_channel": "Channel",
+        "consent_state": "Consent",
+        "consent_source": "Source (text version)",
+        "consent_granted": "given",
+        "consent_withdrawn": "withdrawn",
+        "consent_none": "never given",
     },
 }

@@ -222,3 +222,37 @@ class TestApiEnrolment:
         assert response.status_code == 422
         assert response.headers["content-type"].startswith("application/problem+json")
         assert consents(app) == []
+
+
+class TestConsoleMemberPage:
+    def test_shows_the_consent_per_channel_with_time_and_source(
+        self, app: FastAPI, client: TestClient, key: str, program: dict[str, Any]
+    ) -> None:
+        submit(client, program, **ANNA, marketing_sms="yes")
+        member = only_member(app)
+        with Session(app.state.engine) as session, session.begin():
+            messaging_service.record_consent(
+                session, member=member, channel=Channel.email, purpose=Purpose.marketing,
+                is_granted=False, source="unsubscribe_link", now=utcnow(),
+            )  # fmt: skip
+        [sms] = [c for c in consents(app) if c.channel == Channel.sms]
+        client.post("/console/sign-in", data={"api_key": key}, follow_redirects=False)
+        page = client.get(f"/console/members/{member.id}", headers={"Accept-Language": "en"})
+        assert page.status_code == 200
+        table = page.text.split('<table id="consents">')[1].split("</table>")[0]
+        email_row, sms_row = re.findall(r"<tr><td>.*?</tr>", table)
+        assert "Email" in email_row
+        assert "withdrawn" in email_row
+        assert "unsubscribe_link" in email_row
+        assert "SMS" in sms_row
+        assert "given" in sms_row
+        assert sms.recorded_at.strftime("%d.%m.%Y %H:%M") in sms_row
+        assert f"join_page ({MARKETING_CONSENT_VERSION})" in sms_row
+
+    def test_a_member_never_asked(
+        self, app: FastAPI, client: TestClient, key: str, program: dict[str, Any]
+    ) -> None:
+        submit(client, program, **ANNA)
+        client.post("/console/sign-in", data={"api_key": key}, follow_redirects=False)
+        page = client.get(f"/console/members/{only_member(app).id}?lang=en")
+        assert page.text.count("never given") == 2

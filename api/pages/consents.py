@@ -14,8 +14,8 @@ MARKETING_CONSENT_VERSION = "2026-12-marketing-1"
 MARKETING_TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         "marketing_title": "Новости и предложения — по желанию",
-        "marketing_email": "Я согласен(на) получать рекламные сообщения {program} по эл. почте.",
-        "marketing_sms": "Я согласен(на) получать рекламные сообщения {program} по SMS.",
+        "marketing_email": "Да, присылайте мне рекламные сообщения {program} по эл. почте.",
+        "marketing_sms": "Да, присылайте мне рекламные сообщения {program} по SMS.",
         "marketing_note": "Карту выпустим и без этого. Отписаться можно в любой момент: по "
         "ссылке в письме или ответом СТОП на SMS.",
         "marketing_consents": "Согласие на рекламу",
@@ -28,8 +28,8 @@ MARKETING_TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "marketing_title": "News and offers (optional)",
-        "marketing_email": "I agree to receive promotional messages from {program} by email.",
-        "marketing_sms": "I agree to receive promotional messages from {program} by SMS.",
+        "marketing_email": "Yes, send me promotional messages from {program} by email.",
+        "marketing_sms": "Yes, send me promotional messages from {program} by SMS.",
         "marketing_note": "You get the card either way. You can unsubscribe at any time: by "
         "the link in any email, or by replying STOP to a text.",
         "marketing_consents": "Consent to marketing",

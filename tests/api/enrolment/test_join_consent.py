@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from hashlib import sha256
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from api.clock import utcnow
 from api.members.models import Member
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, ChannelConsent, Kind, Purpose
-from api.pages.consents import MARKETING_CONSENT_VERSION
+from api.pages.consents import MARKETING_CONSENT_VERSION, MARKETING_TEXTS
 from api.programs.models import Program
 from api.stores.models import Store
 from tests.support.factories import auth, new_merchant, new_program
@@ -173,6 +174,18 @@ class TestJoinPageBoxes:
             [box] = re.findall(rf'<input id="[^"]+" name="{name}"[^>]*>', response.text)
             assert "checked" in box
         assert consents(app) == []
+
+
+class TestConsentWords:
+    def test_new_marketing_words_need_a_new_version(self) -> None:
+        """Each marketing consent stores MARKETING_CONSENT_VERSION, which must name the exact
+        words: when this fails, bump the version in api/pages/consents.py, then both values."""
+        keys = ("marketing_title", "marketing_email", "marketing_sms", "marketing_note")
+        words = "".join(MARKETING_TEXTS[lang][k] for lang in ("ru", "en") for k in keys)
+        assert (MARKETING_CONSENT_VERSION, sha256(words.encode()).hexdigest()[:16]) == (
+            "2026-12-marketing-1",
+            "88dd5d4b43f3fe3d",
+        )
 
 
 class TestApiEnrolment:

@@ -4,6 +4,7 @@ controlled clock; service messages never wait; the sender the service builds use
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -15,12 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, col, select
 
 from api.clock import utcnow
 from api.members.models import Member
-from api.messaging import service
+from api.messaging import dispatch, service
 from api.messaging.links import DEVELOPMENT_SECRET
 from api.messaging.mail import message_templates
 from api.messaging.models import Channel, Kind, Message, Purpose, Status
@@ -256,6 +257,53 @@ class TestTheSenderHonoursThePolicy:
 
 @pytest.mark.db
 class TestTwoSenders:
+    def test_forty_concurrent_claims_send_exactly_the_cap(
+        self, app: FastAPI, client: TestClient, database_url: str
+    ) -> None:
+        """40 senders claim the marketing messages of one member at the same moment: the ones
+        that find the member taken look again 10 s later, and when it has all settled exactly
+        3 (the cap) were claimed and the other 37 wait a week."""
+        if not database_url.startswith("postgresql"):
+            pytest.skip("SQLite runs one writing transaction at a time")
+        member = anna(app, client)
+        for n in range(40):
+            queue(app.state.engine, member, Channel.sms, f"promo-{n:02d}", at=NOON)
+        engine = create_engine(database_url, pool_size=45, max_overflow=0)
+        barrier = threading.Barrier(40)
+        errors: list[BaseException] = []
+
+        def claim(at: datetime, limit: int) -> None:
+            with Session(engine) as session, session.begin():
+                dispatch.claim(
+                    session, now=at, lease=timedelta(hours=1), limit=limit,
+                    channels=[Channel.sms], policy=MarketingPolicy(),
+                )  # fmt: skip
+
+        def sender() -> None:
+            try:
+                barrier.wait(timeout=60)
+                for k in range(4):
+                    claim(NOON + k * BUSY_RETRY, 1)
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=sender) for _ in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        claimed_at_once = [m.status for m in rows(app.state.engine).values()]
+        assert claimed_at_once.count(Status.sending) <= 3
+        for k in range(4, 40):  # whatever was put off for a busy member is due again
+            claim(NOON + k * BUSY_RETRY, 50)
+        engine.dispose()
+        found = list(rows(app.state.engine).values())
+        assert [m.status for m in found].count(Status.sending) == 3
+        waiting = [m for m in found if m.status == Status.queued]
+        assert len(waiting) == 37
+        assert all(m.next_attempt_at >= NOON + timedelta(days=7) for m in waiting)
+
     def test_a_member_another_sender_is_deciding_about_waits(
         self, app: FastAPI, client: TestClient, database_url: str
     ) -> None:

@@ -61,10 +61,20 @@ WebhookForm = Annotated[dict[str, str], Depends(webhook_form)]
 TwilioSignature = Annotated[str, Header(alias="X-Twilio-Signature")]
 
 
+def without_nul(form: dict[str, str]) -> dict[str, str]:
+    """The form with NUL characters dropped (PostgreSQL text refuses them), once checked."""
+    return {key.replace("\x00", ""): value.replace("\x00", "") for key, value in form.items()}
+
+
 def check_twilio(
     request: Request, settings: Settings, form: dict[str, str], signature: str
-) -> None:
-    """Raises WebhookNotConfigured (no Twilio auth token set) or WebhookSignatureInvalid."""
+) -> dict[str, str]:
+    """The form to act on, once Twilio's signature over it as sent is checked.
+
+    Raises:
+        WebhookNotConfigured: no Twilio auth token is set.
+        WebhookSignatureInvalid: the signature is missing or not Twilio's.
+    """
     token = settings.twilio_auth_token
     if token is None:
         raise WebhookNotConfigured()
@@ -76,6 +86,7 @@ def check_twilio(
     ):
         logger.warning("unsigned Twilio webhook refused", extra={"path": request.url.path})
         raise WebhookSignatureInvalid()
+    return without_nul(form)
 
 
 @router.post(twilio.TWILIO_STATUS_PATH, status_code=204)
@@ -87,7 +98,7 @@ def twilio_status(
     signature: TwilioSignature = "",
 ) -> Response:
     """A Twilio delivery report: delivered, undelivered or failed (earlier steps are skipped)."""
-    check_twilio(request, settings, form, signature)
+    form = check_twilio(request, settings, form, signature)
     now = utcnow()
     report = twilio.callback_status(form)
     if report is not None:
@@ -112,7 +123,7 @@ def twilio_inbound(
     signature: TwilioSignature = "",
 ) -> Response:
     """A reply to our number: a stop word withdraws SMS marketing for that phone."""
-    check_twilio(request, settings, form, signature)
+    form = check_twilio(request, settings, form, signature)
     text = "STOP" if form.get("OptOutType", "").upper() == "STOP" else form.get("Body", "")
     phone = form.get("From", "")
     if phone:
@@ -133,7 +144,7 @@ def smsru_status(
     ):
         raise WebhookNotConfigured()
     now = utcnow()
-    for sms_id, status, code in smsru.callback_statuses(form):
+    for sms_id, status, code in smsru.callback_statuses(without_nul(form)):
         service.record_delivery(
             session, provider="smsru", provider_id=sms_id, status=Status(status), now=now,
             error=None if status == Status.delivered else f"smsru {code}",

@@ -16,6 +16,9 @@ from uuid import UUID
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -317,3 +320,55 @@ class TestStatusCallbackUrl:
         provider = sms_provider(configured)
         assert isinstance(provider, Twilio)
         assert provider.status_callback == "http://testserver/messaging/v1/twilio/status"
+
+
+CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain", ""]
+form_text = st.text(max_size=40)
+forms = st.dictionaries(
+    st.one_of(
+        st.sampled_from(
+            ["MessageSid", "MessageStatus", "ErrorCode", "To", "From", "Body", "OptOutType",
+             "data[0]", "data[1]"]
+        ),
+        form_text,
+    ),
+    st.one_of(
+        form_text,
+        st.sampled_from(["delivered", "undelivered", "failed", "STOP", "21610", PHONE, "SM1"]),
+        st.builds(lambda i, c: f"sms_status\n{i}\n{c}\n1", form_text, st.sampled_from(
+            ["103", "106", "110", "x", ""])),
+    ),
+    max_size=8,
+)  # fmt: skip
+
+
+@pytest.mark.usefixtures("settings_with_webhooks")
+class TestWebhooksNeverFail:
+    @examples(max_examples=60, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(form=forms, path=st.sampled_from(
+        [TestTwilioInbound.PATH, TestTwilioStatus.PATH, TestSmsRuStatus.PATH]))  # fmt: skip
+    def test_whatever_a_signed_provider_posts_is_never_a_5xx(
+        self, client: TestClient, anna: Member, form: dict[str, str], path: str
+    ) -> None:
+        response = post_twilio(client, path, form)  # signed: the parsing is reached
+        assert response.status_code < 500, response.text
+
+    @examples(max_examples=40, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(body=st.binary(max_size=300), content_type=st.sampled_from(CONTENT_TYPES))
+    def test_whatever_anyone_posts_is_never_a_5xx(
+        self, client: TestClient, anna: Member, body: bytes, content_type: str
+    ) -> None:
+        for path in (TestTwilioInbound.PATH, TestTwilioStatus.PATH, TestSmsRuStatus.PATH):
+            response = client.post(path, content=body, headers={"Content-Type": content_type})
+            assert response.status_code < 500, response.text
+
+    def test_nul_characters_are_not_a_5xx(self, client: TestClient, anna: Member) -> None:
+        """PostgreSQL refuses NUL in text: a report carrying one must still not be a 500."""
+        for path, form in (
+            (TestTwilioStatus.PATH, {"MessageSid": "SM\x00", "MessageStatus": "delivered"}),
+            (TestTwilioInbound.PATH, {"From": "+7916\x00", "Body": "STOP"}),
+            (TestSmsRuStatus.PATH, {"data[0]": "sms_status\n1\x00\n103\n1"}),
+        ):
+            assert post_twilio(client, path, form).status_code < 500

@@ -6,7 +6,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.clock import utcnow
 from api.deps import PosCaller, SessionDep, SettingsDep
 from api.enrolment import service as enrolment_service
 from api.enrolment.schemas import MemberEnrol
@@ -35,15 +34,9 @@ def enrol_member(
     Enrolling the same phone or email again returns the existing member with status 200 and
     changes nothing but adding tags (a ``marketing_consent`` is recorded for a new member only).
     """
-    member, card, is_new = enrolment_service.enrol(
+    member, card, is_new = enrolment_service.enrol_with_consent(
         session, caller.merchant_id, program_id, data, actor=Actor(caller.label, caller.key_id)
     )
-    consent = data.marketing_consent
-    if is_new and consent is not None:
-        enrolment_service.record_marketing_consent(
-            session, member, email=consent.email, sms=consent.sms,
-            text_version=consent.text_version, source="api", now=utcnow(),
-        )  # fmt: skip
     if not is_new:
         response.status_code = status.HTTP_200_OK
     return member_service.public(

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.enrolment.models import MemberConsent
+from api.enrolment.schemas import MemberEnrol
 from api.enrolment.throttle import JoinLimits
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
@@ -166,6 +167,26 @@ def enrol(
         )
         return member, card, True
     raise RuntimeError("could not allocate a unique card serial number")
+
+
+def enrol_with_consent(
+    session: Session, merchant_id: UUID, program_id: UUID, data: MemberEnrol, *, actor: Actor
+) -> tuple[Member, Card, bool]:
+    """``enrol`` through the API, recording a new member's ``marketing_consent`` (source
+    ``api``); an existing member's consent is left as it is.
+
+    Raises:
+        ProgramNotFound: no such program for this merchant.
+        UnknownReferralCode: the referral code belongs to no member of the program.
+    """
+    member, card, is_new = enrol(session, merchant_id, program_id, data, actor=actor)
+    consent = data.marketing_consent
+    if is_new and consent is not None:
+        record_marketing_consent(
+            session, member, email=consent.email, sms=consent.sms,
+            text_version=consent.text_version, source="api", now=utcnow(),
+        )  # fmt: skip
+    return member, card, is_new
 
 
 def find_program(session: Session, public_slug: str) -> Program | None:

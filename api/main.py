@@ -38,6 +38,7 @@ from api.logs import redact_access_log
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
 from api.messaging import routes as messaging_routes
+from api.messaging import webhooks as messaging_webhooks
 from api.messaging.sender import build_sender
 from api.pages.docs import install_docs
 from api.pages.headers import SecurityHeaders
@@ -242,6 +243,7 @@ def create_app(
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
     app.include_router(messaging_routes.router)
+    app.include_router(messaging_webhooks.router)
     install_docs(app)
     app.state.join_limits = JoinLimits.of(app.state.settings)
     return app

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     sms_sender: str | None = None  # the approved sender name (SMS.ru) or From number (Twilio)
     smsru_api_id: SecretStr | None = None
     smsru_url: str = "https://sms.ru"
+    # SMS.ru signs no callback: its URL carries this secret, /messaging/v1/smsru/<token>/status
+    smsru_callback_token: SecretStr | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_url: str = "https://api.twilio.com"

@@ -33,6 +33,7 @@ from api.errors import ApiError, Forbidden, Unauthorized
 from api.members import service as member_service
 from api.merchants.models import Role
 from api.merchants.service import Caller, authenticate
+from api.messaging import service as messaging_service
 from api.pages.sessions import lookup_hash, new_token, token_hash
 from api.programs import service as program_service
 from api.programs.rules import ProgramRules, rules_of
@@ -149,7 +150,8 @@ def member_page(
         session, merchant_id, member_id, limit=100, offset=0
     )
     delivery = delivery_service.card_delivery(session, card, now=now)
-    return {"member": public, "ledger": ledger, "delivery": delivery}
+    consents = messaging_service.marketing_consents(session, found.id)
+    return {"member": public, "ledger": ledger, "delivery": delivery, "consents": consents}
 
 
 def programs_page(session: Session, merchant_id: UUID) -> PageContext:

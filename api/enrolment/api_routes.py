@@ -8,9 +8,10 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import PosCaller, SessionDep, SettingsDep
 from api.enrolment import service as enrolment_service
+from api.enrolment.schemas import MemberEnrol
 from api.ledger.postings import Actor
 from api.members import service as member_service
-from api.members.schemas import MemberCreate, MemberPublic
+from api.members.schemas import MemberPublic
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["members"])
 )
 def enrol_member(
     program_id: UUID,
-    data: MemberCreate,
+    data: MemberEnrol,
     response: Response,
     session: SessionDep,
     caller: PosCaller,
@@ -30,9 +31,10 @@ def enrol_member(
 ) -> MemberPublic:
     """Enrol a member (phone or email required) and issue the card.
 
-    Enrolling the same phone or email again returns the existing member with status 200.
+    Enrolling the same phone or email again returns the existing member with status 200 and
+    changes nothing but adding tags (a ``marketing_consent`` is recorded for a new member only).
     """
-    member, card, is_new = enrolment_service.enrol(
+    member, card, is_new = enrolment_service.enrol_with_consent(
         session, caller.merchant_id, program_id, data, actor=Actor(caller.label, caller.key_id)
     )
     if not is_new:

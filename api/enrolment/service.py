@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.enrolment.models import MemberConsent
+from api.enrolment.schemas import MemberEnrol
 from api.enrolment.throttle import JoinLimits
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
@@ -26,7 +27,10 @@ from api.members import service as member_service
 from api.members.errors import UnknownReferralCode
 from api.members.models import Card, Member
 from api.members.schemas import MemberCreate, normalise_email, normalise_phone
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel, Purpose
 from api.outbox.models import OutboxEvent
+from api.pages.consents import MARKETING_CONSENT_VERSION
 from api.pages.texts import CONSENT_VERSION
 from api.programs import repository as program_repository
 from api.programs import service as program_service
@@ -49,6 +53,8 @@ class JoinForm:
     email: str = ""
     birthday: str = ""
     has_consent: bool = False
+    marketing_email: bool = False  # the optional advertising consents, unticked by default
+    marketing_sms: bool = False
     ref: str = ""
     store: str = ""
     errors: dict[str, str] = field(default_factory=dict)
@@ -61,6 +67,8 @@ class JoinForm:
             email=fields.get("email", "").strip()[:254],
             birthday=fields.get("birthday", "").strip()[:10],
             has_consent=fields.get("consent") == "yes",
+            marketing_email=fields.get("marketing_email") == "yes",
+            marketing_sms=fields.get("marketing_sms") == "yes",
             ref=fields.get("ref", "").strip()[:16],
             store=fields.get("store", "").strip()[:36],
         )
@@ -161,6 +169,26 @@ def enrol(
     raise RuntimeError("could not allocate a unique card serial number")
 
 
+def enrol_with_consent(
+    session: Session, merchant_id: UUID, program_id: UUID, data: MemberEnrol, *, actor: Actor
+) -> tuple[Member, Card, bool]:
+    """``enrol`` through the API, recording a new member's ``marketing_consent`` (source
+    ``api``); an existing member's consent is left as it is.
+
+    Raises:
+        ProgramNotFound: no such program for this merchant.
+        UnknownReferralCode: the referral code belongs to no member of the program.
+    """
+    member, card, is_new = enrol(session, merchant_id, program_id, data, actor=actor)
+    consent = data.marketing_consent
+    if is_new and consent is not None:
+        record_marketing_consent(
+            session, member, email=consent.email, sms=consent.sms,
+            text_version=consent.text_version, source="api", now=utcnow(),
+        )  # fmt: skip
+    return member, card, is_new
+
+
 def find_program(session: Session, public_slug: str) -> Program | None:
     return program_repository.get_by_public_slug(session, public_slug)
 
@@ -254,6 +282,7 @@ def join(
     )
     if not is_new:  # the visitor has not proven the contact: nothing is written for them
         return member, card, is_new
+    now = utcnow()
     session.add(
         MemberConsent(
             merchant_id=merchant_id,
@@ -262,12 +291,36 @@ def join(
             locale=locale,
             store_id=store_id,
             is_new_member=is_new,
-            accepted_at=utcnow(),
+            accepted_at=now,
         )
     )
     session.flush()
+    record_marketing_consent(
+        session, member, email=form.marketing_email, sms=form.marketing_sms,
+        text_version=MARKETING_CONSENT_VERSION, source="join_page", now=now, store_id=store_id,
+    )  # fmt: skip
     logger.info("join page enrolment", extra={"member_id": str(member.id), "is_new": is_new})
     return member, card, is_new
+
+
+def record_marketing_consent(
+    session: Session, member: Member, *, email: bool, sms: bool, text_version: str,
+    source: str, now: datetime, store_id: UUID | None = None,
+) -> list[Channel]:  # fmt: skip
+    """Record the advertising consent a new member gave, per channel (38-FZ wants it prior,
+    explicit and provable: the words' version, the time, where). Only grants are written, and
+    only for a channel the member gave a contact for; an unticked box writes nothing, and
+    marketing stays off for that channel, as for every member who never agreed. Returns the
+    channels granted."""
+    asked = {Channel.email: email and member.email, Channel.sms: sms and member.phone}
+    granted = [channel for channel, wanted in asked.items() if wanted]
+    for channel in granted:
+        messaging_service.record_consent(
+            session, member=member, channel=channel, purpose=Purpose.marketing,
+            is_granted=True, source=source, now=now, text_version=text_version,
+            store_id=store_id,
+        )  # fmt: skip
+    return granted
 
 
 def _store_id(session: Session, merchant_id: UUID, raw: str) -> UUID | None:

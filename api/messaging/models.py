@@ -91,4 +91,6 @@ class ChannelConsent(SQLModel, table=True):
     is_granted: bool
     text_version: str | None = Field(default=None, max_length=40)  # the consent text shown
     source: str = Field(max_length=30)  # join_page, console, api, unsubscribe_link, sms_stop
+    # the store whose QR code the join page was opened from, where there was one
+    store_id: UUID | None = Field(default=None, foreign_key="store.id", ondelete="SET NULL")
     recorded_at: datetime = timestamp()

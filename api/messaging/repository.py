@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.members.models import Member
-from api.messaging.models import Channel, ChannelConsent, Message, Purpose, Status
+from api.messaging.models import Channel, ChannelConsent, Kind, Message, Purpose, Status
 
 ACTIVE = (Status.queued, Status.sending)
 
@@ -93,3 +93,25 @@ def members_by_phone(session: Session, phone: str) -> Sequence[Member]:
     numbers either way; we store what the member typed, normalised)."""
     digits = phone.lstrip("+")
     return session.exec(select(Member).where(col(Member.phone).in_([digits, f"+{digits}"]))).all()
+
+
+def marketing_times(
+    session: Session, member_id: UUID, *, since: datetime, besides: UUID
+) -> list[datetime]:
+    """When the member's marketing messages went out since ``since`` (oldest first), with the
+    ones being sent right now (claimed, not yet answered) counted as going out at their claim;
+    ``besides`` is the message being decided about, which does not count itself."""
+    sent = select(Message.sent_at).where(
+        Message.member_id == member_id,
+        Message.kind == Kind.marketing,
+        col(Message.sent_at) >= since,
+    )
+    sending = select(Message.updated_at).where(
+        Message.member_id == member_id,
+        Message.kind == Kind.marketing,
+        Message.status == Status.sending,
+        col(Message.sent_at).is_(None),
+        col(Message.id) != besides,
+    )
+    times = [t for t in session.exec(sent).all() if t is not None]
+    return sorted([*times, *session.exec(sending).all()])

@@ -31,13 +31,19 @@ def _templates(templates_dir: Path) -> Environment:
     return message_templates(templates_dir)
 
 
-def _page(request: Request, templates_dir: Path, *, done: bool) -> HTMLResponse:
+def _page(
+    request: Request, templates_dir: Path, *, done: bool, invalid: bool = False
+) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
     body = (
         _templates(templates_dir)
         .get_template("unsubscribe.html")
         .render(
-            lang=negotiate_locale(request), done=done, action=request.url.path, csp_nonce=nonce
+            lang=negotiate_locale(request),
+            done=done,
+            invalid=invalid,
+            action=request.url.path,
+            csp_nonce=nonce,
         )  # fmt: skip
     )
     headers = {
@@ -45,13 +51,25 @@ def _page(request: Request, templates_dir: Path, *, done: bool) -> HTMLResponse:
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
     }
-    return HTMLResponse(body, headers=headers)
+    return HTMLResponse(body, status_code=404 if invalid else 200, headers=headers)
+
+
+def _invalid(request: Request, templates_dir: Path) -> HTMLResponse:
+    """A browser gets a page saying the link is not valid; a mail client or a program the
+    problem document (``unsubscribe_link_invalid``).
+
+    Raises:
+        UnsubscribeLinkInvalid: the request does not ask for HTML.
+    """
+    if "text/html" not in request.headers.get("accept", ""):
+        raise UnsubscribeLinkInvalid()
+    return _page(request, templates_dir, done=False, invalid=True)
 
 
 @router.get("/unsubscribe/{token}")
 def unsubscribe_page(token: str, request: Request, settings: SettingsDep) -> HTMLResponse:
     if read_unsubscribe_token(messaging_secret(settings), token) is None:
-        raise UnsubscribeLinkInvalid()
+        return _invalid(request, settings.templates_dir)
     return _page(request, settings.templates_dir, done=False)
 
 
@@ -59,5 +77,8 @@ def unsubscribe_page(token: str, request: Request, settings: SettingsDep) -> HTM
 def unsubscribe(
     token: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
-    service.unsubscribe(session, token, secret=messaging_secret(settings), now=utcnow())
+    try:
+        service.unsubscribe(session, token, secret=messaging_secret(settings), now=utcnow())
+    except UnsubscribeLinkInvalid:
+        return _invalid(request, settings.templates_dir)
     return _page(request, settings.templates_dir, done=True)

@@ -21,10 +21,11 @@ from api.messaging.channels import Outcome, SendResult, Sms, SmsProvider
 from api.messaging.links import messaging_secret, unsubscribe_url
 from api.messaging.mail import Brand, build_email, message_templates, render_email, render_sms
 from api.messaging.models import Channel, Kind, Status
+from api.messaging.policy import MarketingPolicy
 from api.messaging.service import SendPolicy
 from api.messaging.smsru import SmsRu
 from api.messaging.smtp import SmtpConfig, SmtpMailer
-from api.messaging.twilio import Twilio
+from api.messaging.twilio import TWILIO_STATUS_PATH, Twilio
 from api.polling import PollingThread
 from api.settings import Settings
 from passes import CardDesign
@@ -173,6 +174,7 @@ def sms_provider(settings: Settings) -> SmsProvider | None:
             settings.twilio_auth_token.get_secret_value(),
             sender=settings.sms_sender,
             url=settings.twilio_url,
+            status_callback=f"{settings.public_url}{TWILIO_STATUS_PATH}",
         )
     if settings.sms_provider is not None:
         raise RuntimeError(f"SMS provider {settings.sms_provider} has no credentials set")
@@ -210,4 +212,5 @@ def build_sender(
         sms=sms,
         lease=timedelta(seconds=settings.message_lease_seconds),
         max_attempts=settings.message_max_attempts,
+        policy=MarketingPolicy(),
     )

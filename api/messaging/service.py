@@ -89,6 +89,16 @@ def has_consent(session: Session, member_id: UUID, channel: Channel, purpose: Pu
     return latest.is_granted
 
 
+def marketing_consents(
+    session: Session, member_id: UUID
+) -> list[tuple[Channel, ChannelConsent | None]]:
+    """Each channel with the member's latest marketing consent row (None: never asked)."""
+    return [
+        (channel, repository.latest_consent(session, member_id, channel, Purpose.marketing))
+        for channel in Channel
+    ]
+
+
 def record_consent(
     session: Session,
     *,
@@ -99,6 +109,7 @@ def record_consent(
     source: str,
     now: datetime,
     text_version: str | None = None,
+    store_id: UUID | None = None,
 ) -> ChannelConsent:
     """Append a grant or withdrawal (the log keeps every change; the latest counts)."""
     consent = ChannelConsent(
@@ -109,6 +120,7 @@ def record_consent(
         is_granted=is_granted,
         text_version=text_version,
         source=source,
+        store_id=store_id,
         recorded_at=now,
     )
     session.add(consent)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from api.messaging.channels import Outcome, SendResult, Sms, post_form
 from api.messaging.sms_encoding import sms_length
@@ -63,3 +64,30 @@ class SmsRu:
 
     def close(self) -> None:
         return None
+
+
+# SMS.ru's delivery codes in callbacks, as our statuses (101 and 102 are steps on the way: at
+# the operator, sent). 110 is "read" (messengers), later than delivered.
+CALLBACK_STATUSES = {
+    "103": "delivered",
+    "110": "delivered",
+    **dict.fromkeys(("104", "105", "106", "107", "108", "150"), "failed"),
+}
+
+
+def callback_statuses(form: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(sms_id, our status, SMS.ru's code) of each final report in a callback. SMS.ru posts
+    ``data[0]``, ``data[1]``, ... each ``"sms_status\n<sms_id>\n<code>\n<unix time>"``
+    (other kinds of line, such as ``callback_check``, are skipped) and wants ``100`` back,
+    else it posts the batch again."""
+    found = []
+    for name, value in form.items():
+        if not name.startswith("data["):
+            continue
+        lines = value.split("\n")
+        if len(lines) >= 3 and lines[0].strip() == "sms_status":
+            sms_id, code = lines[1].strip(), lines[2].strip()
+            status = CALLBACK_STATUSES.get(code)
+            if sms_id and status:
+                found.append((sms_id, status, code))
+    return found

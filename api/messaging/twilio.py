@@ -20,6 +20,10 @@ from api.messaging.channels import Outcome, SendResult, Sms, post_form
 
 logger = logging.getLogger(__name__)
 
+# Our webhooks (api/messaging/webhooks.py): Twilio posts delivery reports and replies there.
+TWILIO_STATUS_PATH = "/messaging/v1/twilio/status"
+TWILIO_INBOUND_PATH = "/messaging/v1/twilio/inbound"
+
 # Our account or From number is wrong: the message is fine. Keep it and retry.
 ACCOUNT_CODES = {20003, 20005, 21606, 21659, 21212}
 
@@ -36,14 +40,18 @@ class Twilio:
         sender: str,
         url: str = "https://api.twilio.com",
         timeout: float = 20.0,
+        status_callback: str | None = None,
     ) -> None:
         self.account_sid, self.sender, self.timeout = account_sid, sender, timeout
+        self.status_callback = status_callback  # where Twilio reports delivery (webhooks.py)
         self.endpoint = f"{url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Messages.json"
         token = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
         self._headers = {"Authorization": f"Basic {token}"}
 
     def send(self, sms: Sms) -> SendResult:
         fields = {"To": sms.to, "From": self.sender, "Body": sms.text}
+        if self.status_callback:
+            fields["StatusCallback"] = self.status_callback
         try:
             answer = post_form(self.endpoint, fields, headers=self._headers, timeout=self.timeout)
         except OSError as exc:

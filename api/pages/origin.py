@@ -12,8 +12,9 @@ script, the tests), which carries no visitor's cookies and could as well post fr
 in the first place; the sessions' cookies are also ``SameSite=Strict``, a second layer.
 
 The machine APIs are exempt: ``/api/`` authenticates every call with a bearer key (no cookie
-a browser would add on its own), and ``/apple/`` and ``/google/`` are called by Wallet and
-Google's servers, which send no ``Origin``. In development the address the browser used
+a browser would add on its own), and ``/apple/``, ``/google/`` and ``/messaging/`` (the SMS
+providers' webhooks, signed or behind a secret URL) are called by Wallet's, Google's and the
+providers' servers, which send no ``Origin``. In development the address the browser used
 (``Host``) also counts, so the demo works from ``localhost`` as well as ``127.0.0.1``.
 """
 
@@ -31,7 +32,7 @@ from api.pages.errors import CrossSiteForm
 logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MACHINE_PREFIXES = ("/api/", "/apple/", "/google/")
+MACHINE_PREFIXES = ("/api/", "/apple/", "/google/", "/messaging/")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -6,15 +6,18 @@ Templates call ``t("key")``; a key missing in one language is a test failure
 
 from __future__ import annotations
 
+from api.pages.consents import MARKETING_TEXTS
+
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"  # the seed market
 
 # The consent text is versioned: the version stored with each member's consent names the
 # exact words they saw. Change the words, change the version.
-CONSENT_VERSION = "2026-11-1"
+CONSENT_VERSION = "2026-12-1"
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
+        **MARKETING_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
         "card_current": "карта актуальна",
@@ -34,8 +37,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone_or_email": "Укажите телефон или эл. почту",
         "birthday": "День рождения (необязательно)",
         "consent": (
-            "Я согласен(на) на хранение моего имени и контактов для программы лояльности "
-            "и на получение сообщений о ней. Согласие можно отозвать в любой момент."
+            "Я согласен(на) на обработку имени и контактов для карты и программы лояльности, "
+            "включая служебные SMS и письма. Согласие можно отозвать в любой момент."
         ),
         "submit": "Получить карту",
         "honeypot": "Не заполняйте это поле",
@@ -199,6 +202,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "не потеряно: отправка повторяется, администратор предупреждён.",
     },
     "en": {
+        **MARKETING_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",
         "card_current": "card up to date",
@@ -220,8 +224,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone_or_email": "Give a phone number or an email address",
         "birthday": "Birthday (optional)",
         "consent": (
-            "I agree that my name and contact details are stored for the loyalty programme "
-            "and that I receive messages about it. I can withdraw this consent at any time."
+            "I agree that my name and contacts are processed for my card and the loyalty "
+            "programme, including service messages. I can withdraw this consent at any time."
         ),
         "submit": "Get my card",
         "honeypot": "Leave this field empty",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
@@ -134,6 +135,24 @@ class ExpiryRules(_Strict):
         return self
 
 
+class MessagingRules(_Strict):
+    """When marketing email and SMS may go out (``api/messaging/policy.py``): never in the
+    quiet hours, local time in the program's time zone (``quiet_start`` == ``quiet_end``: none),
+    and at most ``max_marketing_per_week`` per member in any 7 days across all channels. A
+    message held back waits in the outbox until it may go; service messages never wait."""
+
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(9, 0)
+    max_marketing_per_week: int = Field(default=3, ge=1, le=100)
+
+    @field_validator("quiet_start", "quiet_end")
+    @classmethod
+    def _local_time(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("a local time without an offset (the program's time zone applies)")
+        return value
+
+
 class ProgramRules(_Strict):
     """Everything configurable about a program's mechanics."""
 
@@ -169,6 +188,7 @@ class ProgramRules(_Strict):
     tiers: TierRules = Field(default_factory=TierRules)
     bonuses: BonusRules = Field(default_factory=BonusRules)
     expiry: ExpiryRules = Field(default_factory=ExpiryRules)
+    messaging: MessagingRules = Field(default_factory=MessagingRules)
 
     @field_validator("timezone")
     @classmethod

@@ -201,8 +201,8 @@ class TestLanguage:
         when this fails, bump the version in api/pages/texts.py, then update both values."""
         words = (TEXTS["ru"]["consent"] + TEXTS["en"]["consent"]).encode()
         assert (CONSENT_VERSION, sha256(words).hexdigest()[:16]) == (
-            "2026-11-1",
-            "8573902c9f26244a",
+            "2026-12-1",
+            "6a87d42b11796da9",
         )
 
 

@@ -7,9 +7,9 @@ had claimed but not started become due again when the lease runs out and are sen
 only the one it was sending is found still ``sending``: its outcome is unknown. Where the
 channel takes an idempotency key (``idempotent``), it is simply sent again with the same key.
 Where it does not (SMTP, SMS.ru, Twilio), a service message (a code, the card link) is sent
-again, since a duplicate costs little and a lost one locks the member
-out, while a marketing message is not: it is marked failed with the reason, logged at ERROR,
-so a campaign resumed after a crash repeats nothing.
+again, since a duplicate costs little and a lost one locks the member out, while a marketing
+message is not: it is marked failed with the reason, logged at ERROR, so a campaign resumed
+after a crash repeats nothing.
 """
 
 from __future__ import annotations

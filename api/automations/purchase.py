@@ -57,8 +57,10 @@ def due(session: Session, *, now: datetime, limit: int = 500) -> list[UUID]:
 def send(session: Session, member_id: UUID, *, now: datetime) -> Route | None:
     """Send one member's due message (and delete it); None when another worker sent it or
     the automation was turned off meanwhile (the pending message is dropped then)."""
+    # The member first, as a purchase locks it before it adds to the pending row: taking the
+    # row first would deadlock with a purchase (each waiting for the other's lock).
+    member = automation_repository.lock_member(session, member_id)
     taken = automation_repository.take_purchase_message(session, member_id, now)
-    member = session.get(Member, member_id)
     if taken is None or member is None:
         return None
     key, points, purchases = taken

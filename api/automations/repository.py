@@ -204,6 +204,12 @@ def due_purchase_messages(session: Session, now: datetime, *, limit: int) -> lis
     return list(session.execute(query).scalars())
 
 
+def lock_member(session: Session, member_id: UUID) -> Member | None:
+    """The member row locked until commit, read afresh (purchases lock it first too)."""
+    query = select(Member).where(col(Member.id) == member_id).with_for_update()
+    return session.execute(query.execution_options(populate_existing=True)).scalars().first()
+
+
 def take_purchase_message(
     session: Session, member_id: UUID, now: datetime
 ) -> tuple[UUID, int, int] | None:

@@ -133,7 +133,6 @@ def worker(
     (LOYALPASS_MESSAGES_IN_PROCESS=false), send the email and SMS messages. Run as many as you
     like: they share the work through the database."""
     from api.jobs.worker import JobThread, run_once
-    from api.messaging.sender import build_sender
     from api.main import (
         build_google,
         build_google_sync,
@@ -141,6 +140,7 @@ def worker(
         build_signer,
         google_thread,
     )
+    from api.messaging.sender import build_sender
     from passes import load_designs
 
     settings = _settings()

@@ -51,8 +51,12 @@ def add_fired(session: Session, fired: AutomationFired) -> bool:
     return insert_unless_conflict(session, fired)
 
 
-def get_member(session: Session, member_id: UUID) -> Member:
-    return session.get_one(Member, member_id)
+def members(session: Session, member_ids: Sequence[UUID]) -> dict[UUID, Member]:
+    """The members by id, in one query."""
+    if not member_ids:
+        return {}
+    query = select(Member).where(col(Member.id).in_(set(member_ids)))
+    return {m.id: m for m in session.execute(query).scalars()}
 
 
 def members_with_birthday(session: Session, program_id: UUID) -> list[Member]:

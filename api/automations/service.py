@@ -104,8 +104,10 @@ def fire_routed(
     *,
     now: datetime,
     queue: bool = True,
+    route: Route | None = None,
 ) -> tuple[str, Route] | None:
-    """:func:`fire`, also saying which route the text took."""
+    """:func:`fire`, also saying which route the text took (``route``: chosen already, for a
+    batch of members)."""
     if not automation_repository.add_fired(
         session,
         AutomationFired(
@@ -115,7 +117,8 @@ def fire_routed(
         return None
     text = render(automation.text, {"name": member.name, "points": member.points,
                                     "tier": member.tier or "", **values})  # fmt: skip
-    route = choose(session, [member], preference(automation.channels))[member.id]
+    if route is None:
+        route = choose(session, [member], preference(automation.channels))[member.id]
     if route in (Route.wallet, Route.card):
         outbox_service.post_message(session, [member.id], text,
                                     kind=f"auto_{automation.kind}"[:30], now=now,
@@ -124,7 +127,7 @@ def fire_routed(
         messaging_service.enqueue(
             session, member=member, channel=Channel(route), kind=Kind.marketing,
             template="campaign", locale=LOCALE, context={"text": text},
-            idempotency_key=f"auto:{automation.kind}:{member.id}:{occasion}"[:120], now=now,
+            idempotency_key=f"auto:{automation.kind}:{member.id}:{occasion[:40]}", now=now,
         )  # fmt: skip
     return text, route
 
@@ -176,11 +179,14 @@ def fire_occasions(
     session: Session, automation: Automation, occasions: Sequence[Occasion], *, now: datetime
 ) -> int:
     """Fire ``automation`` for each occasion not fired before. Returns how many fired."""
+    members = automation_repository.members(session, [o.member_id for o in occasions])
+    routes = choose(session, list(members.values()), preference(automation.channels))
     fired = 0
     for found in occasions:
-        member = automation_repository.get_member(session, found.member_id)
-        text = fire(session, member, automation, found.occasion, found.values, now=now)
-        fired += text is not None
+        member = members[found.member_id]
+        done = fire_routed(session, member, automation, found.occasion, found.values, now=now,
+                           route=routes[member.id])  # fmt: skip
+        fired += done is not None
     return fired
 
 

@@ -129,8 +129,9 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between runs.")] = 60.0,
 ) -> None:
     """Run the scheduled jobs (points expiry, birthday bonuses, tier downgrades), send the
-    Apple pushes and sync Google Wallet cards. Run as many as you like: they share the work
-    through the database."""
+    Apple pushes, sync Google Wallet cards and, when the service does not
+    (LOYALPASS_MESSAGES_IN_PROCESS=false), send the email and SMS messages. Run as many as you
+    like: they share the work through the database."""
     from api.jobs.worker import JobThread, run_once
     from api.main import (
         build_google,
@@ -139,6 +140,7 @@ def worker(
         build_signer,
         google_thread,
     )
+    from api.messaging.sender import build_sender
     from passes import load_designs
 
     settings = _settings()
@@ -151,9 +153,13 @@ def worker(
     if settings.pushes_enabled:
         topic = build_signer(settings).pass_type_identifier
         threads.append(build_push_thread(engine, settings, topic))
-    google = build_google(settings, load_designs(settings.templates_dir / "cards"))
+    designs = load_designs(settings.templates_dir / "cards")
+    google = build_google(settings, designs)
     if google is not None:
         threads.append(google_thread(build_google_sync(engine, settings, google)))
+    messages = build_sender(engine, settings, designs)
+    if messages is not None and not settings.messages_in_process:
+        threads.append(messages.start_thread())
     typer.echo(f"loyalpass worker running ({len(threads)} loops)")
     try:
         threads[0].join()

@@ -4,7 +4,7 @@
 from sqlmodel import SQLModel
 
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
-from api.automations.models import Automation, AutomationFired
+from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
 from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
 from api.console.models import ConsoleSession
 from api.enrolment.models import MemberConsent
@@ -65,6 +65,7 @@ __all__ = [
     "OutboxEvent",
     "PointLot",
     "Program",
+    "PurchaseMessagePending",
     "RateLimit",
     "Reward",
     "Segment",

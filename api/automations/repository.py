@@ -6,16 +6,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from api.automations.models import Automation, AutomationFired, AutomationKind
+from api.apple_webservice.models import AppleRegistration
+from api.automations.models import (
+    Automation,
+    AutomationFired,
+    AutomationKind,
+    PurchaseMessagePending,
+)
 from api.db import insert_unless_conflict
+from api.google_wallet.models import GoogleObject
 from api.ledger import repository as ledger_repository
 from api.ledger.models import PointLot
-from api.members.models import Member
+from api.members.models import Card, Member
+from api.messaging.models import Channel, ChannelConsent, Purpose
 from api.paging import PageRequest, fetch_page
 from api.rewards.models import Coupon, Reward
 
@@ -42,8 +51,12 @@ def add_fired(session: Session, fired: AutomationFired) -> bool:
     return insert_unless_conflict(session, fired)
 
 
-def get_member(session: Session, member_id: UUID) -> Member:
-    return session.get_one(Member, member_id)
+def members(session: Session, member_ids: Sequence[UUID]) -> dict[UUID, Member]:
+    """The members by id, in one query."""
+    if not member_ids:
+        return {}
+    query = select(Member).where(col(Member.id).in_(set(member_ids)))
+    return {m.id: m for m in session.execute(query).scalars()}
 
 
 def members_with_birthday(session: Session, program_id: UUID) -> list[Member]:
@@ -115,3 +128,101 @@ def members_within_reach(session: Session, program_id: UUID, reward: Reward) -> 
             col(Member.points) >= (reward.cost_points or 0),
         )
     ).all()
+
+
+# --- channels -----------------------------------------------------------------------------
+
+
+def installed_members(session: Session, member_ids: Sequence[UUID]) -> set[UUID]:
+    """The members whose card is installed: an Apple device registered it, or it is saved in
+    Google Wallet (the delivery read model's "installed")."""
+    if not member_ids:
+        return set()
+    apple = (
+        select(col(Card.member_id))
+        .join(AppleRegistration, col(AppleRegistration.card_id) == col(Card.id))
+        .where(col(Card.member_id).in_(member_ids))
+    )
+    google = (
+        select(col(Card.member_id))
+        .join(GoogleObject, col(GoogleObject.card_id) == col(Card.id))
+        .where(col(Card.member_id).in_(member_ids), col(GoogleObject.in_wallet).is_(True))
+    )
+    return set(session.execute(apple.union(google)).scalars())
+
+
+def consented(
+    session: Session, member_ids: Sequence[UUID], channel: Channel, purpose: Purpose
+) -> set[UUID]:
+    """The members whose latest consent for ``channel`` and ``purpose`` allows it (as
+    ``messaging.service.has_consent``: marketing once granted, service unless withdrawn)."""
+    if not member_ids:
+        return set()
+    rows = session.execute(
+        select(col(ChannelConsent.member_id), col(ChannelConsent.is_granted))
+        .where(
+            col(ChannelConsent.member_id).in_(member_ids),
+            col(ChannelConsent.channel) == channel,
+            col(ChannelConsent.purpose) == purpose,
+        )
+        .order_by(col(ChannelConsent.recorded_at), col(ChannelConsent.id).desc())
+    ).all()
+    latest = dict(rows)  # the last row of each member wins, as in latest_consent
+    default = purpose == Purpose.service
+    return {m for m in member_ids if latest.get(m, default)}
+
+
+# --- the after-purchase message -----------------------------------------------------------
+
+
+def add_purchase(
+    session: Session, member: Member, *, points: int, now: datetime, send_after: datetime
+) -> None:
+    """Start the member's pending message, or add a purchase to it (one upsert: exact under
+    concurrency, and a row the job deletes meanwhile is inserted afresh)."""
+    table = PurchaseMessagePending.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(
+        member_id=member.id, id=uuid4(), merchant_id=member.merchant_id,
+        program_id=member.program_id, points=points, purchases=1, first_at=now,
+        send_after=send_after,
+    )  # fmt: skip
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.member_id],
+            set_={
+                "points": table.c.points + statement.excluded.points,
+                "purchases": table.c.purchases + 1,
+            },
+        )
+    )
+
+
+def due_purchase_messages(session: Session, now: datetime, *, limit: int) -> list[UUID]:
+    query = (
+        select(col(PurchaseMessagePending.member_id))
+        .where(col(PurchaseMessagePending.send_after) <= now)
+        .order_by(col(PurchaseMessagePending.send_after))
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+def lock_member(session: Session, member_id: UUID) -> Member | None:
+    """The member row locked until commit, read afresh (purchases lock it first too)."""
+    query = select(Member).where(col(Member.id) == member_id).with_for_update()
+    return session.execute(query.execution_options(populate_existing=True)).scalars().first()
+
+
+def take_purchase_message(
+    session: Session, member_id: UUID, now: datetime
+) -> tuple[UUID, int, int] | None:
+    """Delete the member's due pending message and return (id, points, purchases); None when
+    another worker took it first."""
+    table = PurchaseMessagePending.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        delete(table)
+        .where(table.c.member_id == member_id, table.c.send_after <= now)
+        .returning(table.c.id, table.c.points, table.c.purchases)
+    ).first()
+    return None if row is None else (row[0], int(row[1]), int(row[2]))

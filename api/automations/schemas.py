@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.automations.models import AutomationKind
+from api.automations.channels import DEFAULT_CHANNELS, ChannelList, ChannelName
+from api.automations.models import Automation, AutomationKind
 from api.validation import RequestModel
 
 
@@ -14,6 +15,9 @@ class AutomationUpdate(RequestModel):
     enabled: bool = True
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     days: int | None = Field(default=None, ge=1, le=365)
+    channels: ChannelList | None = Field(
+        default=None, description="In order of preference; omitted: wallet, email, sms"
+    )
 
 
 class AutomationPublic(BaseModel):
@@ -21,3 +25,10 @@ class AutomationPublic(BaseModel):
     enabled: bool
     text: str
     days: int | None
+    channels: list[ChannelName]
+
+    @classmethod
+    def of(cls, row: Automation) -> AutomationPublic:
+        channels = [ChannelName(c) for c in row.channels or DEFAULT_CHANNELS]
+        return cls(kind=row.kind, enabled=row.enabled, text=row.text, days=row.days,
+                   channels=channels)  # fmt: skip

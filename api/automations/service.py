@@ -3,9 +3,11 @@ text. Each fires at most once per member and occasion (a year's birthday, an exp
 lapse, a tier reached, a reward within reach): the occasion is recorded in the same
 transaction as the card's change, so worker restarts and concurrent workers never repeat one.
 
-A fired automation puts its text on the card (the "latest news" field; Google gets it as a
-message) through the outbox, like a campaign to one member. Texts may use ``{name}``,
-``{points}``, ``{tier}``, ``{days}``, ``{reward}`` and ``{date}``.
+A fired automation reaches the member on the first of its channels the member can receive
+(``automations.channels``): on an installed card its text goes to the "latest news" field
+(Google gets it as a message) through the outbox, like a campaign to one member; otherwise by
+email or SMS (a marketing message, with the member's consent) through the messages outbox.
+Texts may use ``{name}``, ``{points}``, ``{tier}``, ``{days}``, ``{reward}`` and ``{date}``.
 
 The daily sweep is session-first here (:func:`due_occasions`, :func:`fire_occasions`); its
 task, which opens the transactions, is ``automations.tasks.run_all``.
@@ -22,17 +24,21 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.automations import repository as automation_repository
+from api.automations.channels import Route, choose, preference
 from api.automations.models import Automation, AutomationFired, AutomationKind
 from api.automations.schemas import AutomationUpdate
 from api.birthday import is_birthday
 from api.clock import as_utc
 from api.members.models import Member
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel, Kind
 from api.outbox import service as outbox_service
 from api.paging import PageRequest
 from api.programs import service as program_service
 
 logger = logging.getLogger(__name__)
 DEFAULT_DAYS = {AutomationKind.points_expiring: 7, AutomationKind.win_back: 30}
+LOCALE = "ru"  # members have no language of their own yet; the text is the merchant's
 NEEDS_DAYS = frozenset(DEFAULT_DAYS)
 
 
@@ -52,12 +58,14 @@ def set_automation(
     program = program_service.get_program(session, merchant_id, program_id)
     row = automation_repository.get(session, program.id, kind)
     days = data.days if data.days is not None else DEFAULT_DAYS.get(kind)
+    channels = [str(c) for c in data.channels] if data.channels is not None else None
     if row is None:
         row = Automation(program_id=program.id, kind=kind, merchant_id=merchant_id,
-                         enabled=data.enabled, text=data.text, days=days)  # fmt: skip
+                         enabled=data.enabled, text=data.text, days=days,
+                         channels=channels)  # fmt: skip
         session.add(row)
     else:
-        row.enabled, row.text, row.days = data.enabled, data.text, days
+        row.enabled, row.text, row.days, row.channels = data.enabled, data.text, days, channels
     session.flush()
     return row
 
@@ -80,9 +88,26 @@ def fire(
     now: datetime,
     queue: bool = True,
 ) -> str | None:
-    """Put the automation's text on the member's card, once per occasion; returns the text,
-    or None when this occasion fired before. ``queue=False`` leaves marking the card changed
+    """Send the automation's text to the member, once per occasion; returns the text, or
+    None when this occasion fired before. ``queue=False`` leaves marking the card changed
     to the caller (see :func:`api.outbox.service.post_message`)."""
+    fired = fire_routed(session, member, automation, occasion, values, now=now, queue=queue)
+    return None if fired is None else fired[0]
+
+
+def fire_routed(
+    session: Session,
+    member: Member,
+    automation: Automation,
+    occasion: str,
+    values: Mapping[str, object],
+    *,
+    now: datetime,
+    queue: bool = True,
+    route: Route | None = None,
+) -> tuple[str, Route] | None:
+    """:func:`fire`, also saying which route the text took (``route``: chosen already, for a
+    batch of members)."""
     if not automation_repository.add_fired(
         session,
         AutomationFired(
@@ -92,9 +117,19 @@ def fire(
         return None
     text = render(automation.text, {"name": member.name, "points": member.points,
                                     "tier": member.tier or "", **values})  # fmt: skip
-    outbox_service.post_message(session, [member.id], text, kind=f"auto_{automation.kind}"[:30],
-                                now=now, queue=queue)  # fmt: skip
-    return text
+    if route is None:
+        route = choose(session, [member], preference(automation.channels))[member.id]
+    if route in (Route.wallet, Route.card):
+        outbox_service.post_message(session, [member.id], text,
+                                    kind=f"auto_{automation.kind}"[:30], now=now,
+                                    queue=queue)  # fmt: skip
+    elif route in (Route.email, Route.sms):
+        messaging_service.enqueue(
+            session, member=member, channel=Channel(route), kind=Kind.marketing,
+            template="campaign", locale=LOCALE, context={"text": text},
+            idempotency_key=f"auto:{automation.kind}:{member.id}:{occasion[:40]}", now=now,
+        )  # fmt: skip
+    return text, route
 
 
 def render(template: str, values: Mapping[str, object]) -> str:
@@ -119,7 +154,11 @@ def on_tier_change(
     if automation is None or not automation.enabled or new_tier is None:
         return None
     occasion = f"{new_tier}:{now.date().isoformat()}"
-    return fire(session, member, automation, occasion, {"tier": new_tier}, now=now, queue=False)
+    fired = fire_routed(session, member, automation, occasion, {"tier": new_tier}, now=now,
+                        queue=False)  # fmt: skip
+    if fired is None or fired[1] not in (Route.wallet, Route.card):
+        return None  # fired before, or sent by email or SMS: the card carries no text
+    return fired[0]
 
 
 # --- the daily sweep (its task runs it with the other jobs) --------------------------------
@@ -140,11 +179,14 @@ def fire_occasions(
     session: Session, automation: Automation, occasions: Sequence[Occasion], *, now: datetime
 ) -> int:
     """Fire ``automation`` for each occasion not fired before. Returns how many fired."""
+    members = automation_repository.members(session, [o.member_id for o in occasions])
+    routes = choose(session, list(members.values()), preference(automation.channels))
     fired = 0
     for found in occasions:
-        member = automation_repository.get_member(session, found.member_id)
-        text = fire(session, member, automation, found.occasion, found.values, now=now)
-        fired += text is not None
+        member = members[found.member_id]
+        done = fire_routed(session, member, automation, found.occasion, found.values, now=now,
+                           route=routes[member.id])  # fmt: skip
+        fired += done is not None
     return fired
 
 

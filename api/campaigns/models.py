@@ -33,6 +33,8 @@ class Campaign(SQLModel, table=True):
     segment_id: UUID | None = None
     status: CampaignStatus = Field(default=CampaignStatus.scheduled, sa_type=String(20), index=True)
     send_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # The channels in order of preference (automations.channels); None: the default order.
+    channels: list[str] | None = Field(default=None, sa_type=JSON)
     audience_preview: int = 0
     recipients: int = 0
     created_at: datetime = timestamp()
@@ -41,13 +43,15 @@ class Campaign(SQLModel, table=True):
 
 
 class CampaignRecipient(SQLModel, table=True):
-    """A card a campaign reached: written with the card's change, so a resumed send skips it."""
+    """A member a campaign reached, and on which route (``automations.channels.Route``):
+    written with the card's change or the queued message, so a resumed send skips it."""
 
     __tablename__ = "campaign_recipient"
 
     campaign_id: UUID = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
     member_id: UUID = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
     quiet_on_apple: bool = False
+    channel: str | None = Field(default=None, sa_type=String(10))  # None: before channels
     created_at: datetime = timestamp()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -11,10 +11,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from api.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, GeoCampaign
-from api.members.models import Card
+from api.members.models import Card, Member
+from api.messaging.models import Message
 from api.paging import PageRequest, fetch_page
 
 # --- push campaigns ---------------------------------------------------------------------------
+
+ON_CARD = ("wallet", "card")  # the routes that change the card (automations.channels.Route)
 
 
 def get(session: Session, campaign_id: UUID) -> Campaign | None:
@@ -91,6 +94,10 @@ def alerts_since(session: Session, member_ids: Sequence[UUID], since: datetime) 
             col(CampaignRecipient.member_id).in_(member_ids),
             col(CampaignRecipient.created_at) > since,
             col(CampaignRecipient.quiet_on_apple).is_(False),
+            or_(
+                col(CampaignRecipient.channel).is_(None),
+                col(CampaignRecipient.channel).in_(ON_CARD),
+            ),
         )
         .group_by(col(CampaignRecipient.member_id))
     ).all()
@@ -98,11 +105,13 @@ def alerts_since(session: Session, member_ids: Sequence[UUID], since: datetime) 
 
 
 def add_recipients(
-    session: Session, campaign_id: UUID, member_ids: Sequence[UUID], *, quiet: set[UUID],
+    session: Session, campaign_id: UUID, routes: Mapping[UUID, str], *, quiet: set[UUID],
     now: datetime,
 ) -> set[UUID]:  # fmt: skip
-    """Record the members as reached; returns the ones recorded now (members reached before,
-    by a send that crashed, are not returned)."""
+    """Record the members as reached, each on its route; returns the ones recorded now
+    (members reached before, by a send that crashed, are not returned)."""
+    if not routes:
+        return set()
     table = CampaignRecipient.__table__  # type: ignore[attr-defined]
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     rows = [
@@ -110,12 +119,55 @@ def add_recipients(
             "campaign_id": campaign_id,
             "member_id": m,
             "quiet_on_apple": m in quiet,
+            "channel": str(route),
             "created_at": now,
         }  # fmt: skip
-        for m in member_ids
+        for m, route in routes.items()
     ]
     query = dialect.insert(table).values(rows).on_conflict_do_nothing()
     return set(session.execute(query.returning(table.c.member_id)).scalars())
+
+
+def members(session: Session, member_ids: Sequence[UUID]) -> list[Member]:
+    if not member_ids:
+        return []
+    query = select(Member).where(col(Member.id).in_(member_ids)).order_by(col(Member.id))
+    return list(session.execute(query).scalars())
+
+
+def recipients_by_route(session: Session, campaign_id: UUID) -> dict[str, int]:
+    """Recipients per route (those recorded before routes existed were reached on cards)."""
+    rows = session.execute(
+        select(col(CampaignRecipient.channel), func.count())
+        .where(col(CampaignRecipient.campaign_id) == campaign_id)
+        .group_by(col(CampaignRecipient.channel))
+    ).all()
+    counts: dict[str, int] = {}
+    for route, n in rows:
+        counts[route or "card"] = counts.get(route or "card", 0) + int(n)
+    return counts
+
+
+def page_member_messages(
+    session: Session, member_id: UUID, page: PageRequest
+) -> tuple[Sequence[Message], int]:
+    """A page of the member's email and SMS messages, newest first."""
+    query = select(Message).where(col(Message.member_id) == member_id)
+    order = (col(Message.created_at).desc(), col(Message.id))
+    return fetch_page(session, query, page, order_by=order)
+
+
+def messages_by_status(session: Session, campaign_id: UUID) -> dict[str, dict[str, int]]:
+    """The campaign's email and SMS messages: channel -> status -> count."""
+    rows = session.execute(
+        select(col(Message.channel), col(Message.status), func.count())
+        .where(col(Message.campaign_id) == campaign_id)
+        .group_by(col(Message.channel), col(Message.status))
+    ).all()
+    counts: dict[str, dict[str, int]] = {}
+    for channel, status, n in rows:
+        counts.setdefault(str(channel), {})[str(status)] = int(n)
+    return counts
 
 
 # --- geo campaigns ----------------------------------------------------------------------------

@@ -15,14 +15,17 @@ from api.campaigns import service as campaign_service
 from api.campaigns.schemas import (
     AudienceCount,
     CampaignCreate,
+    CampaignPreview,
+    CampaignPreviewRequest,
     CampaignPublic,
     GeoCampaignCreate,
     GeoCampaignPublic,
+    MessagePublic,
     SegmentCreate,
     SegmentPublic,
 )
 from api.clock import utcnow
-from api.deps import AdminCaller, ReaderCaller, SessionDep
+from api.deps import AdminCaller, ReaderCaller, SessionDep, SettingsDep
 from api.paging import Page, Paging
 from api.segments import service as segment_service
 from api.segments.filters import SegmentFilter
@@ -74,8 +77,36 @@ def create_campaign(
     campaign = campaign_service.create(
         session, caller.merchant_id, program_id, name=data.name, message=data.message,
         segment_id=data.segment_id, segment=data.filter, send_at=data.send_at, now=utcnow(),
+        channels=data.channels,
     )  # fmt: skip
     return CampaignPublic.of(campaign)
+
+
+@router.post("/programs/{program_id}/campaigns/preview")
+def preview_campaign(
+    program_id: UUID,
+    data: CampaignPreviewRequest,
+    session: SessionDep,
+    caller: ReaderCaller,
+    settings: SettingsDep,
+) -> CampaignPreview:
+    """Who a campaign would reach now, per channel (each member counted once, on the first
+    channel that reaches them), and the SMS parts and cost (``LOYALPASS_SMS_SEGMENT_PRICE``
+    per part)."""
+    return campaign_service.preview(
+        session, caller.merchant_id, program_id, message=data.message,
+        segment_id=data.segment_id, segment=data.filter, channels=data.channels,
+        sms_price=settings.sms_segment_price, now=utcnow(),
+    )  # fmt: skip
+
+
+@router.get("/members/{member_id}/messages")
+def list_member_messages(
+    member_id: UUID, session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[MessagePublic]:
+    """The member's email and SMS messages with their delivery status, newest first."""
+    rows, total = campaign_service.member_messages(session, caller.merchant_id, member_id, page)
+    return Page.of([MessagePublic.of(m) for m in rows], total, page)
 
 
 @router.get("/programs/{program_id}/campaigns")
@@ -139,7 +170,7 @@ def list_automations(
     """The program's automations by kind, a page at a time."""
     rows, total = automation_service.list_automations(session, caller.merchant_id, program_id,
                                                       page)  # fmt: skip
-    items = [AutomationPublic.model_validate(r, from_attributes=True) for r in rows]
+    items = [AutomationPublic.of(r) for r in rows]
     return Page.of(items, total, page)
 
 
@@ -152,7 +183,8 @@ def set_automation(
     caller: AdminCaller,
 ) -> AutomationPublic:
     """Turn an automation on or off and set its text (``{name}``, ``{points}``, ``{tier}``,
-    ``{days}``, ``{reward}``, ``{date}`` are filled in) and, for points_expiring and
-    win_back, its number of days."""
+    ``{days}``, ``{reward}``, ``{date}`` are filled in; after_purchase: ``{earned}``,
+    ``{balance}``, ``{purchases}``), its channels in order of preference and, for
+    points_expiring and win_back, its number of days."""
     row = automation_service.set_automation(session, caller.merchant_id, program_id, kind, data)
-    return AutomationPublic.model_validate(row, from_attributes=True)
+    return AutomationPublic.of(row)

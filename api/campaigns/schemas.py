@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
+from api.automations.channels import DEFAULT_CHANNELS, ChannelList, ChannelName
 from api.campaigns.models import Campaign, CampaignStatus, GeoCampaign
 from api.clock import utcnow
+from api.messaging.models import Message as MessageRow
 from api.segments.filters import SegmentFilter
 from api.segments.models import Segment
 from api.validation import RequestModel
@@ -66,6 +69,11 @@ class CampaignCreate(RequestModel):
     send_at: datetime | None = Field(
         default=None, description="When to send (at most a year ahead); omitted, now"
     )
+    channels: ChannelList | None = Field(
+        default=None,
+        description="In order of preference (each member gets the message once, on the first "
+        "one that reaches them); omitted: wallet, email, sms",
+    )
 
     @field_validator("send_at")
     @classmethod
@@ -88,10 +96,70 @@ class CampaignCreate(RequestModel):
         return self
 
 
+class CampaignPreviewRequest(RequestModel):
+    """The audience (a saved segment, an inline filter, or everyone), the message and the
+    channels of a campaign not yet created."""
+
+    message: Message
+    segment_id: UUID | None = None
+    filter: SegmentFilter | None = None
+    channels: ChannelList | None = None
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> Self:
+        if self.segment_id is not None and self.filter is not None:
+            raise ValueError("give a segment_id or a filter, not both")
+        return self
+
+
+class ChannelCounts(BaseModel):
+    """Members per route: ``wallet`` (the card is installed), ``email``, ``sms``, ``card``
+    (none of the channels reaches them: the text only lands on the card) and ``none`` (not
+    reached: the wallet is not among the channels)."""
+
+    wallet: int = 0
+    email: int = 0
+    sms: int = 0
+    card: int = 0
+    none: int = 0
+
+
+class SmsCost(BaseModel):
+    """What the SMS part of a campaign takes before it is sent (``LOYALPASS_SMS_SEGMENT_PRICE``
+    per part)."""
+
+    encoding: str  # GSM-7 or UCS-2 (any Cyrillic letter makes the whole text UCS-2)
+    characters: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    parts_per_message: int
+    recipients: int
+    parts: int
+    cost: Decimal
+
+
+class CampaignPreview(BaseModel):
+    members: int
+    channels: list[ChannelName]
+    by_channel: ChannelCounts
+    sms: SmsCost
+
+
+class MessageCounts(BaseModel):
+    """Email or SMS messages of a campaign by delivery status."""
+
+    queued: int = 0
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    bounced: int = 0
+
+
 class CampaignStats(BaseModel):
     """How far a campaign got."""
 
     recipients: int
+    by_channel: ChannelCounts = Field(default_factory=ChannelCounts)
+    email: MessageCounts = Field(default_factory=MessageCounts)
+    sms: MessageCounts = Field(default_factory=MessageCounts)
     apple_alerts: int  # cards whose change carries a lock-screen alert
     apple_silent: int  # cards past the Apple alert budget: the message landed silently
     apple_pushes_delivered: int  # cards whose last APNs push (after the campaign) was accepted
@@ -110,6 +178,7 @@ class CampaignPublic(BaseModel):
     segment_id: UUID | None
     status: CampaignStatus
     send_at: datetime
+    channels: list[ChannelName]
     audience_preview: int
     recipients: int
     started_at: datetime | None
@@ -118,9 +187,10 @@ class CampaignPublic(BaseModel):
 
     @classmethod
     def of(cls, campaign: Campaign, stats: CampaignStats | None = None) -> CampaignPublic:
-        fields = set(cls.model_fields) - {"stats"}
+        fields = set(cls.model_fields) - {"stats", "channels"}
         body = {name: getattr(campaign, name) for name in fields}
-        return cls(**body, stats=stats)
+        channels = [ChannelName(c) for c in campaign.channels or DEFAULT_CHANNELS]
+        return cls(**body, channels=channels, stats=stats)
 
 
 class GeoCampaignCreate(RequestModel):
@@ -155,3 +225,30 @@ class GeoCampaignPublic(BaseModel):
     @classmethod
     def of(cls, campaign: GeoCampaign) -> GeoCampaignPublic:
         return cls.model_validate(campaign, from_attributes=True)
+
+
+class MessagePublic(BaseModel):
+    """One email or SMS to a member, and how far it got: queued (``sending`` shows as
+    queued), sent (the provider or mail server took it), delivered (the provider reported it),
+    failed (refused, or given up after every retry: ``error`` says why), bounced."""
+
+    id: UUID
+    channel: str
+    kind: str
+    template: str
+    recipient: str
+    campaign_id: UUID | None
+    status: str
+    attempts: int
+    segments: int | None
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, message: MessageRow) -> MessagePublic:
+        body = cls.model_validate(message, from_attributes=True)
+        if body.status == "sending":
+            body.status = "queued"
+        return body

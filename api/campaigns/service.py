@@ -1,11 +1,15 @@
 """Push campaigns: a message to a segment's cards.
 
 The audience is frozen as a filter when the campaign is created and counted for the preview;
-at ``send_at`` the worker finds the members again and changes each card (its "latest news"
-field, and an outbox row that carries the message to Google's ``addMessage``). Each recipient
-is recorded in the same transaction as its card's change, so a send that crashes resumes
-where it stopped and no card gets the message twice. The sending is session-first here; its
-task, which opens one transaction per batch, is ``campaigns.tasks.send``.
+at ``send_at`` the worker finds the members again and sends each one the message once, on the
+first of the campaign's channels that reaches them (``automations.channels``): an installed
+card changes (its "latest news" field, and an outbox row that carries the message to Google's
+``addMessage``); otherwise an email or SMS is queued in the messages outbox (marketing, with
+the member's consent; its idempotency key names the campaign and the member). Each recipient
+is recorded, with its route, in the same transaction as its card's change or its message, so
+a send that crashes resumes where it stopped and no member gets the message twice. The
+sending is session-first here; its task, which opens one transaction per batch, is
+``campaigns.tasks.send``.
 
 Budgets: Google allows 3 notifications per card per day (shared with balance updates, kept by
 the Google sync). Apple has no documented cap, but a lock-screen alert per campaign is spam:
@@ -16,17 +20,31 @@ still lands on the card, silently (its field carries no ``changeMessage``).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 from sqlmodel import Session
 
+from api.automations.channels import ChannelName, Route, choose, preference
 from api.campaigns import repository as campaign_repository
 from api.campaigns.errors import CampaignNotCancellable, CampaignNotFound
 from api.campaigns.models import Campaign, CampaignStatus
-from api.campaigns.schemas import CampaignStats
+from api.campaigns.schemas import (
+    CampaignPreview,
+    CampaignStats,
+    ChannelCounts,
+    MessageCounts,
+    SmsCost,
+)
 from api.delivery import service as delivery_service
+from api.members import service as member_service
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel, Kind
+from api.messaging.models import Message as MessageRow
+from api.messaging.sms_encoding import estimate
 from api.outbox import service as outbox_service
 from api.paging import PageRequest
 from api.programs import service as program_service
@@ -36,6 +54,8 @@ from api.segments.filters import SegmentFilter
 
 logger = logging.getLogger(__name__)
 APPLE_ALERTS_PER_DAY = 3
+LOCALE = "ru"  # members have no language of their own yet; the text is the merchant's
+_PREVIEW_BATCH = 1000
 
 
 def audience_count(
@@ -56,16 +76,12 @@ def create(
     segment: SegmentFilter | None,
     send_at: datetime | None,
     now: datetime,
+    channels: Sequence[ChannelName] | None = None,
 ) -> Campaign:
     """Raises:
     ProgramNotFound, SegmentNotFound."""
     program = program_service.get_program(session, merchant_id, program_id)
-    if segment_id is not None:
-        saved = segment_service.get(session, merchant_id, segment_id)
-        if saved.program_id != program.id:
-            raise SegmentNotFound("the segment belongs to another program")
-        segment = SegmentFilter.model_validate(saved.filter)
-    audience = segment or SegmentFilter()
+    audience = _audience(session, merchant_id, program.id, segment_id, segment)
     campaign = Campaign(
         merchant_id=merchant_id,
         program_id=program.id,
@@ -74,12 +90,83 @@ def create(
         filter=audience.model_dump(mode="json", exclude_none=True),
         segment_id=segment_id,
         send_at=send_at or now,
+        channels=[str(c) for c in channels] if channels is not None else None,
         audience_preview=audience_count(session, merchant_id, program.id, audience, now),
         created_at=now,
     )
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def _audience(
+    session: Session, merchant_id: UUID, program_id: UUID, segment_id: UUID | None,
+    segment: SegmentFilter | None,
+) -> SegmentFilter:  # fmt: skip
+    """The filter of a saved segment, or the inline one (everyone when neither is given).
+
+    Raises:
+        SegmentNotFound: not the merchant's segment, or another program's.
+    """
+    if segment_id is not None:
+        saved = segment_service.get(session, merchant_id, segment_id)
+        if saved.program_id != program_id:
+            raise SegmentNotFound("the segment belongs to another program")
+        return SegmentFilter.model_validate(saved.filter)
+    return segment or SegmentFilter()
+
+
+def preview(
+    session: Session,
+    merchant_id: UUID,
+    program_id: UUID,
+    *,
+    message: str,
+    segment_id: UUID | None,
+    segment: SegmentFilter | None,
+    channels: Sequence[ChannelName] | None,
+    sms_price: Decimal,
+    now: datetime,
+) -> CampaignPreview:
+    """Who a campaign would reach now, on which channel, and what its SMS would cost.
+
+    Raises:
+        ProgramNotFound, SegmentNotFound.
+    """
+    program = program_service.get_program(session, merchant_id, program_id)
+    audience = _audience(session, merchant_id, program.id, segment_id, segment)
+    order = preference([str(c) for c in channels] if channels else None)
+    member_ids = segment_service.audience(session, merchant_id, program.id, audience, now)
+    counts: Counter[Route] = Counter()
+    for start in range(0, len(member_ids), _PREVIEW_BATCH):
+        members = campaign_repository.members(session, member_ids[start : start + _PREVIEW_BATCH])
+        counts.update(choose(session, members, order).values())
+    sms = estimate(message, counts[Route.sms], sms_price)
+    return CampaignPreview(
+        members=len(member_ids),
+        channels=order,
+        by_channel=ChannelCounts(**{str(route): n for route, n in counts.items()}),
+        sms=SmsCost(
+            encoding=sms.length.encoding,
+            characters=sms.length.units,
+            parts_per_message=sms.length.segments,
+            recipients=sms.recipients,
+            parts=sms.segments,
+            cost=sms.cost,
+        ),
+    )
+
+
+def member_messages(
+    session: Session, merchant_id: UUID, member_id: UUID, page: PageRequest
+) -> tuple[Sequence[MessageRow], int]:
+    """A page of a member's email and SMS messages with their delivery status, newest first.
+
+    Raises:
+        MemberNotFound: not the merchant's member.
+    """
+    member, _ = member_service.get_member(session, merchant_id, member_id)
+    return campaign_repository.page_member_messages(session, member.id, page)
 
 
 def get(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:
@@ -134,16 +221,31 @@ def start_sending(
 
 
 def deliver(session: Session, campaign: Campaign, member_ids: list[UUID], now: datetime) -> int:
-    """Put the message on these members' cards, except those it already reached (a resumed
-    send). Returns the cards changed."""
-    alerts_today = campaign_repository.alerts_since(session, member_ids, now - timedelta(hours=24))
-    quiet = {m for m in member_ids if alerts_today.get(m, 0) >= APPLE_ALERTS_PER_DAY}
-    reached = campaign_repository.add_recipients(session, campaign.id, member_ids, quiet=quiet,
+    """Send the message to these members, each on its route, except those it already reached
+    (a resumed send). Returns the members reached now."""
+    members = campaign_repository.members(session, member_ids)
+    routes = choose(session, members, preference(campaign.channels))
+    routed = {m: r for m, r in routes.items() if r != Route.none}
+    alerts_today = campaign_repository.alerts_since(session, list(routed),
+                                                    now - timedelta(hours=24))  # fmt: skip
+    quiet = {m for m in routed if alerts_today.get(m, 0) >= APPLE_ALERTS_PER_DAY}
+    reached = campaign_repository.add_recipients(session, campaign.id, routed, quiet=quiet,
                                                  now=now)  # fmt: skip
-    return outbox_service.post_message(
-        session, sorted(reached), campaign.message, kind="campaign", now=now,
-        quiet_on_apple=sorted(reached & quiet), campaign_id=campaign.id,
+    on_card = sorted(m for m in reached if routed[m] in (Route.wallet, Route.card))
+    outbox_service.post_message(
+        session, on_card, campaign.message, kind="campaign", now=now,
+        quiet_on_apple=sorted(set(on_card) & quiet), campaign_id=campaign.id,
     )  # fmt: skip
+    for member in members:
+        route = routed.get(member.id)
+        if member.id in reached and route in (Route.email, Route.sms):
+            messaging_service.enqueue(
+                session, member=member, channel=Channel(route), kind=Kind.marketing,
+                template="campaign", locale=LOCALE, context={"text": campaign.message},
+                idempotency_key=f"campaign:{campaign.id}:{member.id}", now=now,
+                campaign_id=campaign.id,
+            )  # fmt: skip
+    return len(reached)
 
 
 def finish_sending(session: Session, campaign_id: UUID, *, now: datetime) -> None:
@@ -156,9 +258,15 @@ def stats(session: Session, campaign: Campaign) -> CampaignStats:
     """How far the campaign got, from the delivery read model."""
     total, quiet = campaign_repository.count_recipients(session, campaign.id)
     delivery = delivery_service.campaign_delivery(session, campaign.id)
+    routes = campaign_repository.recipients_by_route(session, campaign.id)
+    statuses = campaign_repository.messages_by_status(session, campaign.id)
+    on_cards = routes.get(Route.wallet, 0) + routes.get(Route.card, 0)
     return CampaignStats(
         recipients=total,
-        apple_alerts=total - quiet,
+        by_channel=ChannelCounts(**routes),
+        email=_message_counts(statuses.get(Channel.email, {})),
+        sms=_message_counts(statuses.get(Channel.sms, {})),
+        apple_alerts=on_cards - quiet,
         apple_silent=quiet,
         apple_pushes_delivered=delivery.apple_pushes_delivered,
         apple_devices_fetched=delivery.apple_devices_fetched,
@@ -166,3 +274,10 @@ def stats(session: Session, campaign: Campaign) -> CampaignStats:
         google_notified=delivery.google_notified,
         google_held_back=max(0, delivery.google_synced - delivery.google_notified),
     )
+
+
+def _message_counts(by_status: dict[str, int]) -> MessageCounts:
+    """``sending`` (claimed by a sender right now) shows as queued: it is not out yet."""
+    counts = dict(by_status)
+    counts["queued"] = counts.get("queued", 0) + counts.pop("sending", 0)
+    return MessageCounts(**counts)

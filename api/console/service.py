@@ -22,7 +22,7 @@ from sqlmodel import Session
 from api.campaigns import service as campaign_service
 from api.campaigns.models import Campaign
 from api.cards.apple import AppleWallet
-from api.console import repository
+from api.console import reach, repository
 from api.console.charts import Chart, bar_chart
 from api.console.errors import ConsoleSignInFailed
 from api.console.models import ConsoleSession
@@ -35,6 +35,7 @@ from api.merchants.models import Role
 from api.merchants.service import Caller, authenticate
 from api.messaging import service as messaging_service
 from api.pages.sessions import lookup_hash, new_token, token_hash
+from api.paging import PageRequest
 from api.programs import service as program_service
 from api.programs.rules import ProgramRules, rules_of
 from api.rewards import service as reward_service
@@ -139,7 +140,8 @@ def members_page(
 def member_page(
     session: Session, merchant_id: UUID, member_id: UUID, *, public_url: str, now: datetime
 ) -> PageContext:
-    """One member with their ledger and whether their card reached the phones.
+    """One member with their ledger, whether their card reached the phones, and their email
+    and SMS messages with their delivery status.
 
     Raises:
         MemberNotFound: no such member for this merchant.
@@ -151,7 +153,10 @@ def member_page(
     )
     delivery = delivery_service.card_delivery(session, card, now=now)
     consents = messaging_service.marketing_consents(session, found.id)
-    return {"member": public, "ledger": ledger, "delivery": delivery, "consents": consents}
+    messages, _ = campaign_service.member_messages(session, merchant_id, member_id,
+                                                   PageRequest(limit=50))  # fmt: skip
+    return {"member": public, "ledger": ledger, "delivery": delivery, "consents": consents,
+            "messages": messages}  # fmt: skip
 
 
 def programs_page(session: Session, merchant_id: UUID) -> PageContext:
@@ -298,7 +303,7 @@ def send_campaign(
         campaign = campaign_service.create(
             session, user.merchant_id, program_id, name=fields.get("name", "").strip()[:100],
             message=fields.get("message", "").strip(), segment_id=segment_id, segment=segment,
-            send_at=None, now=now,
+            send_at=None, now=now, channels=reach.channels_of(fields),
         )  # fmt: skip
     except (ApiError, ValueError) as exc:
         return None, _error_text(exc)

@@ -1,13 +1,15 @@
 """The sender's session-first steps: claim due messages, and record what the channel said.
 
-A claimed message is ``sending`` with ``attempts`` counted and ``next_attempt_at`` moved a
-lease ahead, committed before the channel is called. If the sender dies before it records the
-answer, the lease runs out and the next claim finds the message still ``sending``: its outcome
-is unknown. Where the channel takes an idempotency key (``idempotent``), it is simply sent
-again with the same key. Where it does not (SMTP, SMS.ru, Twilio), a service message (a code,
-the card link) is sent again, since a duplicate costs little and a lost one locks the member
-out, while a marketing message is not: it is marked failed with the reason, logged at ERROR,
-so a campaign resumed after a crash repeats nothing.
+A claimed message stays ``queued`` with ``attempts`` counted and ``next_attempt_at`` moved a
+lease ahead (no other sender takes it meanwhile); just before its send, the sender marks it
+``sending`` in its own short transaction (:func:`start`). If the sender dies, the messages it
+had claimed but not started become due again when the lease runs out and are sent normally;
+only the one it was sending is found still ``sending``: its outcome is unknown. Where the
+channel takes an idempotency key (``idempotent``), it is simply sent again with the same key.
+Where it does not (SMTP, SMS.ru, Twilio), a service message (a code, the card link) is sent
+again, since a duplicate costs little and a lost one locks the member out, while a marketing
+message is not: it is marked failed with the reason, logged at ERROR, so a campaign resumed
+after a crash repeats nothing.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def claim(
             continue
         attempt = message.attempts + 1
         values = {
-            "status": Status.sending,
+            "status": Status.queued,  # reserved by the lease; ``start`` marks it sending
             "attempts": attempt,
             "next_attempt_at": now + lease,
             "updated_at": now,
@@ -114,6 +116,18 @@ def claim(
             )
         )
     return claimed
+
+
+def start(session: Session, claimed: Claimed, *, now: datetime) -> bool:
+    """Mark a claimed message ``sending`` just before its send; False when the claim was
+    lost (the lease ran out and another sender claimed it again)."""
+    return repository.update_if_unchanged(
+        session,
+        claimed.id,
+        status=Status.queued,
+        attempts=claimed.attempt,
+        values={"status": Status.sending, "updated_at": now},
+    )
 
 
 def record(

@@ -88,6 +88,9 @@ class MessageSender:
             )
         report.claimed = len(claimed)
         for message in claimed:
+            with Session(self.engine) as session, session.begin():
+                if not dispatch.start(session, message, now=self.clock()):
+                    continue  # the lease ran out and another sender has it
             provider, result = self.send(message)
             with Session(self.engine) as session, session.begin():
                 status = dispatch.record(

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from api.automations import purchase as purchase_messages
 from api.automations import service as automation_service
 from api.ledger import repository as ledger_repository
 from api.ledger import service as ledger_service
@@ -67,6 +68,8 @@ def post(
     else:
         book.credit_points(earned.amount, EntryKind.earn, earned.reason)
     notes = [earned.reason] if earned.reason else []
+    if earned.amount > 0:
+        purchase_messages.on_purchase(session, member, points=earned.amount, now=book.now)
     _reward_referral(session, book, transaction)
     change = ledger_service.evaluate_tier(
         session, member, book.rules, now=book.now, allow_downgrade=False

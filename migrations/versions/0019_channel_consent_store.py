@@ -1,7 +1,7 @@
 """channel consent: the store a join page consent came from
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-06 12:00:00
 
 A marketing consent given on the join page records the store whose QR code opened the page,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0019'
-down_revision: str | None = '0014'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

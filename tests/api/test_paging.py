@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from api.members.models import Member
+from api.messaging import service as messaging_service
+from api.messaging.models import Channel, Kind
 from api.paging import DEFAULT_LIMIT, MAX_LIMIT
 from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, transact
 
@@ -128,6 +133,19 @@ def _transactions(shop: Shop) -> str:
     return f"/api/v1/members/{shop.member}/transactions"
 
 
+def _messages(shop: Shop) -> str:
+    engine = shop.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session, session.begin():
+        member = session.get_one(Member, UUID(shop.member))
+        for n in range(3):
+            messaging_service.enqueue(
+                session, member=member, channel=Channel.sms, kind=Kind.service,
+                template="card_link", locale="en", context={"card_url": "https://x.example"},
+                idempotency_key=f"paging:{shop.member}:{n}", now=datetime.now(UTC),
+            )  # fmt: skip
+    return f"/api/v1/members/{shop.member}/messages"
+
+
 LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs": _programs,
     "/api/v1/locations": _stores,
@@ -141,6 +159,7 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs/{program_id}/automations": _automations,
     "/api/v1/members": _members,
     "/api/v1/members/{member_id}/transactions": _transactions,
+    "/api/v1/members/{member_id}/messages": _messages,
 }
 
 

@@ -55,6 +55,8 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/programs/{program_id}/rfm"): ANY,
     ("POST", "/api/v1/programs/{program_id}/campaigns"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/campaigns"): ANY,
+    ("POST", "/api/v1/programs/{program_id}/campaigns/preview"): ANY,  # counts; nothing written
+    ("GET", "/api/v1/members/{member_id}/messages"): ANY,
     ("GET", "/api/v1/campaigns/{campaign_id}"): ANY,
     ("POST", "/api/v1/campaigns/{campaign_id}/cancel"): ADMIN,
     ("GET", "/api/v1/geo-campaigns"): ANY,
@@ -89,6 +91,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/programs/{program_id}/audience"): {},
     ("POST", "/api/v1/programs/{program_id}/segments"): {"name": "Everyone"},
     ("POST", "/api/v1/programs/{program_id}/campaigns"): {"name": "Hello", "message": "Hi"},
+    ("POST", "/api/v1/programs/{program_id}/campaigns/preview"): {"message": "Hi"},
     ("POST", "/api/v1/geo-campaigns"): {
         "name": "Autumn",
         "relevant_text": "Coffee nearby",

@@ -33,6 +33,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("POST", "/api/v1/programs/{program_id}/segments"): {"name": "Mine"},
     ("POST", "/api/v1/programs/{program_id}/campaigns"): {"name": "Mine", "message": "Hi"},
+    ("POST", "/api/v1/programs/{program_id}/campaigns/preview"): {"message": "Hi"},
     ("PUT", "/api/v1/programs/{program_id}/automations/{kind}"): {"text": "Hi"},
     ("PATCH", "/api/v1/locations/{store_id}"): {"name": "Mine"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": ["mine"]},

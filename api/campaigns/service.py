@@ -277,7 +277,7 @@ def stats(session: Session, campaign: Campaign) -> CampaignStats:
 
 
 def _message_counts(by_status: dict[str, int]) -> MessageCounts:
-    """``sending`` (claimed by a sender right now) shows as queued: it is not out yet."""
+    """``claimed`` and ``sending`` (a sender has it right now) show as queued: not out yet."""
     counts = dict(by_status)
-    counts["queued"] = counts.get("queued", 0) + counts.pop("sending", 0)
+    counts["queued"] = counts.get("queued", 0) + counts.pop("claimed", 0) + counts.pop("sending", 0)
     return MessageCounts(**counts)

@@ -89,7 +89,7 @@ def claim(
             continue
         attempt = message.attempts + 1
         values = {
-            "status": Status.queued,  # reserved by the lease; ``start`` marks it sending
+            "status": Status.claimed,  # reserved by the lease; ``start`` marks it sending
             "attempts": attempt,
             "next_attempt_at": now + lease,
             "updated_at": now,
@@ -124,7 +124,7 @@ def start(session: Session, claimed: Claimed, *, now: datetime) -> bool:
     return repository.update_if_unchanged(
         session,
         claimed.id,
-        status=Status.queued,
+        status=Status.claimed,
         attempts=claimed.attempt,
         values={"status": Status.sending, "updated_at": now},
     )

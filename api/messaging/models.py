@@ -27,6 +27,7 @@ class Kind(StrEnum):
 
 class Status(StrEnum):
     queued = "queued"
+    claimed = "claimed"  # reserved by a sender's lease, not tried yet; past the lease, due again
     sending = "sending"  # claimed by a sender; if it stays so past its lease, the sender died
     sent = "sent"
     delivered = "delivered"

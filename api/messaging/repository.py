@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from api.members.models import Member
 from api.messaging.models import Channel, ChannelConsent, Kind, Message, Purpose, Status
 
-ACTIVE = (Status.queued, Status.sending)
+ACTIVE = (Status.queued, Status.claimed, Status.sending)
 
 
 def latest_consent(
@@ -109,7 +109,7 @@ def marketing_times(
     sending = select(Message.updated_at).where(
         Message.member_id == member_id,
         Message.kind == Kind.marketing,
-        Message.status == Status.sending,
+        col(Message.status).in_([Status.claimed, Status.sending]),
         col(Message.sent_at).is_(None),
         col(Message.id) != besides,
     )

@@ -163,7 +163,7 @@ def record_delivery(
     """A provider's later report on a sent message (delivered, failed, bounced); True when
     the message was found. A report never moves a message back to sending."""
     message = repository.by_provider_id(session, provider, provider_id)
-    if message is None or message.status in (Status.queued, Status.sending):
+    if message is None or message.status in (Status.queued, Status.claimed, Status.sending):
         return False
     message.status = status
     message.updated_at = now

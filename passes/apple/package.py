@@ -147,9 +147,7 @@ def build_pass(
     info.primaryFields.append(
         CardField(
             primary,
-            strings.key(tier_text(card, design))
-            if primary == "tier"
-            else primary_text(card, primary),
+            _primary_value(card, design, primary, strings),
             strings.key(primary_label(design, primary)),
             change_message=text(f"change_messages.{primary}", message) if message else None,
         )
@@ -199,6 +197,15 @@ def build_pass(
         model.webServiceURL = card.web_service_url
         model.authenticationToken = card.authentication_token
     return model
+
+
+def _primary_value(
+    card: LoyaltyCard, design: CardDesign, primary: str, strings: StringsCatalog
+) -> str | int:
+    if primary == "tier":
+        return strings.key(tier_text(card, design))
+    value = primary_text(card, primary)
+    return strings.same(value) if isinstance(value, str) else value  # "3/10"
 
 
 def _same(strings: StringsCatalog, text: str | None) -> str | None:

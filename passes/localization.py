@@ -22,6 +22,8 @@ import string
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from passes.errors import DesignError
+
 if TYPE_CHECKING:
     from passes.design import CardDesign, FieldSpec
     from passes.models import LoyaltyCard
@@ -196,6 +198,22 @@ def read_translations(raw: object, design: CardDesign, fail: Fail) -> dict[str, 
             checked = check_text(text_id, text, known[text_id][1], key, fail)
             result.setdefault(text_id, {})[lang] = checked
     return result
+
+
+def check_translations(
+    design: CardDesign, by_language: Mapping[str, Mapping[str, object]]
+) -> dict[str, dict[str, str]]:
+    """Translations given as data (``{language: {text id: text}}``, as an editor sends them),
+    checked as design.toml's are, in the shape ``CardDesign.translations`` holds.
+
+    Raises:
+        DesignError: ``key`` names the offending ``translations.<language>.<text id>``.
+    """
+
+    def fail(key: str, message: str) -> NoReturn:
+        raise DesignError(f"design {design.name}", key, message)
+
+    return read_translations(dict(by_language), design, fail)
 
 
 def check_text(

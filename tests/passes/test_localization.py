@@ -3,13 +3,21 @@ when the design loads, and the texts each language shows."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from passes import CardDesign, DesignError, LoyaltyCard, load_design
+from passes import (
+    CardDesign,
+    DesignError,
+    LoyaltyCard,
+    check_translations,
+    design_languages,
+    load_design,
+)
 from passes.localization import (
     built_in,
     design_text,
@@ -149,3 +157,18 @@ class TestInvalidTranslations:
 )
 def test_lproj_names(language: str, folder: str) -> None:
     assert lproj_name(language) == folder
+
+
+class TestTranslationsAsData:
+    def test_an_editor_payload_is_checked_like_the_toml(self, coffee: CardDesign) -> None:
+        checked = check_translations(coffee, {"ru": {"fields.how.label": "Как"}})
+        assert checked == {"fields.how.label": {"ru": "Как"}}
+        assert design_languages(dataclasses.replace(coffee, translations=checked)) == (
+            "en-US",
+            "ru",
+        )
+
+    def test_the_offending_text_is_named(self, coffee: CardDesign) -> None:
+        with pytest.raises(DesignError) as info:
+            check_translations(coffee, {"ru": {"change_messages.stamps": "Кофе"}})
+        assert info.value.key == "translations.ru.change_messages.stamps"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from passes.errors import DesignError
@@ -53,12 +54,51 @@ _LENGTHS = {
 }
 
 Fail = Callable[[str, str], NoReturn]
+_MEMOS: dict[tuple[int, str], _Memo] = {}
+_MEMOS_KEPT = 256
 
 
 def languages(design: CardDesign) -> tuple[str, ...]:
     """The design's languages: its default first, then the translated ones in order."""
-    others = sorted({lang for texts in design.translations.values() for lang in texts})
-    return (design.language, *(lang for lang in others if lang != design.language))
+    if not design.translations:
+        return (design.language,)
+    return _memo(design).languages
+
+
+def design_text(design: CardDesign, text_id: str, default: str) -> dict[str, str]:
+    """One design text in every language of the design (language -> text)."""
+    if not design.translations:
+        return {design.language: default}
+    texts = _memo(design).texts
+    found = texts.get((text_id, default))
+    if found is None:
+        translated = design.translations.get(text_id, {})
+        found = texts[text_id, default] = {
+            lang: translated.get(lang, default) for lang in languages(design)
+        }
+    return found
+
+
+@dataclass(slots=True)
+class _Memo:
+    translations: Mapping[str, Mapping[str, str]]  # held, so its id is not reused
+    languages: tuple[str, ...]
+    texts: dict[tuple[str, str], dict[str, str]]
+
+
+def _memo(design: CardDesign) -> _Memo:
+    """What every pass asks of a design's translations, worked out once per translations
+    object and default language (a design in use keeps both)."""
+    translations = design.translations
+    key = (id(translations), design.language)
+    memo = _MEMOS.get(key)
+    if memo is None or memo.translations is not translations:
+        others = sorted({lang for texts in translations.values() for lang in texts})
+        found = (design.language, *(lang for lang in others if lang != design.language))
+        if len(_MEMOS) >= _MEMOS_KEPT:
+            _MEMOS.clear()
+        memo = _MEMOS[key] = _Memo(translations, found, {})
+    return memo
 
 
 def lproj_name(language: str) -> str:
@@ -67,12 +107,6 @@ def lproj_name(language: str) -> str:
     language_part, *rest = language.split("-")
     script = [part.title() for part in rest[:1] if len(part) == 4 and part.isalpha()]
     return "-".join([language_part.lower(), *script]) + ".lproj"
-
-
-def design_text(design: CardDesign, text_id: str, default: str) -> dict[str, str]:
-    """One design text in every language of the design (language -> text)."""
-    translated = design.translations.get(text_id, {})
-    return {lang: translated.get(lang, default) for lang in languages(design)}
 
 
 def built_in(design: CardDesign, english: str) -> dict[str, str]:

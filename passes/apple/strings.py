@@ -16,31 +16,37 @@ Apple documents for strings files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from passes.localization import lproj_name
 
 BOM = b"\xff\xfe"
 _WORD_JOINER = "\u2060"
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# C escapes: backslash, quote, the usual controls by name, other controls as \Uxxxx.
+_ESCAPES = str.maketrans(
+    {chr(code): f"\\U{code:04x}" for code in (*range(0x20), 0x7F)}
+    | {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+)
+
+
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
 
 
 def escape(text: str) -> str:
     """``text`` inside a strings file's double quotes."""
-    out = []
-    for char in text:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif ord(char) < 0x20 or char == "\x7f":
-            out.append(f"\\U{ord(char):04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return text.translate(_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
+
+
+@lru_cache(maxsize=4096)  # a design's texts repeat on every pass
+def _line(key: str, value: str) -> str:
+    return f'"{escape(key)}" = "{escape(value)}";\n'
 
 
 def strings_file(entries: Mapping[str, str]) -> bytes:
     """One ``pass.strings`` file: UTF-16LE with a byte order mark."""
-    lines = "".join(f'"{escape(key)}" = "{escape(value)}";\n' for key, value in entries.items())
+    lines = "".join([_line(key, value) for key, value in entries.items()])
     return BOM + lines.encode("utf-16-le")
 
 
@@ -54,17 +60,17 @@ class StringsCatalog:
 
     def __init__(self, languages: tuple[str, ...]) -> None:
         self.languages = languages
+        self.is_localized = len(languages) > 1
         self.entries: dict[str, dict[str, str]] = {}
-
-    @property
-    def is_localized(self) -> bool:
-        return len(self.languages) > 1
 
     def key(self, texts: Mapping[str, str]) -> str:
         default = texts[self.languages[0]]
         if not self.is_localized:
             return default
-        wanted = {lang: texts.get(lang, default) for lang in self.languages}
+        if len(texts) == len(self.languages):
+            wanted = dict(texts)
+        else:
+            wanted = {lang: texts.get(lang, default) for lang in self.languages}
         key = default
         while self.entries.setdefault(key, wanted) != wanted:
             key += _WORD_JOINER

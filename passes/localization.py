@@ -125,11 +125,6 @@ def primary_label(design: CardDesign, primary: str) -> dict[str, str]:
     return built_in(design, primary.upper())
 
 
-def default_text(design: CardDesign, english: str) -> str:
-    """A loyalpass text in the design's default language."""
-    return built_in(design, english)[design.language]
-
-
 def card_values_by_language(
     card: LoyaltyCard, design: CardDesign, values: Mapping[str, object]
 ) -> dict[str, dict[str, object]]:

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from passes import CardDesign, LoyaltyCard, loyalty_class, loyalty_object, object_message
+from passes.google.client import WalletClient
 from passes.google.objects import length_warnings, resource_id
+from tests.support.fake_google import FakeGoogle, make_service_account
 
 ISSUER = "3388000000012345678"
 
@@ -127,3 +129,42 @@ def test_length_warnings_name_the_language(florist: CardDesign) -> None:
     assert length_warnings(long) == [
         f"programName (ru) {'Я' * 25!r} is over Google's recommended 20 characters"
     ]
+
+
+class TestAcceptedByGoogle:
+    """The fake Google checks bodies against the discovery schema (unknown fields and wrong
+    types are 400), so the localized twins are names and shapes Google knows."""
+
+    def test_class_object_and_message_in_two_languages(
+        self, card: LoyaltyCard, florist: CardDesign
+    ) -> None:
+        tiered = dataclasses.replace(
+            card, stamps_required=None, tier="Bloom", translations={"tier": {"ru": "Цветение"}}
+        )
+        class_id = resource_id(ISSUER, "florist")
+        object_id = resource_id(ISSUER, tiered.serial_number)
+        with FakeGoogle(issuer_id=ISSUER) as google:
+            account = make_service_account(google.token_url)
+            google.register_service_account(account)
+            wallet = WalletClient(
+                google.authorized_session(account), api_url=google.api_url, sleep=lambda _: None
+            )
+            try:
+                wallet.upsert_class(_class(florist) | {"id": class_id})
+                wallet.upsert_object(
+                    loyalty_object(tiered, florist, object_id=object_id, class_id=class_id)
+                )
+                message = object_message(
+                    message_id="lp-1", header="Petal & Stem", body="Tulips are here",
+                    start=datetime(2026, 3, 1, tzinfo=UTC), lifetime=timedelta(days=7),
+                    translations={"ru": ("Petal & Stem", "Пришли тюльпаны")},
+                )  # fmt: skip
+                wallet.add_object_message(object_id, message)
+            finally:
+                wallet.close()
+            stored = google.get_object(object_id)
+            stored_class = google.get_class(class_id)
+        assert stored is not None
+        assert _ru(stored["loyaltyPoints"]["localizedLabel"]) == "БАЛЛЫ"
+        assert _ru(stored["messages"][0]["localizedBody"]) == "Пришли тюльпаны"
+        assert _ru(stored_class["localizedProgramName"]) == "Клуб Petal & Stem"

@@ -10,8 +10,10 @@ language the pass lacks still shows real text. When one text needs two different
 it is unique.
 
 A strings file is ``"key" = "value";`` lines, with ``\\``, ``"`` and control characters
-escaped as in C. We write UTF-16 (little-endian, with its byte order mark), the encoding
-Apple documents for strings files.
+escaped as in C (``\\Uxxxx`` for the rare ones without a name). We write UTF-16
+little-endian with its byte order mark: Apple's "String Resources" guide recommends UTF-16
+for strings files (UTF-8 works but is "not recommended"), and notes that the development
+language's text is commonly its own key, as ours are.
 """
 
 from __future__ import annotations

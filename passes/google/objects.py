@@ -120,7 +120,8 @@ def loyalty_class(
     if "google_hero.png" in design.images:
         body["heroImage"] = _image(f"{images_url}/google_hero.png", program, language)
     if homepage_url:
-        body["homepageUri"] = {"uri": homepage_url, "description": organization[language]}
+        body["homepageUri"] = {"uri": homepage_url}
+        _with_localized(body["homepageUri"], "description", organization, language)
     if callback_url:
         body["callbackOptions"] = {"url": callback_url}
     if locations:

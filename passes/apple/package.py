@@ -9,7 +9,7 @@ not depend on the member (image hashes, image ZIP entries, which field carries w
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from py_pkpass.models import Barcode
@@ -28,11 +28,13 @@ from passes.apple.pass_json import (
     w3c_timestamp,
 )
 from passes.apple.signing import Signer
-from passes.apple.strings import StringsCatalog
+from passes.apple.strings import StaticStrings, StringsCatalog
 from passes.design import CardDesign, FieldSpec
 from passes.errors import SigningError
 from passes.localization import (
+    built_in,
     card_values_by_language,
+    default_texts,
     design_text,
     field_values,
     languages,
@@ -67,6 +69,7 @@ class ApplePassTemplate:
     image_hashes: Mapping[str, str]
     image_entries: tuple[ZipEntry, ...]
     fields: Mapping[str, tuple[PlannedField, ...]]  # by the primary value shown
+    strings: StaticStrings  # the design's texts in its languages (lproj files)
 
     @classmethod
     def create(
@@ -93,7 +96,22 @@ class ApplePassTemplate:
                 make_entry(name, data, is_deflated=False) for name, data in images.items()
             ),
             fields={primary: _plan_fields(design, primary) for primary in _PRIMARIES},
+            strings=StaticStrings.create(languages(design), _static_texts(design)),
         )
+
+
+def _static_texts(design: CardDesign) -> Iterator[Mapping[str, str]]:
+    """The design's texts as passes show them, in the order the strings files list them."""
+    for text_id, (default, placeholders) in default_texts(design).items():
+        texts = design_text(design, text_id, default)
+        if text_id == "card.primary_label" or placeholders:
+            continue  # the primary labels follow; values with placeholders vary per card
+        if placeholders is not None:  # a field value: shown as formatted ("{{" is "{")
+            texts = {lang: text.format_map({}) for lang, text in texts.items()}
+        yield texts
+    for primary in _PRIMARIES:
+        yield primary_label(design, primary)
+    yield built_in(design, "Member")
 
 
 def _plan_fields(design: CardDesign, primary: str) -> tuple[PlannedField, ...]:
@@ -125,7 +143,7 @@ def build_pass(
     """The py-pkpass model of ``card`` in ``template``'s design. Its localizable strings are
     keys of ``catalog`` (the texts in the design's language), which gathers the translations."""
     design = template.design
-    strings = catalog or StringsCatalog(languages(design))
+    strings = catalog or template.strings.catalog()
 
     def text(text_id: str, default: str) -> str:
         return strings.key(design_text(design, text_id, default))
@@ -167,7 +185,7 @@ def build_pass(
             rendered.changeMessage = text(planned.message_id, rendered.changeMessage)
         if isinstance(rendered.value, str) and not rendered.is_date:
             texts = field_values(planned.spec, design, by_language)
-            rendered.value = strings.key(texts) if texts else strings.same(rendered.value)
+            rendered.value = strings.value(texts) if texts else strings.same(rendered.value)
         getattr(info, f"{planned.group}Fields").append(rendered)
     model.barcode_list = [
         Barcode(
@@ -203,7 +221,7 @@ def _primary_value(
     card: LoyaltyCard, design: CardDesign, primary: str, strings: StringsCatalog
 ) -> str | int:
     if primary == "tier":
-        return strings.key(tier_text(card, design))
+        return strings.value(tier_text(card, design))
     value = primary_text(card, primary)
     return strings.same(value) if isinstance(value, str) else value  # "3/10"
 
@@ -212,14 +230,16 @@ def _same(strings: StringsCatalog, text: str | None) -> str | None:
     return strings.same(text) if text else None
 
 
-def render_pass(card: LoyaltyCard, template: ApplePassTemplate) -> tuple[bytes, dict[str, bytes]]:
+def render_pass(
+    card: LoyaltyCard, template: ApplePassTemplate
+) -> tuple[bytes, Mapping[str, bytes]]:
     """``pass.json`` bytes for ``card``, checked against Apple's limits, and the
     ``<language>.lproj/pass.strings`` files of a design in several languages.
 
     Raises:
         PassValidationError: the pass would break a Wallet limit.
     """
-    catalog = StringsCatalog(languages(template.design))
+    catalog = template.strings.catalog()
     body = build_pass(card, template, catalog).json_dict()
     validate_pass(body, template.image_hashes, allow_http=template.allow_http)
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), catalog.files()
@@ -247,7 +267,14 @@ def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer)
             f"the pass is {template.pass_type_identifier!r}"
         )
     pass_json, strings = render_pass(card, template)
-    hashes = {name: sha1_hex(data) for name, data in strings.items()}
+    static = template.strings
+    if strings is static.files:  # only the design's own texts: hashed and zipped once
+        hashes, strings_entries = static.hashes, static.zip_entries
+    else:
+        hashes = {name: sha1_hex(data) for name, data in strings.items()}
+        strings_entries = tuple(
+            make_entry(name, data, is_deflated=True) for name, data in strings.items()
+        )
     manifest = build_manifest({**template.image_hashes, **hashes, "pass.json": sha1_hex(pass_json)})
     return write_zip(
         (
@@ -255,6 +282,6 @@ def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer)
             make_entry("manifest.json", manifest, is_deflated=True),
             make_entry("signature", signer.sign(manifest), is_deflated=False),
             *template.image_entries,
-            *(make_entry(name, data, is_deflated=True) for name, data in strings.items()),
+            *strings_entries,
         )
     )

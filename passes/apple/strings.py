@@ -19,9 +19,12 @@ language's text is commonly its own key, as ours are.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
+from passes.apple.archive import ZipEntry, make_entry
+from passes.apple.manifest import sha1_hex
 from passes.localization import lproj_name
 
 BOM = b"\xff\xfe"
@@ -52,40 +55,101 @@ def strings_file(entries: Mapping[str, str]) -> bytes:
     return BOM + lines.encode("utf-16-le")
 
 
+@dataclass(frozen=True, slots=True)
+class StaticStrings:
+    """A design's own texts in every language, as the first entries of every pass's strings
+    files, worked out once per design. A pass whose strings are all here (most are: names and
+    numbers need no entry) reuses the files, their hashes and ZIP entries as they are."""
+
+    languages: tuple[str, ...]
+    entries: Mapping[str, Mapping[str, str]]  # key -> language -> text
+    files: Mapping[str, bytes]
+    hashes: Mapping[str, str]
+    zip_entries: tuple[ZipEntry, ...]
+
+    @classmethod
+    def create(
+        cls, languages: tuple[str, ...], texts: Iterable[Mapping[str, str]]
+    ) -> StaticStrings:
+        catalog = StringsCatalog(languages)
+        for each in texts:
+            catalog.key(each)
+        files = catalog.files()
+        return cls(
+            languages=languages,
+            entries=catalog.entries,
+            files=files,
+            hashes={name: sha1_hex(data) for name, data in files.items()},
+            zip_entries=tuple(
+                make_entry(name, data, is_deflated=True) for name, data in files.items()
+            ),
+        )
+
+    def catalog(self) -> StringsCatalog:
+        """A pass's catalog, starting from these entries."""
+        return StringsCatalog(self.languages, self)
+
+
 class StringsCatalog:
     """The localizable strings of one pass, gathered while ``pass.json`` is built.
 
     ``key(texts)`` takes one text in every language of the design (default language first)
-    and returns what ``pass.json`` carries. With one language the catalog stays empty and the
-    pass has no ``.lproj`` folders, exactly as a single-language pass always had.
+    and returns what ``pass.json`` carries. ``same(text)`` is for data (names, numbers, a
+    store's text): it needs no entry unless it is also the key of a translated text. With one
+    language the catalog stays empty and the pass has no ``.lproj`` folders, exactly as a
+    single-language pass always had.
     """
 
-    def __init__(self, languages: tuple[str, ...]) -> None:
+    def __init__(self, languages: tuple[str, ...], static: StaticStrings | None = None) -> None:
         self.languages = languages
         self.is_localized = len(languages) > 1
-        self.entries: dict[str, dict[str, str]] = {}
+        self.static = static
+        self.entries: dict[str, Mapping[str, str]] = dict(static.entries) if static else {}
+        self._seeded = len(self.entries)
+        self._plain: set[str] = set()  # data shown as is: no translated text may take its key
 
     def key(self, texts: Mapping[str, str]) -> str:
         default = texts[self.languages[0]]
         if not self.is_localized:
             return default
-        if len(texts) == len(self.languages):
-            wanted = dict(texts)
-        else:
-            wanted = {lang: texts.get(lang, default) for lang in self.languages}
+        if len(texts) != len(self.languages):
+            texts = {lang: texts.get(lang, default) for lang in self.languages}
         key = default
-        while self.entries.setdefault(key, wanted) != wanted:
+        while key in self._plain or self.entries.setdefault(key, texts) != texts:
             key += _WORD_JOINER
         return key
 
-    def same(self, text: str) -> str:
-        """A string that reads the same in every language (a name, a store's text)."""
-        return self.key(dict.fromkeys(self.languages, text))
+    def value(self, texts: Mapping[str, str]) -> str:
+        """A card's value: data when it reads the same in every language, else a text."""
+        default = texts[self.languages[0]]
+        if all(text == default for text in texts.values()):
+            return self.same(default)
+        return self.key(texts)
 
-    def files(self) -> dict[str, bytes]:
+    def same(self, text: str) -> str:
+        """Data that reads the same in every language."""
+        if not self.is_localized:
+            return text
+        key = text
+        while (found := self.entries.get(key)) is not None and any(
+            value != text for value in found.values()
+        ):
+            key += _WORD_JOINER  # the text is also the key of a translation: step aside
+        if found is None:
+            self._plain.add(key)
+        return key
+
+    @property
+    def is_static(self) -> bool:
+        """Every entry came from the design: the design's files serve as they are."""
+        return self.static is not None and len(self.entries) == self._seeded
+
+    def files(self) -> Mapping[str, bytes]:
         """``{"ru.lproj/pass.strings": bytes, ...}``; empty for a single-language pass."""
         if not self.is_localized:
             return {}
+        if self.static is not None and self.is_static:
+            return self.static.files
         return {
             f"{lproj_name(lang)}/pass.strings": strings_file(
                 {key: texts[lang] for key, texts in self.entries.items()}

@@ -43,7 +43,7 @@ def parse_strings(data: bytes) -> dict[str, str]:
 
 
 def localizable(pass_json: dict[str, Any]) -> Iterator[str]:
-    """Every string of pass.json that Wallet looks up in pass.strings."""
+    """Every string of pass.json that Wallet looks up in pass.strings (data included)."""
     for key in ("organizationName", "description", "logoText"):
         if key in pass_json:
             yield pass_json[key]
@@ -99,9 +99,15 @@ class TestLocalizedPackage:
         pass_json, strings = _archive(build_pkpass(member, coffee_template, signer))
         assert set(strings) == {"en", "ru"}
         assert strings["en"].keys() == strings["ru"].keys()
+        fields = {f["key"]: f for group in pass_json["storeCard"].values() for f in group}
+        # Data reads the same in every language and needs no entry: a name, a card number,
+        # "3/10", a store's text.
+        data = {member.member_name, member.serial_number, "3/10", "Coffee on Tverskaya"}
+        assert {fields["member"]["value"], fields["stamps"]["value"]} <= data
         used = set(localizable(pass_json))
-        assert used <= strings["ru"].keys()
-        assert all(strings["en"][key] == key for key in used)  # keys are the English texts
+        assert used - data <= strings["ru"].keys()
+        assert not data & strings["ru"].keys()
+        assert all(strings["en"][key] == key for key in used - data)  # keys: the English texts
 
     def test_russian_labels_and_lock_screen_messages(
         self, member: LoyaltyCard, coffee_template: ApplePassTemplate, signer: Signer
@@ -115,7 +121,7 @@ class TestLocalizedPackage:
         assert ru[fields["points"]["changeMessage"]] == "У вас %@ баллов"
         assert ru[fields["how"]["value"]].startswith("Штамп за каждую чашку кофе.")
         assert ru[pass_json["description"]] == "Карта лояльности кофейни Bean & Brew"
-        assert ru[pass_json["locations"][0]["relevantText"]] == "Coffee on Tverskaya"
+        assert "Coffee on Tverskaya" not in ru  # a store's own text is shown as it is
 
     def test_service_values_are_translated(
         self, member: LoyaltyCard, coffee_template: ApplePassTemplate, signer: Signer
@@ -125,7 +131,7 @@ class TestLocalizedPackage:
         assert fields["tier"]["value"] == "Gold"
         assert strings["ru"]["Gold"] == "Золото"
         assert strings["ru"][fields["news"]["value"]] == 'Двойные баллы\nв дни "латте"'
-        assert strings["ru"][fields["member"]["value"]] == 'Anna "Annie" Petrova'
+        assert fields["member"]["value"] not in strings["ru"]  # a name is a name
 
     def test_a_points_card_on_a_stamp_design_says_points_in_russian(
         self, member: LoyaltyCard, coffee_template: ApplePassTemplate, signer: Signer
@@ -144,6 +150,28 @@ class TestLocalizedPackage:
         assert '"a \\"quote\\", a \\\\ and\\r\\na\\ttab"' in raw
         assert "\n" not in raw.replace(";\n", "")  # one line per entry
         assert parse_strings(archive.read("ru.lproj/pass.strings"))[odd.message or ""]
+
+    def test_data_equal_to_a_translated_text_steps_aside(
+        self, member: LoyaltyCard, coffee_template: ApplePassTemplate, signer: Signer
+    ) -> None:
+        named = dataclasses.replace(member, member_name="How it works")
+        pass_json, strings = _archive(build_pkpass(named, coffee_template, signer))
+        fields = {f["key"]: f for group in pass_json["storeCard"].values() for f in group}
+        assert strings["ru"][fields["how"]["label"]] == "Как это работает"
+        assert fields["member"]["value"] == "How it works\u2060"  # looks the same, no entry
+        assert fields["member"]["value"] not in strings["ru"]
+
+    def test_design_texts_are_written_once_per_design(
+        self, card: LoyaltyCard, member: LoyaltyCard, coffee_template: ApplePassTemplate,
+        signer: Signer,
+    ) -> None:  # fmt: skip
+        static = coffee_template.strings.files
+        plain = zipfile.ZipFile(io.BytesIO(build_pkpass(card, coffee_template, signer)))
+        assert plain.read("ru.lproj/pass.strings") == static["ru.lproj/pass.strings"]
+        translated = zipfile.ZipFile(io.BytesIO(build_pkpass(member, coffee_template, signer)))
+        ru = parse_strings(translated.read("ru.lproj/pass.strings"))
+        assert ru["Gold"] == "Золото"
+        assert parse_strings(static["ru.lproj/pass.strings"]).items() <= ru.items()
 
     def test_same_card_gives_same_strings(
         self, member: LoyaltyCard, coffee_template: ApplePassTemplate, signer: Signer

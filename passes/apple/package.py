@@ -240,9 +240,13 @@ def render_pass(
         PassValidationError: the pass would break a Wallet limit.
     """
     catalog = template.strings.catalog()
+    return _pass_json(card, template, catalog), catalog.files()
+
+
+def _pass_json(card: LoyaltyCard, template: ApplePassTemplate, catalog: StringsCatalog) -> bytes:
     body = build_pass(card, template, catalog).json_dict()
     validate_pass(body, template.image_hashes, allow_http=template.allow_http)
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), catalog.files()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def render_pass_json(card: LoyaltyCard, template: ApplePassTemplate) -> bytes:
@@ -266,15 +270,9 @@ def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer)
             f"the signer is for {signer.pass_type_identifier!r}, "
             f"the pass is {template.pass_type_identifier!r}"
         )
-    pass_json, strings = render_pass(card, template)
-    static = template.strings
-    if strings is static.files:  # only the design's own texts: hashed and zipped once
-        hashes, strings_entries = static.hashes, static.zip_entries
-    else:
-        hashes = {name: sha1_hex(data) for name, data in strings.items()}
-        strings_entries = tuple(
-            make_entry(name, data, is_deflated=True) for name, data in strings.items()
-        )
+    catalog = template.strings.catalog()
+    pass_json = _pass_json(card, template, catalog)
+    hashes, strings_entries = template.strings.package(catalog)
     manifest = build_manifest({**template.image_hashes, **hashes, "pass.json": sha1_hex(pass_json)})
     return write_zip(
         (

@@ -18,12 +18,15 @@ language's text is commonly its own key, as ours are.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
+from typing import Any
 
-from passes.apple.archive import ZipEntry, make_entry
+from passes.apple.archive import DeflatedHead, ZipEntry, deflate_head, make_entry, make_entry_after
 from passes.apple.manifest import sha1_hex
 from passes.localization import lproj_name
 
@@ -66,6 +69,7 @@ class StaticStrings:
     files: Mapping[str, bytes]
     hashes: Mapping[str, str]
     zip_entries: tuple[ZipEntry, ...]
+    heads: Mapping[str, tuple[Any, DeflatedHead]]  # per file: its SHA-1 and deflate so far
 
     @classmethod
     def create(
@@ -83,11 +87,30 @@ class StaticStrings:
             zip_entries=tuple(
                 make_entry(name, data, is_deflated=True) for name, data in files.items()
             ),
+            heads={
+                name: (hashlib.sha1(data, usedforsecurity=False), deflate_head(data))
+                for name, data in files.items()
+            },
         )
 
     def catalog(self) -> StringsCatalog:
         """A pass's catalog, starting from these entries."""
         return StringsCatalog(self.languages, self)
+
+    def package(self, catalog: StringsCatalog) -> tuple[Mapping[str, str], tuple[ZipEntry, ...]]:
+        """The manifest hashes and ZIP entries of ``catalog``'s files: the design's own when
+        it added nothing, else the design's part carried on with the pass's own lines."""
+        if catalog.is_static:
+            return self.hashes, self.zip_entries
+        hashes: dict[str, str] = {}
+        entries: list[ZipEntry] = []
+        for name, tail in catalog.tails().items():
+            sha1, head = self.heads[name]
+            digest = sha1.copy()
+            digest.update(tail)
+            hashes[name] = digest.hexdigest()
+            entries.append(make_entry_after(name, head, tail))
+        return hashes, tuple(entries)
 
 
 class StringsCatalog:
@@ -142,17 +165,27 @@ class StringsCatalog:
     @property
     def is_static(self) -> bool:
         """Every entry came from the design: the design's files serve as they are."""
-        return self.static is not None and len(self.entries) == self._seeded
+        return len(self.entries) == self._seeded
 
     def files(self) -> Mapping[str, bytes]:
         """``{"ru.lproj/pass.strings": bytes, ...}``; empty for a single-language pass."""
         if not self.is_localized:
             return {}
-        if self.static is not None and self.is_static:
-            return self.static.files
+        if self.static is None:
+            return {
+                f"{lproj_name(lang)}/pass.strings": strings_file(
+                    {key: texts[lang] for key, texts in self.entries.items()}
+                )
+                for lang in self.languages
+            }
+        return {name: self.static.files[name] + tail for name, tail in self.tails().items()}
+
+    def tails(self) -> dict[str, bytes]:
+        """What each file adds after the design's own entries (UTF-16LE lines)."""
+        added = list(islice(self.entries.items(), self._seeded, None))
         return {
-            f"{lproj_name(lang)}/pass.strings": strings_file(
-                {key: texts[lang] for key, texts in self.entries.items()}
-            )
+            f"{lproj_name(lang)}/pass.strings": "".join(
+                [_line(key, texts[lang]) for key, texts in added]
+            ).encode("utf-16-le")
             for lang in self.languages
         }

@@ -37,8 +37,6 @@ _ESCAPES = str.maketrans(
     {chr(code): f"\\U{code:04x}" for code in (*range(0x20), 0x7F)}
     | {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 )
-
-
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
 
 

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, build_pkpass
+from api.settings import DEV_PASS_TYPE_ID, DEV_TEAM_ID
+from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, build_pkpass, load_design
 from passes.apple.strings import BOM, StringsCatalog, escape, strings_file
+from tests.passes.conftest import CARDS
 from tests.support.pkpass import verify_pkpass
 
 _ENTRY = re.compile(r'"((?:[^"\\]|\\.)*)" = "((?:[^"\\]|\\.)*)";\n')
@@ -229,3 +231,21 @@ class TestCatalog:
             "ru.lproj/pass.strings",
             "zh-Hans.lproj/pass.strings",
         }
+
+
+@pytest.mark.parametrize("name", ["coffee", "florist"])
+def test_every_shipped_design_signs_in_both_languages(
+    name: str, member: LoyaltyCard, signer: Signer, root_ca: Path
+) -> None:
+    template = ApplePassTemplate.create(
+        load_design(CARDS / name), pass_type_identifier=DEV_PASS_TYPE_ID,
+        team_identifier=DEV_TEAM_ID,
+    )  # fmt: skip
+    expiring = dataclasses.replace(member, points_expiring=40, points_expire_on=date(2026, 12, 31))
+    data = build_pkpass(expiring, template, signer)
+    verified = verify_pkpass(data, root_ca)
+    assert {"en.lproj/pass.strings", "ru.lproj/pass.strings"} <= set(verified.manifest)
+    pass_json, strings = _archive(data)
+    assert strings["en"].keys() == strings["ru"].keys()
+    labels = [f["label"] for group in pass_json["storeCard"].values() for f in group]
+    assert all(strings["ru"][label] != label for label in labels)  # every label translated

@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 
 from api.settings import DEV_PASS_TYPE_ID, DEV_TEAM_ID
-from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, build_pkpass, load_design
+from passes import (
+    ApplePassTemplate,
+    CardDesign,
+    LoyaltyCard,
+    Signer,
+    build_pkpass,
+    check_translations,
+    load_design,
+)
 from passes.apple.strings import BOM, StringsCatalog, escape, strings_file
 from tests.passes.conftest import CARDS
 from tests.support.pkpass import verify_pkpass
@@ -249,3 +257,30 @@ def test_every_shipped_design_signs_in_both_languages(
     assert strings["en"].keys() == strings["ru"].keys()
     labels = [f["label"] for group in pass_json["storeCard"].values() for f in group]
     assert all(strings["ru"][label] != label for label in labels)  # every label translated
+
+
+def test_a_russian_design_with_english_translations(
+    member: LoyaltyCard, florist: CardDesign, signer: Signer
+) -> None:
+    russian = dataclasses.replace(
+        florist, language="ru", program_name="Клуб Petal & Stem",
+        description="Карта лояльности Petal & Stem", translations={},
+    )  # fmt: skip
+    russian = dataclasses.replace(
+        russian,
+        translations=check_translations(
+            russian, {"en": {"program.name": "Petal & Stem Club",
+                             "program.description": "Petal & Stem loyalty card"}},
+        ),
+    )  # fmt: skip
+    template = ApplePassTemplate.create(
+        russian, pass_type_identifier=DEV_PASS_TYPE_ID, team_identifier=DEV_TEAM_ID
+    )
+    points_card = dataclasses.replace(member, stamps_required=None)
+    pass_json, strings = _archive(build_pkpass(points_card, template, signer))
+    assert pass_json["description"] == "Карта лояльности Petal & Stem"  # keys: Russian texts
+    assert strings["ru"]["Карта лояльности Petal & Stem"] == "Карта лояльности Petal & Stem"
+    assert strings["en"]["Карта лояльности Petal & Stem"] == "Petal & Stem loyalty card"
+    primary = pass_json["storeCard"]["primaryFields"][0]
+    assert primary["label"] == "БАЛЛЫ"  # loyalpass's own label in the design's language
+    assert strings["en"]["БАЛЛЫ"] == "POINTS"

@@ -168,3 +168,20 @@ class TestAcceptedByGoogle:
         assert _ru(stored["loyaltyPoints"]["localizedLabel"]) == "БАЛЛЫ"
         assert _ru(stored["messages"][0]["localizedBody"]) == "Пришли тюльпаны"
         assert _ru(stored_class["localizedProgramName"]) == "Клуб Petal & Stem"
+
+
+def test_a_russian_design_sends_russian_defaults(florist: CardDesign) -> None:
+    russian = dataclasses.replace(
+        florist, language="ru", program_name="Клуб Petal & Stem",
+        translations={"program.name": {"en": "Petal & Stem Club"}},
+    )  # fmt: skip
+    body = _class(russian)
+    assert body["programName"] == "Клуб Petal & Stem"
+    assert body["localizedProgramName"] == {
+        "defaultValue": {"language": "ru", "value": "Клуб Petal & Stem"},
+        "translatedValues": [{"language": "en", "value": "Petal & Stem Club"}],
+    }
+    assert body["accountIdLabel"] == "Номер карты"
+    assert body["localizedAccountIdLabel"]["translatedValues"] == [
+        {"language": "en", "value": "Card number"}
+    ]

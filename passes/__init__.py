@@ -40,6 +40,8 @@ from passes.google.client import (
 from passes.google.messages import object_message
 from passes.google.objects import length_warnings, loyalty_class, loyalty_object, resource_id
 from passes.google.savelink import save_url
+from passes.localization import check_translations
+from passes.localization import languages as design_languages
 from passes.models import Beacon, Location, LoyaltyCard, RelevantInterval
 
 __all__ = [
@@ -72,9 +74,11 @@ __all__ = [
     "StoreIndex",
     "WalletClient",
     "build_pkpass",
+    "check_translations",
     "choose_stores",
     "client_ssl_context",
     "create_development_pki",
+    "design_languages",
     "distance_km",
     "length_warnings",
     "load_design",

@@ -13,11 +13,12 @@ import string
 import struct
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NoReturn, cast
 
 from passes.errors import DesignError
+from passes.localization import read_language, read_translations
 
 PrimaryValue = Literal["points", "stamps", "tier"]
 BarcodeKind = Literal["qr", "pdf417", "aztec", "code128"]
@@ -57,8 +58,6 @@ _GOOGLE_IMAGES: dict[str, tuple[int, int]] = {
 }
 _COLOUR_RE = re.compile(r"^#([0-9a-fA-F]{6})$")
 _KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
-# BCP 47 as Google's LocalizedString takes it: a 2-3 letter language, then subtags.
-_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -121,6 +120,8 @@ class CardDesign:
     images: Mapping[str, bytes] = field(repr=False)
     rule_defaults: Mapping[str, Any] = field(default_factory=dict)
     language: str = "en-US"  # BCP 47 tag of the design's texts (Google's localized strings)
+    # Other languages: text id -> language -> text (passes.localization names the text ids).
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def primary_for(self, *, has_stamps: bool) -> PrimaryValue:
         """The big field for a card: the design's choice, except that a stamp design used by
@@ -209,9 +210,10 @@ def load_design(folder: Path) -> CardDesign:
         stamps_required=stamps_required,
         images=_load_images(folder),
         rule_defaults=reader.table("rules", required=False),
-        language=reader.language(program, "program.language"),
+        language=read_language(program.get("language", "en-US"), "program.language", reader.fail),
     )
-    return design
+    translations = read_translations(raw.get("translations"), design, reader.fail)
+    return replace(design, translations=translations) if translations else design
 
 
 def load_designs(root: Path) -> dict[str, CardDesign]:
@@ -337,13 +339,6 @@ class _TomlReader:
             self.fail(key, "missing" if value is None else "must be a non-empty string")
         if len(value) > max_length:
             self.fail(key, f"at most {max_length} characters (has {len(value)})")
-        return value
-
-    def language(self, table: dict[str, Any], key: str) -> str:
-        """A BCP 47 language tag (``ru``, ``en-US``); ``en-US`` when the key is absent."""
-        value = table.get(key.rsplit(".", 1)[-1], "en-US")
-        if not isinstance(value, str) or not _LANGUAGE_RE.match(value):
-            self.fail(key, "must be a BCP 47 language tag such as 'ru' or 'en-US'")
         return value
 
     def integer(

@@ -6,6 +6,7 @@ loyalty object, so nothing here is named after either wallet's JSON keys.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -67,3 +68,6 @@ class LoyaltyCard:
     # Values whose change must not notify (Apple drops their fields' changeMessage): a message
     # that arrives when the card's notification budget is spent still lands, silently.
     quiet: frozenset[str] = frozenset()
+    # Text values in the design's other languages: value name ("tier", "message") -> language
+    # -> text; the fields above hold them in the design's own language.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

@@ -13,6 +13,7 @@ import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 STORED = 0
 DEFLATED = 8
@@ -65,20 +66,49 @@ def make_entry(name: str, data: bytes, *, is_deflated: bool) -> ZipEntry:
     Raises:
         ValueError: the name is not plain ASCII or the file is too large for a ZIP without ZIP64.
     """
-    if not name.isascii() or name.startswith("/") or ".." in name.split("/"):
-        raise ValueError(f"unsafe archive member name: {name!r}")
-    if len(data) >= _MAX_SIZE:
-        raise ValueError(f"{name} is too large")
     if is_deflated:
-        # A 4 KiB window and small memLevel: pass.json and manifest.json are a few KiB, and
-        # the default 32 KiB window costs three times as long to set up as it saves.
-        compressor = zlib.compressobj(6, zlib.DEFLATED, -12, 4)
+        compressor = _compressor()
         payload = compressor.compress(data) + compressor.flush()
         method = DEFLATED
     else:
         payload, method = data, STORED
+    return _entry(name, zlib.crc32(data), len(data), payload, method)
+
+
+@dataclass(frozen=True, slots=True)
+class DeflatedHead:
+    """The start of a file deflated once, finished per pass with a different tail."""
+
+    size: int
+    crc: int
+    compressed: bytes
+    compressor: Any  # zlib's Compress object, copied for every tail
+
+
+def deflate_head(data: bytes) -> DeflatedHead:
+    compressor = _compressor()
+    return DeflatedHead(len(data), zlib.crc32(data), compressor.compress(data), compressor)
+
+
+def make_entry_after(name: str, head: DeflatedHead, tail: bytes) -> ZipEntry:
+    """The deflated entry of ``head``'s data followed by ``tail``."""
+    compressor = head.compressor.copy()
+    payload = head.compressed + compressor.compress(tail) + compressor.flush()
+    return _entry(name, zlib.crc32(tail, head.crc), head.size + len(tail), payload, DEFLATED)
+
+
+def _compressor() -> Any:
+    # A 4 KiB window and small memLevel: pass.json and manifest.json are a few KiB, and
+    # the default 32 KiB window costs three times as long to set up as it saves.
+    return zlib.compressobj(6, zlib.DEFLATED, -12, 4)
+
+
+def _entry(name: str, crc: int, size: int, payload: bytes, method: int) -> ZipEntry:
+    if not name.isascii() or name.startswith("/") or ".." in name.split("/"):
+        raise ValueError(f"unsafe archive member name: {name!r}")
+    if size >= _MAX_SIZE:
+        raise ValueError(f"{name} is too large")
     encoded = name.encode("ascii")
-    crc = zlib.crc32(data)
     header = _LOCAL.pack(
         0x04034B50,
         _VERSION,
@@ -88,11 +118,11 @@ def make_entry(name: str, data: bytes, *, is_deflated: bool) -> ZipEntry:
         _DOS_DATE,
         crc,
         len(payload),
-        len(data),
+        size,
         len(encoded),
         0,
     )
-    return ZipEntry(encoded, crc, len(data), len(payload), method, header + encoded + payload)
+    return ZipEntry(encoded, crc, size, len(payload), method, header + encoded + payload)
 
 
 def write_zip(entries: Iterable[ZipEntry]) -> bytes:

@@ -9,7 +9,7 @@ not depend on the member (image hashes, image ZIP entries, which field carries w
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from py_pkpass.models import Barcode
@@ -28,8 +28,19 @@ from passes.apple.pass_json import (
     w3c_timestamp,
 )
 from passes.apple.signing import Signer
+from passes.apple.strings import StaticStrings, StringsCatalog
 from passes.design import CardDesign, FieldSpec
 from passes.errors import SigningError
+from passes.localization import (
+    built_in,
+    card_values_by_language,
+    default_texts,
+    design_text,
+    field_values,
+    languages,
+    primary_label,
+    tier_text,
+)
 from passes.models import LoyaltyCard
 from passes.values import card_values, primary_text
 
@@ -44,6 +55,7 @@ class PlannedField:
     group: str
     spec: FieldSpec
     change_message: str | None
+    message_id: str | None = None  # the change message's text id (passes.localization)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +69,7 @@ class ApplePassTemplate:
     image_hashes: Mapping[str, str]
     image_entries: tuple[ZipEntry, ...]
     fields: Mapping[str, tuple[PlannedField, ...]]  # by the primary value shown
+    strings: StaticStrings  # the design's texts in its languages (lproj files)
 
     @classmethod
     def create(
@@ -83,7 +96,22 @@ class ApplePassTemplate:
                 make_entry(name, data, is_deflated=False) for name, data in images.items()
             ),
             fields={primary: _plan_fields(design, primary) for primary in _PRIMARIES},
+            strings=StaticStrings.create(languages(design), _static_texts(design)),
         )
+
+
+def _static_texts(design: CardDesign) -> Iterator[Mapping[str, str]]:
+    """The design's texts as passes show them, in the order the strings files list them."""
+    for text_id, (default, placeholders) in default_texts(design).items():
+        texts = design_text(design, text_id, default)
+        if text_id == "card.primary_label" or placeholders:
+            continue  # the primary labels follow; values with placeholders vary per card
+        if placeholders is not None:  # a field value: shown as formatted ("{{" is "{")
+            texts = {lang: text.format_map({}) for lang, text in texts.items()}
+        yield texts
+    for primary in _PRIMARIES:
+        yield primary_label(design, primary)
+    yield built_in(design, "Member")
 
 
 def _plan_fields(design: CardDesign, primary: str) -> tuple[PlannedField, ...]:
@@ -97,47 +125,68 @@ def _plan_fields(design: CardDesign, primary: str) -> tuple[PlannedField, ...]:
             if primary != design.primary and spec.value == "{" + primary + "}":
                 continue
             message = spec.change_message
+            message_id = f"fields.{spec.key}.change_message" if message else None
             names = spec.placeholders
             name = next(iter(names)) if len(names) == 1 else ""
             if message is None and name not in claimed and spec.value == "{" + name + "}":
                 message = design.change_messages.get(name)
                 if message:
                     claimed.add(name)
-            planned.append(PlannedField(group, spec, message))
+                    message_id = f"change_messages.{name}"
+            planned.append(PlannedField(group, spec, message, message_id))
     return tuple(planned)
 
 
-def build_pass(card: LoyaltyCard, template: ApplePassTemplate) -> StoreCardPass:
-    """The py-pkpass model of ``card`` in ``template``'s design."""
+def build_pass(
+    card: LoyaltyCard, template: ApplePassTemplate, catalog: StringsCatalog | None = None
+) -> StoreCardPass:
+    """The py-pkpass model of ``card`` in ``template``'s design. Its localizable strings are
+    keys of ``catalog`` (the texts in the design's language), which gathers the translations."""
     design = template.design
+    strings = catalog or template.strings.catalog()
+
+    def text(text_id: str, default: str) -> str:
+        return strings.key(design_text(design, text_id, default))
+
     model = StoreCardPass(
         passTypeIdentifier=template.pass_type_identifier,
-        organizationName=design.organization_name,
+        organizationName=text("program.organization", design.organization_name),
         teamIdentifier=template.team_identifier,
     )
     model.serialNumber = card.serial_number
-    model.description = design.description
+    model.description = text("program.description", design.description)
     model.backgroundColor = design.background.css_rgb
     model.foregroundColor = design.foreground.css_rgb
     model.labelColor = design.label_colour.css_rgb
-    model.logoText = design.logo_text or None
+    model.logoText = text("program.logo_text", design.logo_text) if design.logo_text else None
     info = model.passInformation
     primary = design.primary_for(has_stamps=card.stamps_required is not None)
+    message = None if primary in card.quiet else design.change_messages.get(primary)
     info.primaryFields.append(
         CardField(
             primary,
-            primary_text(card, primary),
-            design.primary_label_for(primary),
-            change_message=None if primary in card.quiet else design.change_messages.get(primary),
+            _primary_value(card, design, primary, strings),
+            strings.key(primary_label(design, primary)),
+            change_message=text(f"change_messages.{primary}", message) if message else None,
         )
     )
     values = card_values(card, design)
+    by_language = card_values_by_language(card, design, values)
     for planned in template.fields[primary]:
         # A quiet value (a message beyond the card's notification budget) changes silently.
         quiet = bool(planned.spec.placeholders & card.quiet)
         rendered = render_field(planned.spec, values, None if quiet else planned.change_message)
-        if rendered is not None:
-            getattr(info, f"{planned.group}Fields").append(rendered)
+        if rendered is None:
+            continue
+        key = planned.spec.key
+        if planned.spec.label:
+            rendered.label = text(f"fields.{key}.label", planned.spec.label)
+        if rendered.changeMessage and planned.message_id:
+            rendered.changeMessage = text(planned.message_id, rendered.changeMessage)
+        if isinstance(rendered.value, str) and not rendered.is_date:
+            texts = field_values(planned.spec, design, by_language)
+            rendered.value = strings.value(texts) if texts else strings.same(rendered.value)
+        getattr(info, f"{planned.group}Fields").append(rendered)
     model.barcode_list = [
         Barcode(
             card.barcode_message,
@@ -145,13 +194,16 @@ def build_pass(card: LoyaltyCard, template: ApplePassTemplate) -> StoreCardPass:
             altText=card.barcode_message,
         )
     ]
-    relevant_text = card.relevant_text or design.relevant_text
+    relevant_text = card.relevant_text and strings.same(card.relevant_text)
+    if not relevant_text and design.relevant_text:
+        relevant_text = text("card.relevant_text", design.relevant_text)
     model.locations = [
-        StoreLocation(location, location.relevant_text or relevant_text)
+        StoreLocation(location, _same(strings, location.relevant_text) or relevant_text)
         for location in card.locations
     ]
     model.ibeacons = [
-        StoreBeacon(beacon, beacon.relevant_text or relevant_text) for beacon in card.beacons
+        StoreBeacon(beacon, _same(strings, beacon.relevant_text) or relevant_text)
+        for beacon in card.beacons
     ]
     if card.locations:
         model.max_distance = design.max_distance
@@ -165,15 +217,45 @@ def build_pass(card: LoyaltyCard, template: ApplePassTemplate) -> StoreCardPass:
     return model
 
 
+def _primary_value(
+    card: LoyaltyCard, design: CardDesign, primary: str, strings: StringsCatalog
+) -> str | int:
+    if primary == "tier":
+        return strings.value(tier_text(card, design))
+    value = primary_text(card, primary)
+    return strings.same(value) if isinstance(value, str) else value  # "3/10"
+
+
+def _same(strings: StringsCatalog, text: str | None) -> str | None:
+    return strings.same(text) if text else None
+
+
+def render_pass(
+    card: LoyaltyCard, template: ApplePassTemplate
+) -> tuple[bytes, Mapping[str, bytes]]:
+    """``pass.json`` bytes for ``card``, checked against Apple's limits, and the
+    ``<language>.lproj/pass.strings`` files of a design in several languages.
+
+    Raises:
+        PassValidationError: the pass would break a Wallet limit.
+    """
+    catalog = template.strings.catalog()
+    return _pass_json(card, template, catalog), catalog.files()
+
+
+def _pass_json(card: LoyaltyCard, template: ApplePassTemplate, catalog: StringsCatalog) -> bytes:
+    body = build_pass(card, template, catalog).json_dict()
+    validate_pass(body, template.image_hashes, allow_http=template.allow_http)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def render_pass_json(card: LoyaltyCard, template: ApplePassTemplate) -> bytes:
     """``pass.json`` bytes for ``card``, checked against Apple's limits.
 
     Raises:
         PassValidationError: the pass would break a Wallet limit.
     """
-    body = build_pass(card, template).json_dict()
-    validate_pass(body, template.image_hashes, allow_http=template.allow_http)
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return render_pass(card, template)[0]
 
 
 def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer) -> bytes:
@@ -188,13 +270,16 @@ def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer)
             f"the signer is for {signer.pass_type_identifier!r}, "
             f"the pass is {template.pass_type_identifier!r}"
         )
-    pass_json = render_pass_json(card, template)
-    manifest = build_manifest({**template.image_hashes, "pass.json": sha1_hex(pass_json)})
+    catalog = template.strings.catalog()
+    pass_json = _pass_json(card, template, catalog)
+    hashes, strings_entries = template.strings.package(catalog)
+    manifest = build_manifest({**template.image_hashes, **hashes, "pass.json": sha1_hex(pass_json)})
     return write_zip(
         (
             make_entry("pass.json", pass_json, is_deflated=True),
             make_entry("manifest.json", manifest, is_deflated=True),
             make_entry("signature", signer.sign(manifest), is_deflated=False),
             *template.image_entries,
+            *strings_entries,
         )
     )

@@ -9,13 +9,21 @@ A class is the program (issuer, logo, colour, stores); an object is one member's
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from passes.design import CardDesign
 from passes.errors import PassValidationError
+from passes.localization import (
+    built_in,
+    card_values_by_language,
+    design_text,
+    field_values,
+    primary_label,
+    tier_text,
+)
 from passes.models import Location, LoyaltyCard
-from passes.values import card_values, primary_text, render_text
+from passes.values import card_values, primary_text
 
 MAX_LOCATIONS = 10
 MAX_TEXT_MODULES = 10
@@ -46,15 +54,42 @@ def resource_id(issuer_id: str, suffix: str) -> str:
 def length_warnings(design: CardDesign) -> list[str]:
     """Texts longer than Google recommends (they still work, but are cut on the card)."""
     checks = {
-        "issuerName": design.organization_name,
-        "programName": design.program_name,
-        "label": design.primary_label,
+        "issuerName": design_text(design, "program.organization", design.organization_name),
+        "programName": design_text(design, "program.name", design.program_name),
+        "label": primary_label(design, design.primary),
     }
     return [
-        f"{name} {value!r} is over Google's recommended {RECOMMENDED_LENGTHS[name]} characters"
-        for name, value in checks.items()
+        f"{name}{'' if lang == design.language else f' ({lang})'} {value!r} is over Google's "
+        f"recommended {RECOMMENDED_LENGTHS[name]} characters"
+        for name, texts in checks.items()
+        for lang, value in texts.items()
         if len(value) > RECOMMENDED_LENGTHS[name]
+        and (lang == design.language or value != texts[design.language])
     ]
+
+
+def localized(texts: Mapping[str, str], language: str) -> dict[str, Any] | None:
+    """A LocalizedString: ``texts[language]`` as the default value, the other languages as
+    translated values; None when no language says anything else (the plain string does)."""
+    default = texts[language]
+    others = [
+        {"language": lang, "value": text}
+        for lang, text in texts.items()
+        if lang != language and text != default
+    ]
+    if not others:
+        return None
+    return {"defaultValue": {"language": language, "value": default}, "translatedValues": others}
+
+
+def _with_localized(
+    body: dict[str, Any], key: str, texts: Mapping[str, str], language: str
+) -> None:
+    """Set ``key`` to the default text and ``localizedKey`` to the LocalizedString, if any."""
+    body[key] = texts[language]
+    translated = localized(texts, language)
+    if translated is not None:
+        body[f"localized{key[0].upper()}{key[1:]}"] = translated
 
 
 def loyalty_class(
@@ -68,25 +103,25 @@ def loyalty_class(
 ) -> dict[str, Any]:
     """The program's LoyaltyClass. Always ``reviewStatus: UNDER_REVIEW`` (Google rejects a
     client that sends APPROVED; loyalty classes under review are approved automatically)."""
-    body: dict[str, Any] = {
-        "id": class_id,
-        "issuerName": design.organization_name,
-        "programName": design.program_name,
-        "reviewStatus": "UNDER_REVIEW",
-        "hexBackgroundColor": design.background.hex,
-        "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
-        "accountIdLabel": "Card number",
-        "accountNameLabel": "Member",
-        "programLogo": _image(
-            f"{images_url}/google_logo.png", design.organization_name, design.language
-        ),
-    }
+    language = design.language
+    organization = design_text(design, "program.organization", design.organization_name)
+    program = design_text(design, "program.name", design.program_name)
+    body: dict[str, Any] = {"id": class_id}
+    _with_localized(body, "issuerName", organization, language)
+    _with_localized(body, "programName", program, language)
+    body.update(
+        reviewStatus="UNDER_REVIEW",
+        hexBackgroundColor=design.background.hex,
+        multipleDevicesAndHoldersAllowedStatus="ONE_USER_ALL_DEVICES",
+    )
+    _with_localized(body, "accountIdLabel", built_in(design, "Card number"), language)
+    _with_localized(body, "accountNameLabel", built_in(design, "Member"), language)
+    body["programLogo"] = _image(f"{images_url}/google_logo.png", organization, language)
     if "google_hero.png" in design.images:
-        body["heroImage"] = _image(
-            f"{images_url}/google_hero.png", design.program_name, design.language
-        )
+        body["heroImage"] = _image(f"{images_url}/google_hero.png", program, language)
     if homepage_url:
-        body["homepageUri"] = {"uri": homepage_url, "description": design.organization_name}
+        body["homepageUri"] = {"uri": homepage_url}
+        _with_localized(body["homepageUri"], "description", organization, language)
     if callback_url:
         body["callbackOptions"] = {"url": callback_url}
     if locations:
@@ -100,30 +135,37 @@ def loyalty_object(
 ) -> dict[str, Any]:  # fmt: skip
     """One member's LoyaltyObject: the same balance, barcode and texts as the Apple pass."""
     primary = design.primary_for(has_stamps=card.stamps_required is not None)
+    language = design.language
     values = card_values(card, design)
+    by_language = card_values_by_language(card, design, values)
+    shown = tier_text(card, design)[language] if primary == "tier" else primary_text(card, primary)
     body: dict[str, Any] = {
         "id": object_id,
         "classId": class_id,
         "state": state,
         "accountId": card.serial_number,
         "accountName": card.member_name,
-        "loyaltyPoints": _points(design.primary_label_for(primary), primary_text(card, primary)),
+        "loyaltyPoints": _points(primary_label(design, primary), shown, language),
         "barcode": {
             "type": _BARCODES[design.barcode],
             "value": card.barcode_message,
             "alternateText": card.barcode_message,
         },
     }
-    secondary = _secondary(card, primary)
+    secondary = _secondary(card, design, primary)
     if secondary is not None:
         body["secondaryLoyaltyPoints"] = secondary
     modules = []
     for spec in (*design.header_fields, *design.secondary_fields, *design.auxiliary_fields,
                  *design.back_fields):  # fmt: skip
-        text = render_text(spec, values)
-        if text is not None and spec.label:
-            module_id = _MODULE_ID_RE.sub("_", spec.key)
-            modules.append({"id": module_id, "header": spec.label, "body": text[:500]})
+        texts = field_values(spec, design, by_language)
+        if texts is not None and spec.label:
+            module: dict[str, Any] = {"id": _MODULE_ID_RE.sub("_", spec.key)}
+            label = design_text(design, f"fields.{spec.key}.label", spec.label)
+            _with_localized(module, "header", label, language)
+            cut = {lang: text[:500] for lang, text in texts.items()}
+            _with_localized(module, "body", cut, language)
+            modules.append(module)
     if modules:
         body["textModulesData"] = modules[:MAX_TEXT_MODULES]
     if card.locations:
@@ -134,27 +176,30 @@ def loyalty_object(
 INT32 = range(-(2**31), 2**31)  # LoyaltyPointsBalance.int is an int32 in Google's API
 
 
-def _points(label: str, value: str | int) -> dict[str, Any]:
+def _points(label: Mapping[str, str], value: str | int, language: str) -> dict[str, Any]:
     # Past int32 Google refuses the object; the string form shows the same digits.
     is_int32 = isinstance(value, int) and value in INT32
     balance = {"int": value} if is_int32 else {"string": str(value)}
-    return {"label": label, "balance": balance}
+    body: dict[str, Any] = {}
+    _with_localized(body, "label", label, language)
+    body["balance"] = balance
+    return body
 
 
-def _secondary(card: LoyaltyCard, primary: str) -> dict[str, Any] | None:
+def _secondary(card: LoyaltyCard, design: CardDesign, primary: str) -> dict[str, Any] | None:
     if primary != "points":
-        return _points("POINTS", card.points)
+        return _points(built_in(design, "POINTS"), card.points, design.language)
     if card.tier:
-        return _points("TIER", card.tier)
+        return _points(built_in(design, "TIER"), card.tier, design.language)
     return None
 
 
-def _image(uri: str, description: str, language: str) -> dict[str, Any]:
+def _image(uri: str, description: Mapping[str, str], language: str) -> dict[str, Any]:
     # A LocalizedString's language is the language of its text: the design's, not ours.
-    return {
-        "sourceUri": {"uri": uri},
-        "contentDescription": {"defaultValue": {"language": language, "value": description}},
+    content = localized(description, language) or {
+        "defaultValue": {"language": language, "value": description[language]}
     }
+    return {"sourceUri": {"uri": uri}, "contentDescription": content}
 
 
 def _locations(locations: Sequence[Location]) -> list[dict[str, float]]:

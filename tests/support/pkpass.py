@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import subprocess
 import tempfile
 import zipfile
@@ -17,6 +18,9 @@ from typing import Any
 import jsonschema
 
 from tests.support.pass_schema import PASS_SCHEMA
+
+# Files sit at the top level, except each language's strings (Apple: "Localizing Passes").
+_LPROJ_STRINGS = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?\.lproj/pass\.strings$")
 
 
 @dataclass
@@ -40,7 +44,8 @@ def verify_pkpass(data: bytes, root_ca: Path) -> VerifiedPass:
     assert archive.testzip() is None
     names = archive.namelist()
     assert len(names) == len(set(names)), "duplicate archive members"
-    assert all("/" not in name for name in names), "files must sit at the top level"
+    nested = [name for name in names if "/" in name]
+    assert all(_LPROJ_STRINGS.match(name) for name in nested), f"not at the top level: {nested}"
     manifest = json.loads(archive.read("manifest.json"))
     listed = set(manifest)
     on_disk = set(names) - {"manifest.json", "signature"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from passes.apple.archive import make_entry, write_zip
+from passes.apple.archive import deflate_head, make_entry, make_entry_after, write_zip
 
 
 def sample() -> bytes:
@@ -45,3 +45,22 @@ def test_deterministic() -> None:
 def test_refuses_unsafe_names(name: str) -> None:
     with pytest.raises(ValueError, match="unsafe"):
         make_entry(name, b"x", is_deflated=False)
+
+
+def test_an_entry_finished_after_a_shared_head_reads_as_the_whole_file() -> None:
+    head = deflate_head("Как это работает; ".encode("utf-16-le") * 40)
+    archives = [
+        write_zip([make_entry_after(f"{lang}.lproj/pass.strings", head, tail)])
+        for lang, tail in (("ru", "Золото".encode("utf-16-le")), ("en", b""))
+    ]
+    for archive_bytes, tail in zip(archives, ("Золото", ""), strict=True):
+        archive = zipfile.ZipFile(io.BytesIO(archive_bytes))
+        assert archive.testzip() is None  # CRC and sizes agree
+        (name,) = archive.namelist()
+        text = archive.read(name).decode("utf-16-le")
+        assert text == "Как это работает; " * 40 + tail
+    # The head is copied, never consumed: it finishes any number of files.
+    again = write_zip(
+        [make_entry_after("ru.lproj/pass.strings", head, "Золото".encode("utf-16-le"))]
+    )
+    assert again == archives[0]

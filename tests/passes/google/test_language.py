@@ -18,6 +18,9 @@ def _russian_design(tmp_path: Path, language: str | None) -> Path:
     folder = tmp_path / "cvety"
     shutil.copytree(CARDS / "florist", folder)
     toml = (folder / "design.toml").read_text(encoding="utf-8")
+    # A Russian-only design: the shipped Russian translations would repeat its own language.
+    start, end = toml.index("[translations.ru"), toml.index("# Default mechanics")
+    toml = toml[:start] + toml[end:]
     toml = toml.replace('name = "Petal & Stem Club"', 'name = "Клуб Лепесток"', 1)
     toml = toml.replace('organization = "Petal & Stem"', 'organization = "Лепесток"', 1)
     if language is not None:

@@ -41,10 +41,12 @@ from passes.google.messages import object_message
 from passes.google.objects import length_warnings, loyalty_class, loyalty_object, resource_id
 from passes.google.savelink import save_url
 from passes.models import Beacon, Location, LoyaltyCard, RelevantInterval
+from passes.stamps import MAX_STAMPS, StampImages, stamp_image_name
 
 __all__ = [
     "GOOGLE_WALLET_SCOPE",
     "MAX_CARD_STORES",
+    "MAX_STAMPS",
     "PKPASS_MEDIA_TYPE",
     "ApnsClient",
     "ApplePassTemplate",
@@ -68,6 +70,7 @@ __all__ = [
     "RelevantInterval",
     "RootKey",
     "Signer",
+    "StampImages",
     "SigningError",
     "StoreIndex",
     "WalletClient",
@@ -86,5 +89,6 @@ __all__ = [
     "render_pass_json",
     "resource_id",
     "save_url",
+    "stamp_image_name",
     "verify_callback",
 ]

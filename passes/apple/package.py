@@ -176,8 +176,14 @@ def render_pass_json(card: LoyaltyCard, template: ApplePassTemplate) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer) -> bytes:
-    """Return a signed ``.pkpass`` archive for ``card``.
+def build_pkpass(
+    card: LoyaltyCard,
+    template: ApplePassTemplate,
+    signer: Signer,
+    images: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """Return a signed ``.pkpass`` archive for ``card``; ``images`` replace or add the design's
+    images by name (a stamp card's strip showing its stamps).
 
     Raises:
         PassValidationError: the pass would break a Wallet limit.
@@ -189,12 +195,15 @@ def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer)
             f"the pass is {template.pass_type_identifier!r}"
         )
     pass_json = render_pass_json(card, template)
-    manifest = build_manifest({**template.image_hashes, "pass.json": sha1_hex(pass_json)})
+    extra = images or {}
+    hashes = {**template.image_hashes, **{name: sha1_hex(data) for name, data in extra.items()}}
+    manifest = build_manifest({**hashes, "pass.json": sha1_hex(pass_json)})
     return write_zip(
         (
             make_entry("pass.json", pass_json, is_deflated=True),
             make_entry("manifest.json", manifest, is_deflated=True),
             make_entry("signature", signer.sign(manifest), is_deflated=False),
-            *template.image_entries,
+            *(e for e in template.image_entries if e.name.decode() not in extra),
+            *(make_entry(name, data, is_deflated=False) for name, data in sorted(extra.items())),
         )
     )

@@ -43,6 +43,7 @@ _MAX_DIAMETER = 76.0  # points: a card of one or two stamps keeps modest marks
 _VEIL = 0.6  # how much background colour covers the design's art under the marks
 _SUPERSAMPLE = 4  # marks are drawn this much larger and scaled down, for smooth edges
 _PALETTE_COLOURS = 64
+_KNOWN_DESIGNS = 256  # design objects whose art version StampImages remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,7 @@ class StampImages:
     def __init__(self, capacity: int = 256) -> None:
         self._capacity = capacity
         self._items: OrderedDict[_Key, _Art] = OrderedDict()
-        self._versions: dict[int, tuple[CardDesign, str]] = {}
+        self._versions: OrderedDict[int, tuple[CardDesign, str]] = OrderedDict()
         self._lock = threading.Lock()
         self.renders = 0
 
@@ -170,7 +171,9 @@ class StampImages:
             return known[1]
         version = art_version(design)
         with self._lock:
-            self._versions[id(design)] = (design, version)
+            self._versions[id(design)] = (design, version)  # holds the design: ids stay unique
+            while len(self._versions) > _KNOWN_DESIGNS:
+                self._versions.popitem(last=False)
         return version
 
     def strips(self, design: CardDesign, stamps: int, required: int) -> Mapping[str, bytes]:
@@ -269,7 +272,7 @@ def _backdrop(design: CardDesign, source: bytes | None, size: tuple[int, int]) -
     return _veiled(source, size, _rgb(design.background)).copy()
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)  # about 1 MB each at 3x
 def _veiled(source: bytes | None, size: tuple[int, int], colour: tuple[int, int, int]) -> (
     Image.Image
 ):  # fmt: skip

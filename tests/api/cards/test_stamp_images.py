@@ -11,17 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlmodel import Session, select
 
 from api.cards.apple import AppleWallet
 from api.google_wallet.sync import GoogleSync
 from api.main import create_app
+from api.members.models import Card
 from passes import CardDesign, StampImages
-from tests.api.google_wallet.test_sync import card_id_of
 from tests.conftest import make_settings, wipe
 from tests.support.factories import enrol, new_merchant, new_program, transact
 from tests.support.fake_google import FakeGoogle
@@ -102,6 +104,12 @@ def strips_of(client: TestClient, member: dict[str, Any], root_ca: Path) -> dict
     verify_pkpass(response.content, root_ca)  # signed, every file in the manifest
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     return {name: archive.read(name) for name in STRIPS}
+
+
+def card_id_of(app: FastAPI, member: dict[str, Any]) -> UUID:
+    with Session(app.state.engine) as session:
+        card = session.exec(select(Card).where(Card.member_id == UUID(member["id"]))).one()
+    return card.id
 
 
 def sync(app: FastAPI) -> None:

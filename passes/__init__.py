@@ -43,10 +43,12 @@ from passes.google.savelink import save_url
 from passes.localization import check_translations
 from passes.localization import languages as design_languages
 from passes.models import Beacon, Location, LoyaltyCard, RelevantInterval
+from passes.stamps import MAX_STAMPS, StampImages, stamp_image_name
 
 __all__ = [
     "GOOGLE_WALLET_SCOPE",
     "MAX_CARD_STORES",
+    "MAX_STAMPS",
     "PKPASS_MEDIA_TYPE",
     "ApnsClient",
     "ApplePassTemplate",
@@ -70,6 +72,7 @@ __all__ = [
     "RelevantInterval",
     "RootKey",
     "Signer",
+    "StampImages",
     "SigningError",
     "StoreIndex",
     "WalletClient",
@@ -90,5 +93,6 @@ __all__ = [
     "render_pass_json",
     "resource_id",
     "save_url",
+    "stamp_image_name",
     "verify_callback",
 ]

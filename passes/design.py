@@ -1,9 +1,9 @@
 """Card designs: one wallet-neutral description that renders to Apple and Google cards.
 
 A design is a folder ``templates/cards/<name>/`` holding ``design.toml`` and PNG images
-(``icon``, ``logo`` and ``strip`` at 1x/2x/3x in Apple's point sizes; optionally
-``google_logo.png`` and ``google_hero.png``). :func:`load_design` reads and validates it, so a
-broken design fails when it is loaded, with the file and key named, never while a pass is signed.
+(``icon``, ``logo``, ``strip`` at 1x/2x/3x in Apple's point sizes; optionally ``google_logo.png``,
+``google_hero.png``, ``stamp.png``). :func:`load_design` reads and validates it, so a broken
+design fails when it is loaded, with the file and key named, never while a pass is signed.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ _IMAGE_SLOTS: dict[str, tuple[int, int, bool]] = {
 _GOOGLE_IMAGES: dict[str, tuple[int, int]] = {
     "google_logo.png": (660, 660),
     "google_hero.png": (1032, 336),
+    "stamp.png": (512, 512),  # drawn into each stamp mark (passes/stamps.py)
 }
 _COLOUR_RE = re.compile(r"^#([0-9a-fA-F]{6})$")
 _KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")

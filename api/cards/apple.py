@@ -2,6 +2,8 @@
 
 An unchanged card is not signed again: passes are cached by (card, version), so repeated
 downloads and Wallet's refetches cost a dictionary lookup instead of an RSA signature.
+A stamp card's strip shows its stamps: the strip for its count replaces the design's (drawn
+once per design and count, :class:`passes.StampImages`), so a stamp changes the picture.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from uuid import UUID
 
-from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, build_pkpass
+from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, StampImages, build_pkpass
 
 
 class PassCache:
@@ -48,8 +50,10 @@ class AppleWallet:
         web_service_url: str,
         allow_http: bool,
         cache_size: int,
+        stamps: StampImages | None = None,
     ) -> None:
         self.signer = signer
+        self.stamps = stamps or StampImages()
         self.web_service_url = web_service_url
         self.templates = {
             name: ApplePassTemplate.create(
@@ -74,6 +78,13 @@ class AppleWallet:
         key = (card_id, version)
         data = self.cache.get(key)
         if data is None:
-            data = build_pkpass(state(), self.templates[design], self.signer)
+            card, template = state(), self.templates[design]
+            data = build_pkpass(card, template, self.signer, self.strips(card, template.design))
             self.cache.put(key, data)
         return data
+
+    def strips(self, card: LoyaltyCard, design: CardDesign) -> Mapping[str, bytes] | None:
+        """A stamp card's strip at 1x/2x/3x showing its stamps; None for other cards."""
+        if card.stamps_required is None:
+            return None
+        return self.stamps.strips(design, card.stamps, card.stamps_required)

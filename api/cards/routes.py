@@ -7,9 +7,10 @@ from __future__ import annotations
 from email.utils import format_datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Header, Path, Response
 
 from api.cards import service as card_service
+from api.cards import stamps as stamp_pictures
 from api.cards.errors import ImageNotFound
 from api.deps import AppleWalletDep, DesignsDep, SessionDep
 from passes import PKPASS_MEDIA_TYPE
@@ -40,6 +41,7 @@ def download_apple_pass(token: Token, session: SessionDep, wallet: AppleWalletDe
 
 
 designs = APIRouter(prefix="/designs", tags=["cards"])
+DesignName = Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,64}$")]
 
 
 @designs.get(
@@ -48,7 +50,7 @@ designs = APIRouter(prefix="/designs", tags=["cards"])
     responses={200: {"content": {"image/png": {}}, "description": "A design's image"}},
 )
 def design_image(
-    name: Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,64}$")],
+    name: DesignName,
     image: Annotated[str, Path(pattern=r"^[a-z0-9_@-]{1,64}\.png$")],
     designs: DesignsDep,
 ) -> Response:
@@ -61,3 +63,31 @@ def design_image(
         media_type="image/png",
         headers={"Cache-Control": "public, max-age=86400"},
     )
+
+
+@designs.get(
+    "/{name}/stamps/{version}/{picture}",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "A stamp card's hero image"},
+        304: {"description": "The client's copy (If-None-Match) is current"},
+    },
+)
+def stamp_picture(
+    name: DesignName,
+    version: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The art version")],
+    picture: Annotated[str, Path(pattern=r"^[0-9]{1,2}-of-[0-9]{1,2}\.png$")],
+    session: SessionDep,
+    designs: DesignsDep,
+    wallet: AppleWalletDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A stamp card's picture for N of M stamps, public: Google Wallet fetches a card's hero
+    image from here. The URL never changes its bytes, so it is cached for a year."""
+    found = stamp_pictures.stamp_hero(
+        session, designs, wallet.stamps, design=name, version=version, picture=picture
+    )
+    headers = {"Cache-Control": "public, max-age=31536000, immutable", "ETag": found.etag}
+    if found.matches(if_none_match):
+        return Response(status_code=304, headers=headers)
+    return Response(found.data, media_type="image/png", headers=headers)

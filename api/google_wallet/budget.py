@@ -9,6 +9,7 @@ message costs one notification, not two. An object shows at most 10 messages, th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,10 +53,16 @@ def wants_notification(kinds: Iterable[str]) -> bool:
     return any(kind not in SILENT_KINDS for kind in kinds)
 
 
+POINTS_KEY_LENGTH = 300  # google_object.synced_points
+
+
 def points_key(object_body: Mapping[str, Any]) -> str:
-    """The balances an object shows, as one comparable string (a change of it notifies)."""
+    """The balances an object shows, as one comparable string of at most 300 characters (a
+    change of it notifies): the JSON itself, or its SHA-256 when longer (labels in several
+    languages). Short keys stay the JSON, so rows synced before compare equal."""
     shown = [object_body["loyaltyPoints"], object_body.get("secondaryLoyaltyPoints")]
-    return json.dumps(shown, sort_keys=True)
+    key = json.dumps(shown, sort_keys=True)
+    return key if len(key) <= POINTS_KEY_LENGTH else hashlib.sha256(key.encode()).hexdigest()
 
 
 def retry_delay(failures: int) -> timedelta:

@@ -25,12 +25,14 @@ from passes import (
     Location,
     LoyaltyCard,
     RootKey,
+    StampImages,
     WalletClient,
     loyalty_class,
     loyalty_object,
     parse_root_keys,
     resource_id,
     save_url,
+    stamp_image_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class GoogleWallet:
         callback_url: str,
         keys: CallbackKeys,
         sender_id: str,
+        stamps: StampImages | None = None,
     ) -> None:
         self.client = client
         self.issuer_id = issuer_id
@@ -72,6 +75,7 @@ class GoogleWallet:
         self.callback_url = callback_url
         self.keys = keys
         self.sender_id = sender_id
+        self.stamps = stamps or StampImages()
 
     @classmethod
     def from_settings(
@@ -80,6 +84,7 @@ class GoogleWallet:
         designs: Mapping[str, CardDesign],
         *,
         session_factory: SessionFactory = default_session,
+        stamps: StampImages | None = None,
     ) -> GoogleWallet:
         assert settings.google_issuer_id
         assert settings.google_service_account_file
@@ -101,6 +106,7 @@ class GoogleWallet:
             callback_url=settings.google_callbacks_url,
             keys=CallbackKeys(settings.google_callback_keys_url),
             sender_id=settings.google_callback_sender_id,
+            stamps=stamps,
         )
 
     def close(self) -> None:
@@ -130,12 +136,23 @@ class GoogleWallet:
     def object_body(
         self, card: LoyaltyCard, *, card_id: UUID, program_id: UUID, design_name: str
     ) -> dict[str, Any]:
+        design = self.designs[design_name]
         return loyalty_object(
             card,
-            self.designs[design_name],
+            design,
             object_id=self.object_id(card_id),
             class_id=self.class_id(program_id),
+            hero_url=self.stamp_hero_url(card, design),
         )
+
+    def stamp_hero_url(self, card: LoyaltyCard, design: CardDesign) -> str | None:
+        """A stamp card's hero image URL: it names the design's art version and the count, so
+        a stamp (or a new design) is a new picture Google fetches from us."""
+        if card.stamps_required is None:
+            return None
+        name = stamp_image_name(card.stamps, card.stamps_required)
+        version = self.stamps.version(design)
+        return f"{self.public_url}/designs/{design.name}/stamps/{version}/{name}"
 
     def save_url(self, *, card_id: UUID, program_id: UUID, now: datetime) -> str:
         return save_url(

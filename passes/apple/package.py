@@ -258,8 +258,14 @@ def render_pass_json(card: LoyaltyCard, template: ApplePassTemplate) -> bytes:
     return render_pass(card, template)[0]
 
 
-def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer) -> bytes:
-    """Return a signed ``.pkpass`` archive for ``card``.
+def build_pkpass(
+    card: LoyaltyCard,
+    template: ApplePassTemplate,
+    signer: Signer,
+    images: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """Return a signed ``.pkpass`` archive for ``card``; ``images`` replace or add the design's
+    images by name (a stamp card's strip showing its stamps).
 
     Raises:
         PassValidationError: the pass would break a Wallet limit.
@@ -273,13 +279,16 @@ def build_pkpass(card: LoyaltyCard, template: ApplePassTemplate, signer: Signer)
     catalog = template.strings.catalog()
     pass_json = _pass_json(card, template, catalog)
     hashes, strings_entries = template.strings.package(catalog)
-    manifest = build_manifest({**template.image_hashes, **hashes, "pass.json": sha1_hex(pass_json)})
+    extra = images or {}
+    image_hashes = {**template.image_hashes, **{n: sha1_hex(d) for n, d in extra.items()}}
+    manifest = build_manifest({**image_hashes, **hashes, "pass.json": sha1_hex(pass_json)})
     return write_zip(
         (
             make_entry("pass.json", pass_json, is_deflated=True),
             make_entry("manifest.json", manifest, is_deflated=True),
             make_entry("signature", signer.sign(manifest), is_deflated=False),
-            *template.image_entries,
+            *(e for e in template.image_entries if e.name.decode() not in extra),
+            *(make_entry(name, data, is_deflated=False) for name, data in sorted(extra.items())),
             *strings_entries,
         )
     )

@@ -131,9 +131,10 @@ def loyalty_class(
 
 def loyalty_object(
     card: LoyaltyCard, design: CardDesign, *, object_id: str, class_id: str,
-    state: str = "ACTIVE",
+    state: str = "ACTIVE", hero_url: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """One member's LoyaltyObject: the same balance, barcode and texts as the Apple pass."""
+    """One member's LoyaltyObject: the same balance, barcode and texts as the Apple pass.
+    ``hero_url``: this card's own hero image (a stamp card's stamps), over the class's."""
     primary = design.primary_for(has_stamps=card.stamps_required is not None)
     language = design.language
     values = card_values(card, design)
@@ -170,6 +171,11 @@ def loyalty_object(
         body["textModulesData"] = modules[:MAX_TEXT_MODULES]
     if card.locations:
         body["merchantLocations"] = _locations(card.locations)
+    if hero_url:
+        shown = f"{min(card.stamps, card.stamps_required or 0)}/{card.stamps_required}"
+        program = design_text(design, "program.name", design.program_name)
+        described = {lang: f"{name}: {shown}" for lang, name in program.items()}
+        body["heroImage"] = _image(hero_url, described, design.language)
     return body
 
 

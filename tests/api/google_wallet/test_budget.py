@@ -65,3 +65,17 @@ class TestRules:
         assert budget.retry_delay(1) == timedelta(seconds=30)
         assert budget.retry_delay(2) == timedelta(seconds=60)
         assert budget.retry_delay(20) == timedelta(hours=1)
+
+
+def test_the_points_key_fits_its_column_whatever_the_labels() -> None:
+    """Labels in several languages make the JSON long; the key stays within the 300-character
+    column (it failed on PostgreSQL with value too long)."""
+    from api.google_wallet.budget import POINTS_KEY_LENGTH, points_key
+
+    label = {"defaultValue": {"language": "en-US", "value": "POINTS"},
+             "translatedValues": [{"language": "ru", "value": "БАЛЛЫ" * 20}]}  # fmt: skip
+    long = {"loyaltyPoints": {"balance": {"int": 5}, "localizedLabel": label}}
+    short = {"loyaltyPoints": {"balance": {"int": 5}, "label": "POINTS"}}
+    assert len(points_key(long)) <= POINTS_KEY_LENGTH
+    assert points_key(short).startswith("[")  # stored keys from before still compare equal
+    assert points_key(long) != points_key({**long, "loyaltyPoints": {"balance": {"int": 6}}})

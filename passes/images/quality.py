@@ -40,10 +40,10 @@ def _blur(x: Pixels) -> Pixels:
     """Separable Gaussian blur of each channel, accumulated in place (memory-bound)."""
     padded = np.pad(x, ((_RADIUS, _RADIUS), (_RADIUS, _RADIUS), (0, 0)), mode="symmetric")
     height, width = x.shape[:2]
-    rows = padded[:, :width] * _TAPS[0]
+    rows: Pixels = padded[:, :width] * _TAPS[0]
     for i in range(1, len(_TAPS)):
         rows += _TAPS[i] * padded[:, i : i + width]
-    out = rows[:height] * _TAPS[0]
+    out: Pixels = rows[:height] * _TAPS[0]
     for i in range(1, len(_TAPS)):
         out += _TAPS[i] * rows[i : i + height]
     return out

@@ -37,7 +37,9 @@ class ImageSlot:
     height: int
     scales: tuple[int, ...]
     cover: bool  # True: cropped to exactly width x height; False: fitted inside it
-    min_source: tuple[int, int]  # the kept part must be at least this many source pixels
+    # The part a cover slot keeps must have at least this many source pixels; a contained
+    # slot needs its fitted 1x size (a logo is never upscaled at 1x).
+    min_source: tuple[int, int]
 
     def file_name(self, scale: int) -> str:
         """``icon.png``, ``icon@2x.png``, ``google_logo.png``: the names designs use."""

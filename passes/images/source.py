@@ -189,11 +189,10 @@ def _decode(data: bytes, kind: str, size: tuple[int, int]) -> Image.Image:
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit grey (PNG) to 8-bit; Pillow's own conversion would clip it, not scale it."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         pixels = np.asarray(image.convert("I"), dtype=np.int64)
         return Image.fromarray(np.clip(pixels >> 8, 0, 255).astype(np.uint8), mode="L")
-    if image.mode == "F":
-        return image.convert("L")
     return image
 
 

@@ -181,6 +181,20 @@ class TestRefusals:
         assert refusal(b"\xff\xd8\xff\xe0" + b"\0" * 40).reason is ImageRefusal.UNREADABLE
         assert refusal(b"RIFF\0\0\0\0WEBPVP8X").reason is ImageRefusal.UNREADABLE
 
+    @pytest.mark.parametrize(
+        "data",
+        [
+            b"\xff\xd8\xff\xff\xff\xd9",  # fill bytes, then the end: no frame header
+            b"\xff\xd8\xff\xd0\xff\xda\0\x08" + bytes(40),  # a scan before any frame header
+            b"\xff\xd8\xff\xc0\0\x11\x08\0",  # a frame header cut short
+            b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2e" + bytes(12),  # bad VP8L signature
+            b"RIFF\0\0\0\0WEBPVP8 \0\0\0\0" + bytes(12),  # bad VP8 start code
+            b"RIFF\0\0\0\0WEBPABCD\0\0\0\0" + bytes(12),  # not an image chunk
+        ],
+    )
+    def test_broken_headers(self, data: bytes) -> None:
+        assert refusal(data).reason is ImageRefusal.UNREADABLE
+
     def test_too_small_for_the_slot(self) -> None:
         error = refusal(encoded(photo(300, 100)))  # a strip needs 375 x 123 at 1x
         assert error.reason is ImageRefusal.TOO_SMALL
@@ -251,6 +265,20 @@ class TestSizes:
         made = prepare_image(encoded(photo(*size, mode="RGBA")), "logo", field="f")
         assert [(png.width, png.height) for png in made.values()] == expected
 
+    def test_transparent_webp_palette_png_and_16_bit_grey(self) -> None:
+        translucent = encoded(photo(200, 100, "RGBA"), "WEBP", quality=90)
+        assert translucent[12:16] == b"VP8X"
+        assert open_image(translucent, field="f").image.mode == "RGBA"
+        paletted = photo(200, 100).convert("P")
+        clear = paletted.getpixel((0, 0))  # that pixel's palette entry becomes transparent
+        assert open_image(encoded(paletted, transparency=clear), field="f").image.mode == "RGBA"
+        opaque = open_image(encoded(photo(200, 100).convert("P")), field="f")
+        assert opaque.image.mode == "RGB"
+        deep = Image.frombytes("I;16", (80, 50), b"\x80\x80" * 80 * 50)
+        grey = open_image(encoded(deep), field="f")
+        assert grey.size == (80, 50)
+        assert grey.image.getpixel((0, 0)) == (128, 128, 128)
+
     def test_logo_loses_its_transparent_margins(self) -> None:
         canvas = Image.new("RGBA", (1000, 1000), (0, 0, 0, 0))
         canvas.paste(photo(400, 100), (300, 450))  # 4:1 mark in a square of nothing
@@ -305,6 +333,12 @@ class TestMetadata:
             assert b"secret" not in png.data
             assert b"Someone" not in png.data
             assert set(chunks(png.data)) <= {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
+
+    def test_a_broken_colour_profile_is_ignored(self) -> None:
+        flat = Image.new("RGB", (60, 60), (10, 120, 200))
+        source = open_image(encoded(flat, icc_profile=b"not a profile"), field="f")
+        assert source.image.getpixel((0, 0)) == (10, 120, 200)
+        assert source.image.info == {}
 
     def test_colour_profiles_are_converted_to_srgb(self) -> None:
         # Linear-light grey 128 is sRGB grey 188: the pixels are converted, not read as sRGB.

@@ -9,7 +9,8 @@ blossom logo, tulip-meadow strip).  Each folder gets Apple Wallet
 Everything is built from vector shapes with Pillow only (no fonts, no external
 assets).  Every file is drawn from the same description at its own size,
 supersampled 4x and downscaled with LANCZOS; the output is byte-for-byte
-deterministic (fixed random seeds, no PNG metadata).
+deterministic (fixed random seeds, no PNG metadata) and palette-quantised by
+``passes.encode_png`` (the image pipeline merchants' uploads go through).
 
 Run from the repository root:  python templates/cards/draw.py
 """
@@ -22,6 +23,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+from passes import encode_png
 
 SS = 4  # supersampling factor
 HERE = Path(__file__).resolve().parent
@@ -404,7 +407,8 @@ def meadow(
 
 # ------------------------------------------------------------------ main ----
 def write(img: Image.Image, path: Path) -> None:
-    img.save(path, "PNG", optimize=True)
+    # Through the image pipeline: the fewest palette colours above its quality floor.
+    path.write_bytes(encode_png(img).data)
 
 
 def build(name: str, bg: Color, icon: Painter, mark: Painter, strip: Painter) -> None:

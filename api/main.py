@@ -25,6 +25,7 @@ from api.cards.apple import AppleWallet
 from api.console import campaigns as console_campaigns
 from api.console import routes as console_routes
 from api.db import make_engine, migrate
+from api.designs.registry import DesignRegistry
 from api.enrolment import api_routes as enrolment_api_routes
 from api.enrolment import routes as enrolment_routes
 from api.enrolment.throttle import JoinLimits
@@ -84,7 +85,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     if settings.migrate_on_start:
         migrate(engine, settings.migrations_dir)
-    designs = load_designs(settings.templates_dir / "cards")
+    # The shipped designs, and each program's own versions from the database when first used.
+    designs = DesignRegistry(engine, load_designs(settings.templates_dir / "cards"))
     if settings.default_design not in designs:
         raise RuntimeError(f"default design {settings.default_design!r} is not in {designs}")
     for name, design in designs.items():

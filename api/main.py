@@ -25,6 +25,7 @@ from api.cards.apple import AppleWallet
 from api.console import campaigns as console_campaigns
 from api.console import routes as console_routes
 from api.db import make_engine, migrate
+from api.designs import routes as design_routes
 from api.designs.registry import DesignRegistry
 from api.enrolment import api_routes as enrolment_api_routes
 from api.enrolment import routes as enrolment_routes
@@ -223,6 +224,7 @@ def create_app(
     install_sign_in_redirect(app)
     app.include_router(health.router)
     app.include_router(program_routes.router)
+    app.include_router(design_routes.router)
     app.include_router(enrolment_api_routes.router)
     app.include_router(member_routes.router)
     app.include_router(transaction_routes.router)

@@ -73,8 +73,9 @@ def load_version(session: Session, program_id: UUID, number: int) -> CardDesign 
         if names is None:
             return None
         merchant, program, stamps = names
-        return build_design(name, neutral_document(merchant, program, stamps_required=stamps),
-                            neutral_images())  # fmt: skip
+        return build_design(
+            name, neutral_document(merchant, program, stamps_required=stamps), neutral_images()
+        )
     row = repository.version(session, program_id, number)
     if row is None:
         return None

@@ -17,4 +17,6 @@ class DesignImageInvalid(InvalidRequest):
 
 
 class DesignVersionNotFound(NotFound):
+    """A roll back to a version the program never published (or another merchant's)."""
+
     code, title = "design_version_not_found", "The program has no such design version"

@@ -195,6 +195,7 @@ class TestBadInput:
             ("logo.png", b"not an image", "design_image_invalid", "images.logo.png"),
             ("banner.png", png(10, 10), "design_image_invalid", "images.banner.png"),
             ("logo.png", png(400, 400), "design_invalid", "images.logo.png"),
+            ("strip.png", png(3000, 2000), "design_image_invalid", "images.strip.png"),
         ]
         for file, data, code, field in cases:
             response = upload(file, data)
@@ -241,6 +242,13 @@ class TestTenancy:
         ):
             response = client.request(method, design_url(first, tail), headers=auth(second_key))
             assert response.status_code == 404, (tail, response.text)
+        taken = client.post(
+            "/api/v1/programs",
+            json={"name": "Copy", "kind": "points", "design": first["design"]},
+            headers=auth(second_key),
+        )
+        assert taken.status_code == 422
+        assert taken.json()["type"] == "unknown_design"
         bad = client.post(
             design_url(first, "/rollback"), json={"version": 1}, headers=auth(second_key)
         )

@@ -98,6 +98,12 @@ def neutral_document(
         "program": program,
         "colors": {"background": NEUTRAL_BACKGROUND, "foreground": "#ffffff", "label": "#cbd2d9"},
         "card": {"primary": primary, "primary_label": primary.upper(), "barcode": "qr"},
+        "change_messages": {
+            "points": "You have %@ points",
+            "stamps": "Stamps on your card: %@",
+            "tier": "You are now %@",
+            "message": "%@",
+        },
         "fields": {
             "secondary": [{"key": "member", "label": "MEMBER", "value": "{member_name}"}],
             "back": [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from api.clock import utcnow
 from api.deps import AdminCaller, AppleWalletDep, SessionDep, SettingsDep
@@ -23,6 +23,11 @@ from api.designs.schemas import (
 from api.paging import Page, Paging
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/design", tags=["designs"])
+async def _raw_body(request: Request) -> bytes:
+    """The request body as sent (an image), whatever its content type says."""
+    return await request.body()
+
+
 ImageFile = Annotated[str, Path(pattern=r"^[a-z0-9_@-]{1,64}\.png$")]
 
 
@@ -94,7 +99,7 @@ def upload_image(
     session: SessionDep,
     caller: AdminCaller,
     settings: SettingsDep,
-    body: Annotated[bytes, Body(media_type="image/png")] = b"",
+    body: Annotated[bytes, Depends(_raw_body)],
 ) -> ImageStored:
     """Put an image (``logo.png``, ``strip@2x.png``, ``google_logo.png``, ...) into the draft."""
     digest = design_service.add_image(

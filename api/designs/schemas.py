@@ -41,6 +41,7 @@ class DesignPublic(BaseModel):
 
 
 class DesignVersionPublic(BaseModel):
+    id: UUID
     version: int
     published_by: UUID
     published_at: datetime
@@ -49,6 +50,7 @@ class DesignVersionPublic(BaseModel):
     @classmethod
     def of(cls, row: DesignVersion, *, live_version: int | None) -> DesignVersionPublic:
         return cls(
+            id=row.id,
             version=row.version,
             published_by=row.published_by,
             published_at=row.published_at,

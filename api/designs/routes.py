@@ -23,6 +23,8 @@ from api.designs.schemas import (
 from api.paging import Page, Paging
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/design", tags=["designs"])
+
+
 async def _raw_body(request: Request) -> bytes:
     """The request body as sent (an image), whatever its content type says."""
     return await request.body()

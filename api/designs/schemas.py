@@ -72,4 +72,4 @@ class PreviewPublic(BaseModel):
 
 
 class RollbackRequest(RequestModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=1_000_000)

@@ -132,6 +132,7 @@ def worker(
     Apple pushes, sync Google Wallet cards and, when the service does not
     (LOYALPASS_MESSAGES_IN_PROCESS=false), send the email and SMS messages. Run as many as you
     like: they share the work through the database."""
+    from api.designs.registry import DesignRegistry
     from api.jobs.worker import JobThread, run_once
     from api.main import (
         build_google,
@@ -153,7 +154,7 @@ def worker(
     if settings.pushes_enabled:
         topic = build_signer(settings).pass_type_identifier
         threads.append(build_push_thread(engine, settings, topic))
-    designs = load_designs(settings.templates_dir / "cards")
+    designs = DesignRegistry(engine, load_designs(settings.templates_dir / "cards"))
     google = build_google(settings, designs)
     if google is not None:
         threads.append(google_thread(build_google_sync(engine, settings, google)))

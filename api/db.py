@@ -43,8 +43,10 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     """Take SQLite's write lock when a transaction starts. With pysqlite's deferred BEGIN, two
     transactions that both read and then write fail with "database is locked" instead of
     waiting; IMMEDIATE makes writers queue (busy timeout), which is what keeps concurrent
-    purchases on one member correct without SELECT ... FOR UPDATE."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    purchases on one member correct without SELECT ... FOR UPDATE. A read-only connection
+    (execution option ``read_only``) takes a deferred BEGIN: in WAL it never waits for one."""
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def insert_unless_conflict(session: Session, row: SQLModel) -> bool:

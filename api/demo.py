@@ -70,9 +70,13 @@ def seed_demo(session: Session, settings: Settings) -> DemoInfo:
         program = program_service.create_program(
             session,
             merchant.id,
-            ProgramCreate(name="Bean & Brew Rewards", kind=ProgramKind.stamps, stamps_required=10),
+            ProgramCreate(
+                name="Bean & Brew Rewards",
+                kind=ProgramKind.stamps,
+                stamps_required=10,
+                design="coffee",
+            ),
             designs=designs,
-            default_design="coffee",
         )
         for name, latitude, longitude, text in DEMO_STORES:
             store_service.add_store(

@@ -14,16 +14,14 @@ from api.merchants.service import Caller, authenticate
 from api.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from jinja2 import Environment
     from sqlalchemy.engine import Engine
 
     from api.cards.apple import AppleWallet
+    from api.designs.registry import DesignRegistry
     from api.enrolment.throttle import JoinLimits
     from api.google_wallet.sync import GoogleSync
     from api.google_wallet.wallet import GoogleWallet
-    from passes import CardDesign
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -60,8 +58,9 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_designs(request: Request) -> Mapping[str, CardDesign]:
-    designs: Mapping[str, CardDesign] = request.app.state.designs
+def get_designs(request: Request) -> DesignRegistry:
+    """The shipped designs and every program's own live designs (loaded once per version)."""
+    designs: DesignRegistry = request.app.state.designs
     return designs
 
 
@@ -112,7 +111,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 AppleWalletDep = Annotated["AppleWallet", Depends(get_apple_wallet)]
 
 EngineDep = Annotated["Engine", Depends(get_engine)]
-DesignsDep = Annotated["Mapping[str, CardDesign]", Depends(get_designs)]
+DesignsDep = Annotated["DesignRegistry", Depends(get_designs)]
 PagesDep = Annotated["Environment", Depends(get_pages)]
 GoogleWalletDep = Annotated["GoogleWallet | None", Depends(get_google_wallet)]
 GoogleSyncDep = Annotated["GoogleSync | None", Depends(get_google_sync)]

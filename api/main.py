@@ -25,6 +25,8 @@ from api.cards.apple import AppleWallet
 from api.console import campaigns as console_campaigns
 from api.console import routes as console_routes
 from api.db import make_engine, migrate
+from api.designs import routes as design_routes
+from api.designs.registry import DesignRegistry
 from api.enrolment import api_routes as enrolment_api_routes
 from api.enrolment import routes as enrolment_routes
 from api.enrolment.throttle import JoinLimits
@@ -84,7 +86,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     if settings.migrate_on_start:
         migrate(engine, settings.migrations_dir)
-    designs = load_designs(settings.templates_dir / "cards")
+    # The shipped designs, and each program's own versions from the database when first used.
+    designs = DesignRegistry(engine, load_designs(settings.templates_dir / "cards"))
     if settings.default_design not in designs:
         raise RuntimeError(f"default design {settings.default_design!r} is not in {designs}")
     for name, design in designs.items():
@@ -221,6 +224,7 @@ def create_app(
     install_sign_in_redirect(app)
     app.include_router(health.router)
     app.include_router(program_routes.router)
+    app.include_router(design_routes.router)
     app.include_router(enrolment_api_routes.router)
     app.include_router(member_routes.router)
     app.include_router(transaction_routes.router)

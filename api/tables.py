@@ -7,6 +7,7 @@ from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, 
 from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
 from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
 from api.console.models import ConsoleSession
+from api.designs.models import DesignDraft, DesignImage, DesignVersion
 from api.enrolment.models import MemberConsent
 from api.google_wallet.models import (
     GoogleCallbackNonce,
@@ -47,6 +48,9 @@ __all__ = [
     "ConsoleSession",
     "ContactChallenge",
     "Coupon",
+    "DesignDraft",
+    "DesignImage",
+    "DesignVersion",
     "GeoCampaign",
     "GoogleCallbackNonce",
     "GoogleClass",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from uuid import UUID
 
 from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, StampImages, build_pkpass
@@ -39,6 +39,41 @@ class PassCache:
                 self._items.popitem(last=False)
 
 
+class Templates(Mapping[str, ApplePassTemplate]):
+    """The pass template of each design: the shipped ones built at start-up, a program's own
+    design version when first used (a version never changes, so it is built once)."""
+
+    def __init__(
+        self, signer: Signer, designs: Mapping[str, CardDesign], *, allow_http: bool
+    ) -> None:
+        self._signer = signer
+        self._designs = designs
+        self._allow_http = allow_http
+        self._built: dict[str, ApplePassTemplate] = {}
+        self._lock = threading.Lock()
+        for name in designs:
+            self[name]
+
+    def __getitem__(self, name: str) -> ApplePassTemplate:
+        template = self._built.get(name)
+        if template is None:
+            template = ApplePassTemplate.create(
+                self._designs[name],
+                pass_type_identifier=self._signer.pass_type_identifier,
+                team_identifier=self._signer.team_identifier,
+                allow_http=self._allow_http,
+            )
+            with self._lock:
+                self._built[name] = template
+        return template
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built)
+
+    def __len__(self) -> int:
+        return len(self._built)
+
+
 class AppleWallet:
     """Everything needed to issue Apple passes, built once at start-up."""
 
@@ -55,15 +90,7 @@ class AppleWallet:
         self.signer = signer
         self.stamps = stamps or StampImages()
         self.web_service_url = web_service_url
-        self.templates = {
-            name: ApplePassTemplate.create(
-                design,
-                pass_type_identifier=signer.pass_type_identifier,
-                team_identifier=signer.team_identifier,
-                allow_http=allow_http,
-            )
-            for name, design in designs.items()
-        }
+        self.templates = Templates(signer, designs, allow_http=allow_http)
         self.cache = PassCache(cache_size)
 
     @property

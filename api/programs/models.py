@@ -26,6 +26,23 @@ def new_public_slug(slug: str = "join") -> str:
     return f"{slug[:60]}-{suffix}"
 
 
+def own_design(program_id: UUID, version: int) -> str:
+    """The design name of the program's own design version (``api.designs``); version 0 is
+    the neutral design built from the merchant's and program's names."""
+    return f"p-{program_id.hex}-v{version}"
+
+
+def parse_own_design(name: str) -> tuple[UUID, int] | None:
+    """(program id, version) of an :func:`own_design` name; None for a shipped design."""
+    head, _, version = name.rpartition("-v")
+    if not head.startswith("p-") or len(head) != 34 or not version.isdigit():
+        return None
+    try:
+        return UUID(hex=head[2:]), int(version)
+    except ValueError:
+        return None
+
+
 class Program(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("merchant_id", "slug"),)
 

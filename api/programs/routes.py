@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from api.deps import AdminCaller, DesignsDep, ReaderCaller, SessionDep, SettingsDep
+from api.deps import AdminCaller, DesignsDep, ReaderCaller, SessionDep
 from api.paging import Page, Paging
 from api.programs import service as program_service
 from api.programs.rules import ProgramRules
@@ -20,7 +20,6 @@ def create_program(
     data: ProgramCreate,
     session: SessionDep,
     caller: AdminCaller,
-    settings: SettingsDep,
     designs: DesignsDep,
 ) -> ProgramPublic:
     """Create a loyalty program (points, or stamps with `stamps_required`) with a card design."""
@@ -28,8 +27,7 @@ def create_program(
         session,
         caller.merchant_id,
         data,
-        designs=designs,
-        default_design=settings.default_design,
+        designs=designs.starters,
     )
     return ProgramPublic.of(program)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlmodel import Session
 
 from api.paging import PageRequest
 from api.programs import repository
 from api.programs.errors import ProgramNotFound, UnknownDesign
-from api.programs.models import Program, new_public_slug
+from api.programs.models import Program, new_public_slug, own_design
 from api.programs.rules import ProgramRules
 from api.programs.schemas import ProgramCreate
 from passes import CardDesign
@@ -24,19 +24,27 @@ def create_program(
     data: ProgramCreate,
     *,
     designs: Mapping[str, CardDesign],
-    default_design: str,
 ) -> Program:
-    """A new program; its rules default to the design's ``[rules]`` table.
+    """A new program. Without a design it gets the neutral design built from the merchant's
+    and its own names (never another brand); with a shipped design's name, that design and
+    its ``[rules]`` table as default rules.
 
     Raises:
-        UnknownDesign: no design has that name.
+        UnknownDesign: no shipped design has that name.
     """
-    design = data.design or default_design
-    if design not in designs:
-        raise UnknownDesign(f"design {design!r} does not exist; choose one of {sorted(designs)}")
-    rules = data.rules or ProgramRules.model_validate(designs[design].rule_defaults)
+    program_id = uuid4()
+    if data.design is None:
+        design, defaults = own_design(program_id, 0), {}
+    elif data.design in designs:
+        design, defaults = data.design, dict(designs[data.design].rule_defaults)
+    else:
+        raise UnknownDesign(
+            f"design {data.design!r} does not exist; choose one of {sorted(designs)}"
+        )
+    rules = data.rules or ProgramRules.model_validate(defaults)
     slug = _unique_slug(session, merchant_id, data.name)
     program = Program(
+        id=program_id,
         merchant_id=merchant_id,
         name=data.name,
         slug=slug,

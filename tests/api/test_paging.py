@@ -146,6 +146,13 @@ def _messages(shop: Shop) -> str:
     return f"/api/v1/members/{shop.member}/messages"
 
 
+def _design_versions(shop: Shop) -> str:
+    path = f"/api/v1/programs/{shop.program}/design"
+    for _ in range(3):
+        shop.post(f"{path}/publish")
+    return f"{path}/versions"
+
+
 LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs": _programs,
     "/api/v1/locations": _stores,
@@ -160,6 +167,7 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/members": _members,
     "/api/v1/members/{member_id}/transactions": _transactions,
     "/api/v1/members/{member_id}/messages": _messages,
+    "/api/v1/programs/{program_id}/design/versions": _design_versions,
 }
 
 

@@ -73,6 +73,15 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/staff"): ADMIN,
     ("PUT", "/api/v1/programs/{program_id}/wheel"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/wheel"): ANY,
+    ("GET", "/api/v1/programs/{program_id}/design"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id}/design/draft"): ADMIN,
+    ("PUT", "/api/v1/programs/{program_id}/design/draft"): ADMIN,
+    ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): ADMIN,
+    ("POST", "/api/v1/programs/{program_id}/design/draft/images/{file}"): ADMIN,
+    ("POST", "/api/v1/programs/{program_id}/design/draft/preview"): ADMIN,
+    ("POST", "/api/v1/programs/{program_id}/design/publish"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id}/design/versions"): ADMIN,
+    ("POST", "/api/v1/programs/{program_id}/design/rollback"): ADMIN,
 }
 
 # Valid bodies, so that the role check (not the body's validation) answers a refused role
@@ -110,8 +119,16 @@ BODIES: dict[tuple[str, str], Any] = {
         ],
     },
 }
+BODIES[("PUT", "/api/v1/programs/{program_id}/design/draft")] = {"program": {}, "colors": {}}
+BODIES[("POST", "/api/v1/programs/{program_id}/design/draft/starter")] = {"starter": "florist"}
+BODIES[("POST", "/api/v1/programs/{program_id}/design/rollback")] = {"version": 1}
 CSV = "name,latitude,longitude\nArbat,55.75,37.59\n"
-PATH_VALUES = {"barcode": "123456789012", "code": "ABCD1234", "kind": "birthday"}
+PATH_VALUES = {
+    "barcode": "123456789012",
+    "code": "ABCD1234",
+    "kind": "birthday",
+    "file": "logo.png",
+}
 
 
 def api_routes(app: FastAPI) -> set[tuple[str, str]]:

@@ -37,6 +37,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/programs/{program_id}/automations/{kind}"): {"text": "Hi"},
     ("PATCH", "/api/v1/locations/{store_id}"): {"name": "Mine"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": ["mine"]},
+    ("PUT", "/api/v1/programs/{program_id}/design/draft"): {"program": {}, "colors": {}},
+    ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): {"starter": "florist"},
+    ("POST", "/api/v1/programs/{program_id}/design/rollback"): {"version": 1},
 }
 
 
@@ -84,6 +87,7 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         "campaign_id": campaign["id"],
         "geo_campaign_id": geo["id"],
         "kind": "birthday",
+        "file": "logo.png",
     }
     before = client.get(f"/api/v1/members/{member['id']}", headers=auth(theirs)).json()
     mine = new_merchant(app, "Mine")

@@ -38,7 +38,6 @@ def make_world(
             merchant.id,
             ProgramCreate(name="P", design="florist", rules=ProgramRules.model_validate(rules)),
             designs=designs,
-            default_design="florist",
         )
         member, _, _ = enrolment_service.enrol(
             session,

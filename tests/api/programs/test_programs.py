@@ -18,13 +18,13 @@ class TestCreateProgram:
         assert program["slug"] == "petal-stem-club"
         assert client.get(f"/api/v1/programs/{program['id']}", headers=auth(key)).json() == program
 
-    def test_stamps_program_defaults_to_the_shipped_design(
+    def test_program_without_a_design_gets_its_own_neutral_design(
         self, app: FastAPI, client: TestClient
     ) -> None:
         key = new_merchant(app)
         program = new_program(client, key, kind="stamps", stamps_required=10)
         assert program["stamps_required"] == 10
-        assert program["design"] == "coffee"
+        assert program["design"] == f"p-{program['id'].replace('-', '')}-v0"
 
     def test_same_name_twice_gets_distinct_slugs(self, app: FastAPI, client: TestClient) -> None:
         key = new_merchant(app)

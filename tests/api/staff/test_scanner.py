@@ -35,7 +35,8 @@ def add_store(app: FastAPI, key: str) -> str:
 @pytest.fixture
 def shop(app: FastAPI, client: TestClient) -> dict[str, Any]:
     key = new_merchant(app)
-    program = new_program(client, key, kind="stamps", stamps_required=10)
+    # The coffee design's rules: at most 3 stamps a day (a program without a design has none).
+    program = new_program(client, key, kind="stamps", stamps_required=10, design="coffee")
     store_id = add_store(app, key)
     client.headers["Accept-Language"] = "en"
     body = {"name": "Olga", "store_id": store_id, "pin": "4821"}

@@ -1,0 +1,169 @@
+"""HTTP routes of a program's card design (admin keys only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from api.clock import utcnow
+from api.deps import AdminCaller, AppleWalletDep, SessionDep, SettingsDep
+from api.designs import service as design_service
+from api.designs.preview import render_preview
+from api.designs.schemas import (
+    DesignDocument,
+    DesignPublic,
+    DesignVersionPublic,
+    ImageStored,
+    PreviewPublic,
+    RollbackRequest,
+    StarterChoice,
+)
+from api.paging import Page, Paging
+
+router = APIRouter(prefix="/api/v1/programs/{program_id}/design", tags=["designs"])
+
+
+async def _raw_body(request: Request) -> bytes:
+    """The request body as sent (an image), whatever its content type says."""
+    return await request.body()
+
+
+ImageFile = Annotated[str, Path(pattern=r"^[a-z0-9_@-]{1,64}\.png$")]
+
+
+@router.get("")
+def get_live(
+    program_id: UUID, session: SessionDep, caller: AdminCaller, settings: SettingsDep
+) -> DesignPublic:
+    """The live design: a starter's, the neutral one of the program's names, or a version."""
+    program, version, document = design_service.live(
+        session, caller.merchant_id, program_id, settings.templates_dir / "cards"
+    )
+    return DesignPublic(name=program.design, version=version, document=document)
+
+
+@router.get("/draft")
+def get_draft(
+    program_id: UUID, session: SessionDep, caller: AdminCaller, settings: SettingsDep
+) -> DesignPublic:
+    """The draft (the live design until one is saved)."""
+    document = design_service.draft(
+        session, caller.merchant_id, program_id, settings.templates_dir / "cards"
+    )
+    return DesignPublic(name=None, version=None, document=document)
+
+
+@router.put("/draft")
+def put_draft(
+    program_id: UUID, body: DesignDocument, session: SessionDep, caller: AdminCaller
+) -> DesignPublic:
+    """Replace the draft; checked as a whole (422 ``design_invalid`` names the field)."""
+    document = design_service.replace_draft(
+        session, caller.merchant_id, program_id, body.model_dump(mode="json"), utcnow()
+    )
+    return DesignPublic(name=None, version=None, document=document)
+
+
+@router.post("/draft/starter")
+def start_from_starter(
+    program_id: UUID,
+    body: StarterChoice,
+    session: SessionDep,
+    caller: AdminCaller,
+    settings: SettingsDep,
+) -> DesignPublic:
+    """Replace the draft with a starter template (a shipped design)."""
+    document = design_service.start_from(
+        session,
+        caller.merchant_id,
+        program_id,
+        body.starter,
+        settings.templates_dir / "cards",
+        utcnow(),
+    )
+    return DesignPublic(name=None, version=None, document=document)
+
+
+@router.post(
+    "/draft/images/{file}",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+)
+def upload_image(
+    program_id: UUID,
+    file: ImageFile,
+    session: SessionDep,
+    caller: AdminCaller,
+    settings: SettingsDep,
+    body: Annotated[bytes, Depends(_raw_body)],
+) -> ImageStored:
+    """Put an image (``logo.png``, ``strip@2x.png``, ``google_logo.png``, ...) into the draft."""
+    digest = design_service.add_image(
+        session,
+        caller.merchant_id,
+        program_id,
+        file,
+        body,
+        settings.templates_dir / "cards",
+        utcnow(),
+    )
+    return ImageStored(file=file, sha256=digest)
+
+
+@router.post("/draft/preview")
+def preview(
+    program_id: UUID,
+    session: SessionDep,
+    caller: AdminCaller,
+    settings: SettingsDep,
+    wallet: AppleWalletDep,
+) -> PreviewPublic:
+    """The real pass.json and Google class and object of a sample card of the draft."""
+    program, design = design_service.draft_design(
+        session, caller.merchant_id, program_id, settings.templates_dir / "cards"
+    )
+    return render_preview(
+        design,
+        program,
+        pass_type_identifier=wallet.signer.pass_type_identifier,
+        team_identifier=wallet.signer.team_identifier,
+        public_url=settings.public_url,
+    )
+
+
+@router.post("/publish", status_code=201)
+def publish(
+    program_id: UUID, session: SessionDep, caller: AdminCaller, settings: SettingsDep
+) -> DesignVersionPublic:
+    """Make the draft the live version; every card of the program updates on the phones."""
+    row = design_service.publish(
+        session, caller, program_id, settings.templates_dir / "cards", utcnow()
+    )
+    return DesignVersionPublic.of(row, live_version=row.version)
+
+
+@router.get("/versions")
+def list_versions(
+    program_id: UUID, session: SessionDep, caller: AdminCaller, page: Paging
+) -> Page[DesignVersionPublic]:
+    """The published versions, oldest first."""
+    program, rows, total = design_service.page_versions(
+        session, caller.merchant_id, program_id, page
+    )
+    live = design_service.live_version(program)
+    return Page.of([DesignVersionPublic.of(r, live_version=live) for r in rows], total, page)
+
+
+@router.post("/rollback", status_code=201)
+def rollback(
+    program_id: UUID, body: RollbackRequest, session: SessionDep, caller: AdminCaller
+) -> DesignVersionPublic:
+    """Publish an older version again (as a new version, recording who did it)."""
+    row = design_service.rollback(session, caller, program_id, body.version, utcnow())
+    return DesignVersionPublic.of(row, live_version=row.version)

@@ -1,0 +1,75 @@
+"""Request and response models of designs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from api.designs.models import DesignVersion
+from api.validation import RequestModel
+
+
+class DesignDocument(RequestModel):
+    """A wallet-neutral design: the tables of a shipped ``design.toml`` as JSON (``program``,
+    ``colors``, ``card``, ``fields``, ``change_messages``, ``translations``, ``rules``) and
+    ``images`` (file name -> SHA-256 of an uploaded image). Checked as a whole on save."""
+
+    program: dict[str, Any]
+    colors: dict[str, Any]
+    card: dict[str, Any] = Field(default_factory=dict)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    change_messages: dict[str, Any] = Field(default_factory=dict)
+    translations: dict[str, Any] = Field(default_factory=dict)
+    rules: dict[str, Any] = Field(default_factory=dict)
+    images: dict[str, str] = Field(default_factory=dict)
+
+
+class StarterChoice(RequestModel):
+    starter: str = Field(max_length=60, pattern=r"^[a-z0-9_-]+$")
+
+
+class DesignPublic(BaseModel):
+    """A design: ``name`` is what the program's ``design`` holds when this one is live;
+    ``version`` is None for a draft, a shipped design and the neutral one."""
+
+    name: str | None
+    version: int | None
+    document: dict[str, Any]
+
+
+class DesignVersionPublic(BaseModel):
+    id: UUID
+    version: int
+    published_by: UUID
+    published_at: datetime
+    live: bool
+
+    @classmethod
+    def of(cls, row: DesignVersion, *, live_version: int | None) -> DesignVersionPublic:
+        return cls(
+            id=row.id,
+            version=row.version,
+            published_by=row.published_by,
+            published_at=row.published_at,
+            live=row.version == live_version,
+        )
+
+
+class ImageStored(BaseModel):
+    file: str
+    sha256: str
+
+
+class PreviewPublic(BaseModel):
+    """The real serializers' output for a sample card of the draft."""
+
+    pass_json: dict[str, Any]
+    google_class: dict[str, Any]
+    google_object: dict[str, Any]
+
+
+class RollbackRequest(RequestModel):
+    version: int = Field(ge=1, le=1_000_000)

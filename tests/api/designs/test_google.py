@@ -1,0 +1,90 @@
+"""Google Wallet gets the program's own design: its names at first, the published ones after."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.google_wallet.sync import GoogleSync
+from api.main import create_app
+from tests.conftest import make_settings, wipe
+from tests.support.factories import auth, enrol, new_merchant, new_program
+from tests.support.fake_google import FakeGoogle
+
+ISSUER = "3388000000087654321"
+
+
+@pytest.fixture(scope="module")
+def google() -> Iterator[FakeGoogle]:
+    with FakeGoogle(issuer_id=ISSUER) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def google_app(
+    google: FakeGoogle, database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    key_file = tmp_path_factory.mktemp("google") / "service-account.json"
+    key_file.write_text(json.dumps(google.new_service_account()))
+    settings = make_settings(
+        database_url,
+        pki_dir,
+        google_issuer_id=ISSUER,
+        google_service_account_file=key_file,
+        google_api_url=google.api_url,
+        google_callback_keys_url=google.keys_url,
+        google_in_process=False,
+    )
+    app = create_app(settings, google_session_factory=google.authorized_session)
+    with TestClient(app) as client:
+        app.state.google_wallet.client.sleep = lambda _seconds: None
+        yield client
+
+
+@pytest.fixture
+def client(google_app: TestClient, google: FakeGoogle) -> Iterator[TestClient]:
+    yield google_app
+    wipe(google_app.app.state.engine)  # type: ignore[attr-defined]
+    google.reset()
+
+
+@pytest.fixture
+def app(client: TestClient) -> FastAPI:
+    return client.app  # type: ignore[return-value]
+
+
+def synced_class(app: FastAPI, google: FakeGoogle, program: dict[str, Any]) -> dict[str, Any]:
+    syncer: GoogleSync = app.state.google_sync
+    syncer.run_once()
+    klass = google.get_class(f"{ISSUER}.lp-program-{program['id'].replace('-', '')}")
+    assert klass is not None
+    return klass
+
+
+def test_the_class_shows_the_programs_own_names_then_the_published_ones(
+    app: FastAPI, client: TestClient, google: FakeGoogle
+) -> None:
+    key = new_merchant(app, name="Corner Coffee")
+    program = new_program(client, key, name="Corner Points")
+    enrol(client, key, program["id"])
+    klass = synced_class(app, google, program)
+    assert klass["issuerName"] == "Corner Coffee"
+    assert klass["programName"] == "Corner Points"
+    assert "Bean" not in json.dumps(klass, ensure_ascii=False)
+    logo = urlsplit(klass["programLogo"]["sourceUri"]["uri"]).path
+    assert client.get(logo).headers["content-type"] == "image/png"
+
+    url = f"/api/v1/programs/{program['id']}/design"
+    document = client.get(f"{url}/draft", headers=auth(key)).json()["document"]
+    document["program"]["organization"] = "Corner Roasters"
+    assert client.put(f"{url}/draft", json=document, headers=auth(key)).status_code == 200
+    assert client.post(f"{url}/publish", headers=auth(key)).status_code == 201
+    assert synced_class(app, google, program)["issuerName"] == "Corner Roasters"
+    assert google.errors == []

@@ -92,11 +92,12 @@ class RequestModel(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _ascii_numbers(cls, data: Any) -> Any:
+    def _ascii_numbers(cls, data: Any, info: ValidationInfo) -> Any:
         # A model validator, not a field one: pydantic allows no "before" field validator on
         # a union's discriminator field (``kind``). Raising a ValidationError here keeps each
-        # error at its field (``body.purchase.amount``).
-        if not isinstance(data, dict):
+        # error at its field (``body.purchase.amount``). A stored document is ours: a large
+        # Decimal was saved as "3.6E+16" and must read back.
+        if not isinstance(data, dict) or is_stored(info):
             return data
         errors = [
             InitErrorDetails(type=_NOT_ASCII, loc=(name,), input=data[name])

@@ -210,3 +210,17 @@ class TestAsciiNumbers:
     def test_store_coordinates(self, client: TestClient, key: str) -> None:
         body = {"name": "Arbat", "latitude": "５５.７", "longitude": "37.6"}
         refused(_post(client, key, "/api/v1/locations", body), "body", "latitude")
+
+
+@pytest.mark.parametrize("value", [3.6e16, 1e30])
+def test_a_large_number_in_the_rules_reads_back(
+    app: FastAPI, client: TestClient, value: float
+) -> None:
+    """Found by the fuzz: a Decimal this large is stored as "3.6E+16", which the ASCII-digits
+    rule for request bodies refused when the program was read back (a 500)."""
+    key = new_merchant(app)
+    program = new_program(client, key)
+    rules = {"currency": "RUB", "earn": {"points": 1, "per_amount": "1", "min_purchase": value}}
+    put = client.put(f"/api/v1/programs/{program['id']}/rules", json=rules, headers=auth(key))
+    assert put.status_code == 200, put.text
+    assert client.get(f"/api/v1/programs/{program['id']}", headers=auth(key)).status_code == 200

@@ -3,16 +3,20 @@ concurrency (the in-process TestClient serialises requests)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
+from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import Settings
+from tests.support.fake_google import FakeGoogle
 
 
 def free_port() -> int:
@@ -43,3 +47,28 @@ def running_server(
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def google_client(
+    google: FakeGoogle, database_url: str, pki_dir: Path, workdir: Path
+) -> Iterator[TestClient]:
+    """The service with Google Wallet set up against ``google``, its lifespan running; the
+    sync is not started (tests run it) and retries do not really back off."""
+    from tests.conftest import make_settings
+
+    key_file = workdir / "service-account.json"
+    key_file.write_text(json.dumps(google.new_service_account()))
+    settings = make_settings(
+        database_url,
+        pki_dir,
+        google_issuer_id=google.issuer_id,
+        google_service_account_file=key_file,
+        google_api_url=google.api_url,
+        google_callback_keys_url=google.keys_url,
+        google_in_process=False,
+    )
+    app = create_app(settings, google_session_factory=google.authorized_session)
+    with TestClient(app) as client:
+        app.state.google_wallet.client.sleep = lambda _seconds: None
+        yield client

@@ -5,7 +5,6 @@ service serves that picture to Google (the fake Google of tests/support/fake_goo
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +20,13 @@ from sqlmodel import Session, select
 
 from api.cards.apple import AppleWallet
 from api.google_wallet.sync import GoogleSync
-from api.main import create_app
 from api.members.models import Card
 from passes import CardDesign, StampImages
-from tests.conftest import make_settings, wipe
+from tests.conftest import wipe
 from tests.support.factories import enrol, new_merchant, new_program, transact
 from tests.support.fake_google import FakeGoogle
 from tests.support.pkpass import verify_pkpass
+from tests.support.server import google_client
 
 ISSUER = "3388000000012345678"
 STRIPS = ("strip.png", "strip@2x.png", "strip@3x.png")
@@ -44,20 +43,8 @@ def google() -> Iterator[FakeGoogle]:
 def stamps_app(
     google: FakeGoogle, database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    key_file = tmp_path_factory.mktemp("google") / "service-account.json"
-    key_file.write_text(json.dumps(google.new_service_account()))
-    settings = make_settings(
-        database_url,
-        pki_dir,
-        google_issuer_id=ISSUER,
-        google_service_account_file=key_file,
-        google_api_url=google.api_url,
-        google_callback_keys_url=google.keys_url,
-        google_in_process=False,
-    )
-    app = create_app(settings, google_session_factory=google.authorized_session)
-    with TestClient(app) as client:
-        app.state.google_wallet.client.sleep = lambda _seconds: None
+    workdir = tmp_path_factory.mktemp("google")
+    with google_client(google, database_url, pki_dir, workdir) as client:
         yield client
 
 

@@ -22,13 +22,13 @@ from sqlmodel import Session, col, select
 from api.clock import utcnow
 from api.google_wallet.models import GoogleObject
 from api.google_wallet.sync import GoogleSync
-from api.main import create_app
 from api.outbox.models import OutboxEvent
 from api.stores import service as store_service
 from passes.google.savelink import MAX_URL_LENGTH, SAVE_URL
-from tests.conftest import make_settings, wipe
+from tests.conftest import wipe
 from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 from tests.support.fake_google import FakeGoogle
+from tests.support.server import google_client
 
 ISSUER = "3388000000012345678"
 
@@ -43,20 +43,8 @@ def google() -> Iterator[FakeGoogle]:
 def google_app(
     google: FakeGoogle, database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    key_file = tmp_path_factory.mktemp("google") / "service-account.json"
-    key_file.write_text(json.dumps(google.new_service_account()))
-    settings = make_settings(
-        database_url,
-        pki_dir,
-        google_issuer_id=ISSUER,
-        google_service_account_file=key_file,
-        google_api_url=google.api_url,
-        google_callback_keys_url=google.keys_url,
-        google_in_process=False,
-    )
-    app = create_app(settings, google_session_factory=google.authorized_session)
-    with TestClient(app) as client:
-        app.state.google_wallet.client.sleep = lambda _seconds: None  # no real back-off here
+    workdir = tmp_path_factory.mktemp("google")
+    with google_client(google, database_url, pki_dir, workdir) as client:
         yield client
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api.clock import utcnow
 from api.deps import AdminCaller, AppleWalletDep, SessionDep, SettingsDep
 from api.designs import service as design_service
+from api.designs.document import sha256
 from api.designs.preview import render_preview
 from api.designs.schemas import (
     DesignDocument,
@@ -17,10 +18,13 @@ from api.designs.schemas import (
     DesignVersionPublic,
     ImageStored,
     PreviewPublic,
+    RenderedImage,
     RollbackRequest,
     StarterChoice,
+    UploadStored,
 )
 from api.paging import Page, Paging
+from passes.images import Focus
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/design", tags=["designs"])
 
@@ -114,6 +118,61 @@ def upload_image(
         utcnow(),
     )
     return ImageStored(file=file, sha256=digest)
+
+
+UPLOAD_TYPES = ("image/png", "image/jpeg", "image/webp")
+
+
+@router.post(
+    "/draft/uploads/{slot}",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}} for t in UPLOAD_TYPES
+            },
+        },
+    },
+)
+def upload(
+    program_id: UUID,
+    slot: Annotated[str, Path(pattern=r"^[a-z_]{1,20}$")],
+    session: SessionDep,
+    caller: AdminCaller,
+    settings: SettingsDep,
+    body: Annotated[bytes, Depends(_raw_body)],
+    focus_x: Annotated[float, Query(ge=0, le=1)] = 0.5,
+    focus_y: Annotated[float, Query(ge=0, le=1)] = 0.5,
+) -> UploadStored:
+    """An image from the merchant's phone or computer (PNG, JPEG or WebP) made into a slot's
+    images (``icon``, ``logo``, ``strip``, ``google_logo``, ``google_hero``): cropped around
+    the focal point (fractions from the top left), resized to every scale, palette-quantised.
+    422 ``design_image_invalid`` names the slot and a stable ``reason``."""
+    rendered = design_service.add_upload(
+        session,
+        caller.merchant_id,
+        program_id,
+        slot,
+        body,
+        settings.templates_dir / "cards",
+        utcnow(),
+        focus=Focus(focus_x, focus_y),
+    )
+    return UploadStored(
+        slot=slot,
+        files={
+            file: RenderedImage(
+                sha256=sha256(png.data),
+                width=png.width,
+                height=png.height,
+                bytes=len(png.data),
+                colours=png.colours,
+                ssim=round(png.ssim, 4),
+            )  # fmt: skip
+            for file, png in rendered.items()
+        },
+    )
 
 
 @router.post("/draft/preview")

@@ -63,6 +63,22 @@ class ImageStored(BaseModel):
     sha256: str
 
 
+class RenderedImage(BaseModel):
+    """One file an upload was made into, and how close it stays to the full-colour render."""
+
+    sha256: str
+    width: int
+    height: int
+    bytes: int
+    colours: int | None
+    ssim: float
+
+
+class UploadStored(BaseModel):
+    slot: str
+    files: dict[str, RenderedImage]
+
+
 class PreviewPublic(BaseModel):
     """The real serializers' output for a sample card of the draft."""
 

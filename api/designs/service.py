@@ -36,6 +36,7 @@ from api.programs.errors import UnknownDesign
 from api.programs.models import Program, own_design, parse_own_design
 from api.programs.service import get_program
 from passes import CardDesign, DesignError
+from passes.images import CENTRE, IMAGE_SLOTS, EncodedPng, Focus, ImageError, prepare_image
 
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_PIXELS = 4_000_000  # a decompression bomb is refused before it is decoded
@@ -119,6 +120,44 @@ def add_image(
     _validate(session, program, document)
     _save_draft(session, program, document, now)
     return digest
+
+
+def add_upload(
+    session: Session,
+    merchant_id: UUID,
+    program_id: UUID,
+    slot: str,
+    data: bytes,
+    templates: Path,
+    now: datetime,
+    *,
+    focus: Focus = CENTRE,
+) -> dict[str, EncodedPng]:
+    """Make a merchant's upload (PNG, JPEG or WebP, any size within the limits) into
+    ``slot``'s images (``logo`` -> logo.png, logo@2x.png, logo@3x.png), cropped around
+    ``focus``, palette-quantised, and put them into the draft. Returns them by file name.
+
+    Raises:
+        DesignImageInvalid: ``field`` is ``images.<slot>``; ``reason`` says why (unknown_type,
+            unreadable, too_large, bomb, too_small, aspect).
+    """
+    program = get_program(session, merchant_id, program_id)
+    field = f"images.{slot}"
+    if slot not in IMAGE_SLOTS:
+        raise DesignImageInvalid(
+            f"unknown image slot; one of {sorted(IMAGE_SLOTS)}", field=field, reason="unknown_slot"
+        )
+    try:
+        rendered = prepare_image(data, slot, field=field, focus=focus)
+    except ImageError as error:
+        raise DesignImageInvalid(error.message, field=field, reason=error.reason.value) from None
+    repository.save_images(session, {sha256(png.data): png.data for png in rendered.values()})
+    document = _draft_document(session, program, templates)
+    refs = {file: sha256(png.data) for file, png in rendered.items()}
+    document["images"] = {**document.get("images", {}), **refs}
+    _validate(session, program, document)
+    _save_draft(session, program, document, now)
+    return rendered
 
 
 def draft_design(

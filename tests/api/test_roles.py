@@ -78,6 +78,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("PUT", "/api/v1/programs/{program_id}/design/draft"): ADMIN,
     ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): ADMIN,
     ("POST", "/api/v1/programs/{program_id}/design/draft/images/{file}"): ADMIN,
+    ("POST", "/api/v1/programs/{program_id}/design/draft/uploads/{slot}"): ADMIN,
     ("POST", "/api/v1/programs/{program_id}/design/draft/preview"): ADMIN,
     ("POST", "/api/v1/programs/{program_id}/design/publish"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/design/versions"): ADMIN,

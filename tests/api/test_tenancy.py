@@ -88,6 +88,7 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         "geo_campaign_id": geo["id"],
         "kind": "birthday",
         "file": "logo.png",
+        "slot": "logo",
     }
     before = client.get(f"/api/v1/members/{member['id']}", headers=auth(theirs)).json()
     mine = new_merchant(app, "Mine")

@@ -253,3 +253,67 @@ class TestTenancy:
             design_url(first, "/rollback"), json={"version": 1}, headers=auth(second_key)
         )
         assert bad.status_code == 404
+
+
+class TestUploads:
+    """An upload in any of PNG, JPEG or WebP becomes a slot's images at every scale."""
+
+    @staticmethod
+    def photo(width: int, height: int, kind: str) -> bytes:
+        out = io.BytesIO()
+        image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+        image.save(out, format=kind)
+        return out.getvalue()
+
+    def upload(
+        self, client: TestClient, key: str, program: dict[str, Any], slot: str, data: bytes
+    ) -> Any:
+        return client.post(
+            design_url(program, f"/draft/uploads/{slot}?focus_x=0.5&focus_y=0.3"),
+            content=data,
+            headers={**auth(key), "Content-Type": "application/octet-stream"},
+        )
+
+    def test_a_phone_photo_becomes_the_strip_at_every_scale(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app, name="Bloom")
+        program = new_program(client, key, name="Bloom Club")
+        member = enrol(client, key, program["id"])
+        response = self.upload(client, key, program, "strip", self.photo(1200, 1600, "JPEG"))
+        assert response.status_code == 201, response.text
+        files = response.json()["files"]
+        assert {f: (v["width"], v["height"]) for f, v in files.items()} == {
+            "strip.png": (375, 123),
+            "strip@2x.png": (750, 246),
+            "strip@3x.png": (1125, 369),
+        }
+        assert all(v["ssim"] >= 0.99 for v in files.values())
+        client.post(design_url(program, "/publish"), headers=auth(key))
+        shipped = pass_files(client, member)
+        with Image.open(io.BytesIO(shipped["strip@2x.png"])) as strip:
+            assert strip.size == (750, 246)
+
+    def test_refusals_name_the_slot_and_the_reason(self, app: FastAPI, client: TestClient) -> None:
+        key = new_merchant(app)
+        program = new_program(client, key)
+        gif = io.BytesIO()
+        Image.new("RGB", (100, 100)).save(gif, format="GIF")
+        cases = [
+            ("logo", gif.getvalue(), "unknown_type"),
+            ("logo", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "unreadable"),
+            ("banner", self.photo(100, 100, "PNG"), "unknown_slot"),
+            ("strip", self.photo(2000, 100, "WEBP"), "aspect"),
+            ("strip", self.photo(60, 30, "PNG"), "too_small"),
+        ]
+        for slot, data, reason in cases:
+            response = self.upload(client, key, program, slot, data)
+            assert response.status_code == 422, (slot, reason, response.text)
+            body = response.json()
+            assert (body["type"], body["field"], body["reason"]) == (
+                "design_image_invalid",
+                f"images.{slot}",
+                reason,
+            )
+        draft = client.get(design_url(program, "/draft"), headers=auth(key)).json()
+        assert not any(name.startswith("strip") for name in draft["document"]["images"])

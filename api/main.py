@@ -37,6 +37,7 @@ from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_sessi
 from api.jobs.worker import JobThread
 from api.limits import POSTGRES_IN_FLIGHT, SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
+from api.mechanics import routes as mechanics_routes
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
 from api.messaging import routes as messaging_routes
@@ -224,6 +225,7 @@ def create_app(
     install_sign_in_redirect(app)
     app.include_router(health.router)
     app.include_router(program_routes.router)
+    app.include_router(mechanics_routes.router)
     app.include_router(design_routes.router)
     app.include_router(enrolment_api_routes.router)
     app.include_router(member_routes.router)

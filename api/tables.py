@@ -17,6 +17,7 @@ from api.google_wallet.models import (
 )
 from api.idempotency.models import IdempotencyRecord
 from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
+from api.mechanics.models import RulesVersion
 from api.members.models import Card, Member, MemberTag
 from api.merchants.models import ApiKey, Merchant
 from api.messaging.models import ChannelConsent, Message
@@ -72,6 +73,7 @@ __all__ = [
     "PurchaseMessagePending",
     "RateLimit",
     "Reward",
+    "RulesVersion",
     "Segment",
     "Staff",
     "StaffAction",

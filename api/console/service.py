@@ -22,6 +22,7 @@ from sqlmodel import Session
 from api.campaigns import service as campaign_service
 from api.campaigns.models import Campaign
 from api.cards.apple import AppleWallet
+from api.clock import utcnow
 from api.console import reach, repository
 from api.console.charts import Chart, bar_chart
 from api.console.errors import ConsoleSignInFailed
@@ -30,6 +31,8 @@ from api.console.preview import Preview, Sample, build_preview
 from api.delivery import service as delivery_service
 from api.enrolment import qr
 from api.errors import ApiError, Forbidden, Unauthorized
+from api.mechanics import service as mechanics_service
+from api.mechanics.schemas import CompleteRules
 from api.members import service as member_service
 from api.merchants.models import Role
 from api.merchants.service import Caller, authenticate
@@ -37,7 +40,7 @@ from api.messaging import service as messaging_service
 from api.pages.sessions import lookup_hash, new_token, token_hash
 from api.paging import PageRequest
 from api.programs import service as program_service
-from api.programs.rules import ProgramRules, rules_of
+from api.programs.rules import rules_of
 from api.rewards import service as reward_service
 from api.rewards.schemas import RewardCreate
 from api.segments import service as segment_service
@@ -222,7 +225,10 @@ def change_program(
         if action in ("rules", "reward") and not user.can_edit:
             raise Forbidden(f"this needs a key with role {Role.admin}")
         if action == "rules":
-            return replace_rules(session, user.merchant_id, program_id, fields.get("rules", ""))
+            return replace_rules(
+                session, user.caller, program_id, fields.get("rules", ""),
+                confirm=[part for part in fields.get("confirm", "").split(",") if part],
+            )  # fmt: skip
         if action == "reward":
             data = RewardCreate(name=fields.get("name", ""), cost_points=fields.get("cost") or None)
             reward_service.create_reward(session, user.merchant_id, program_id, data)
@@ -234,16 +240,19 @@ def change_program(
 
 
 def replace_rules(
-    session: Session, merchant_id: UUID, program_id: UUID, rules_json: str
+    session: Session, caller: Caller, program_id: UUID, rules_json: str, *, confirm: list[str]
 ) -> str | None:
-    """Save a program's mechanics from the console's JSON editor; the error text otherwise."""
+    """Save a program's mechanics from the console's JSON editor (a complete document, as
+    ``PUT`` takes it); the error text otherwise."""
     try:
-        rules = ProgramRules.model_validate_json(rules_json)
+        rules = CompleteRules.model_validate_json(rules_json)
     except ValidationError as exc:
         return "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: {e['msg']}" for e in exc.errors()
         )
-    program_service.replace_rules(session, merchant_id, program_id, rules)
+    mechanics_service.replace_rules(
+        session, caller, program_id, rules, confirm=confirm, now=utcnow()
+    )
     return None
 
 

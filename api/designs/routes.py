@@ -24,7 +24,7 @@ from api.designs.schemas import (
     UploadStored,
 )
 from api.paging import Page, Paging
-from passes.images import Focus
+from passes import Focus
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/design", tags=["designs"])
 

@@ -35,8 +35,15 @@ from api.paging import PageRequest
 from api.programs.errors import UnknownDesign
 from api.programs.models import Program, own_design, parse_own_design
 from api.programs.service import get_program
-from passes import CardDesign, DesignError
-from passes.images import CENTRE, IMAGE_SLOTS, EncodedPng, Focus, ImageError, prepare_image
+from passes import (
+    IMAGE_SLOTS,
+    CardDesign,
+    DesignError,
+    EncodedPng,
+    Focus,
+    ImageError,
+    prepare_image,
+)
 
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_PIXELS = 4_000_000  # a decompression bomb is refused before it is decoded
@@ -131,7 +138,7 @@ def add_upload(
     templates: Path,
     now: datetime,
     *,
-    focus: Focus = CENTRE,
+    focus: Focus = Focus(),  # noqa: B008 (frozen: the centre)
 ) -> dict[str, EncodedPng]:
     """Make a merchant's upload (PNG, JPEG or WebP, any size within the limits) into
     ``slot``'s images (``logo`` -> logo.png, logo@2x.png, logo@3x.png), cropped around

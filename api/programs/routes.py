@@ -9,7 +9,6 @@ from fastapi import APIRouter, status
 from api.deps import AdminCaller, DesignsDep, ReaderCaller, SessionDep
 from api.paging import Page, Paging
 from api.programs import service as program_service
-from api.programs.rules import ProgramRules
 from api.programs.schemas import ProgramCreate, ProgramPublic
 
 router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
@@ -43,13 +42,3 @@ def list_programs(session: SessionDep, caller: ReaderCaller, page: Paging) -> Pa
 def get_program(program_id: UUID, session: SessionDep, caller: ReaderCaller) -> ProgramPublic:
     """One program. Another merchant's program is 404, like a missing one."""
     return ProgramPublic.of(program_service.get_program(session, caller.merchant_id, program_id))
-
-
-@router.put("/{program_id}/rules")
-def replace_rules(
-    program_id: UUID, rules: ProgramRules, session: SessionDep, caller: AdminCaller
-) -> ProgramPublic:
-    """Replace the program's mechanics (earn rate, stamps, tiers, bonuses, expiry)."""
-    return ProgramPublic.of(
-        program_service.replace_rules(session, caller.merchant_id, program_id, rules)
-    )

@@ -59,16 +59,6 @@ def create_program(
     return program
 
 
-def replace_rules(
-    session: Session, merchant_id: UUID, program_id: UUID, rules: ProgramRules
-) -> Program:
-    program = get_program(session, merchant_id, program_id)
-    program.rules = rules.model_dump(mode="json")
-    session.add(program)
-    session.flush()
-    return program
-
-
 def get_program(session: Session, merchant_id: UUID, program_id: UUID) -> Program:
     program = repository.get(session, merchant_id, program_id)
     if program is None:

@@ -153,6 +153,14 @@ def _design_versions(shop: Shop) -> str:
     return f"{path}/versions"
 
 
+def _rules_versions(shop: Shop) -> str:
+    path = f"/api/v1/programs/{shop.program}/rules"
+    for n in range(2):  # the first change also records the rules the program started with
+        response = shop.client.patch(path, json={"earn": {"points": 6 + n}}, headers=auth(shop.key))
+        assert response.status_code == 200, response.text
+    return f"{path}/versions"
+
+
 LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs": _programs,
     "/api/v1/locations": _stores,
@@ -168,6 +176,7 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/members/{member_id}/transactions": _transactions,
     "/api/v1/members/{member_id}/messages": _messages,
     "/api/v1/programs/{program_id}/design/versions": _design_versions,
+    "/api/v1/programs/{program_id}/rules/versions": _rules_versions,
 }
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.factories import (
+    COMPLETE_RULES,
     POINTS_RULES,
     auth,
     enrol,
@@ -24,7 +25,9 @@ LATER = (datetime.now(UTC) + timedelta(days=300)).isoformat()  # scheduled, so n
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/programs/{program_id}/members"): {"name": "Eve", "phone": "+79990000000"},
     ("POST", "/api/v1/programs/{program_id}/rewards"): {"name": "X", "cost_points": 1},
-    ("PUT", "/api/v1/programs/{program_id}/rules"): {},
+    ("PUT", "/api/v1/programs/{program_id}/rules"): COMPLETE_RULES,
+    ("PATCH", "/api/v1/programs/{program_id}/rules"): {"earn": {"points": 1}},
+    ("POST", "/api/v1/programs/{program_id}/rules/rollback"): {"version": 1},
     ("POST", "/api/v1/members/{member_id}/transactions"): {"kind": "earn", "points": 1},
     ("POST", "/api/v1/transactions/{transaction_id}/refund"): {},
     ("PUT", "/api/v1/programs/{program_id}/wheel"): {

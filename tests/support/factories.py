@@ -72,3 +72,16 @@ POINTS_RULES: dict[str, Any] = {
     "currency": "RUB",
     "earn": {"points": 5, "per_amount": "100"},
 }
+
+
+#: A complete rules document, as ``PUT /programs/{id}/rules`` takes it (every section).
+COMPLETE_RULES: dict[str, Any] = {
+    "currency": "RUB",
+    "timezone": "Europe/Moscow",
+    "earn": {"points": 5, "per_amount": "100"},
+    "stamps": {},
+    "tiers": {},
+    "bonuses": {},
+    "expiry": {},
+    "messaging": {},
+}

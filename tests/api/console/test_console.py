@@ -86,6 +86,23 @@ class TestConsole:
         saved = client.get(f"/api/v1/programs/{shop['program']['id']}", headers=auth(shop["key"]))
         assert saved.json()["rules"]["bonuses"]["welcome_points"] == 77
 
+    def test_a_currency_change_under_balances_asks_for_the_box(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        sign_in(client, shop["key"])  # the shop's member holds points
+        path = f"/console/programs/{shop['program']['id']}"
+        rules = client.get(
+            f"/api/v1/programs/{shop['program']['id']}", headers=auth(shop["key"])
+        ).json()["rules"]
+        form = {"action": "rules", "rules": json.dumps({**rules, "currency": "EUR"})}
+        unticked = client.post(path, data=form)
+        assert unticked.status_code == 422
+        assert "confirm=currency" in unticked.text
+        ticked = client.post(path, data={**form, "confirm": "currency,stamps.basis"})
+        assert ticked.status_code == 200, ticked.text
+        saved = client.get(f"/api/v1/programs/{shop['program']['id']}", headers=auth(shop["key"]))
+        assert saved.json()["rules"]["currency"] == "EUR"
+
     def test_a_read_key_changes_nothing(
         self, app: FastAPI, client: TestClient, shop: dict[str, Any]
     ) -> None:

@@ -178,17 +178,17 @@ class TestTiersOverTheApi:
     def test_rules_can_be_replaced(self, app: FastAPI, client: TestClient) -> None:
         key = new_merchant(app)
         program = new_program(client, key, rules=POINTS_RULES)
+        rules = client.get(f"/api/v1/programs/{program['id']}/rules", headers=auth(key))
+        document = {**rules.json()["rules"], "earn": {"points": 10, "per_amount": "100"}}
         response = client.put(
-            f"/api/v1/programs/{program['id']}/rules",
-            json={"earn": {"points": 10, "per_amount": "100"}},
-            headers=auth(key),
+            f"/api/v1/programs/{program['id']}/rules", json=document, headers=auth(key)
         )
-        assert response.status_code == 200
+        assert response.status_code == 200, response.text
         member = enrol(client, key, program["id"])["id"]
         assert purchase(client, key, member, "100")["balance"] == 10
         bad = client.put(
             f"/api/v1/programs/{program['id']}/rules",
-            json={"expiry": {"policy": "days"}},
+            json={**document, "expiry": {"policy": "days"}},
             headers=auth(key),
         )
         assert bad.status_code == 422

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from api.cards.service import CardView, view_of
 from api.enrolment import qr
 from api.members import repository as member_repository
+from api.programs.rules import rules_of
 from api.rewards import repository as reward_repository
 from api.rewards.models import Coupon, Reward
 
@@ -22,6 +23,11 @@ class CardPage:
     coupons: Sequence[tuple[Coupon, Reward]]
     referral_url: str
     barcode_svg: str
+
+    @property
+    def discount_percent(self) -> int:
+        """The member's tier discount, shown on the card page."""
+        return rules_of(self.view.program).discount_percent(self.view.member.tier)
 
 
 def find_card_page(

@@ -17,6 +17,7 @@ from api.members import repository as member_repository
 from api.members.models import Card, Member
 from api.programs import repository as program_repository
 from api.programs.models import Program, ProgramKind
+from api.programs.rules import rules_of
 from api.stores import service as store_service
 from api.stores.models import Store
 from passes import Beacon, Location, LoyaltyCard
@@ -73,6 +74,7 @@ def loyalty_card(
         stamps=member.stamps,
         stamps_required=program.stamps_required if program.kind == ProgramKind.stamps else None,
         tier=member.tier,
+        discount_percent=rules_of(program).discount_percent(member.tier),
         member_since=as_utc(member.created_at).date(),
         points_expiring=next_expiry[0] if next_expiry else None,
         points_expire_on=as_utc(next_expiry[1]).date() if next_expiry else None,

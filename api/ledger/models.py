@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Numeric, String, UniqueConstraint
+from sqlalchemy import BigInteger, Numeric, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.columns import UTCDateTime, merchant_scope, timestamp
@@ -78,8 +78,12 @@ class LedgerEntry(SQLModel, table=True):
     )
     kind: EntryKind = Field(sa_type=String(10))
     currency: Currency = Field(sa_type=String(10))
-    amount: int
+    amount: int  # signed: a credit is positive, a debit negative
     balance_after: int
+    # The entry's place in the member's ledger (1, 2, ...): the order balance_after follows,
+    # also within one request and across requests that queued for the member's lock.
+    # None for entries written before it existed (they sort by time).
+    sequence: int | None = Field(default=None, sa_type=BigInteger)
     actor_key_id: UUID | None = None  # the API key that made it (no FK: see merchant_scope)
     actor: str = Field(default="api", max_length=100)
     location_id: UUID | None = None  # a store of the merchant, checked by the service

@@ -140,7 +140,9 @@ class Book:
     def _entry(
         self, kind: EntryKind, currency: Currency, amount: int, balance: int, reason: str | None
     ) -> LedgerEntry:
+        self.member.ledger_sequence += 1
         entry = LedgerEntry(
+            sequence=self.member.ledger_sequence,
             merchant_id=self.member.merchant_id,
             member_id=self.member.id,
             transaction_id=self.transaction_id,

@@ -111,9 +111,46 @@ def find_receipt(session: Session, merchant_id: UUID, receipt_id: str) -> Transa
     return session.exec(query).first()
 
 
+#: The order of a member's ledger: its sequence (older entries have none and sort by time).
+ENTRY_ORDER = (
+    func.coalesce(col(LedgerEntry.sequence), 0),
+    col(LedgerEntry.created_at),
+    col(LedgerEntry.id),
+)
+
+
 def entries_of(session: Session, transaction_id: UUID) -> Sequence[LedgerEntry]:
     query = select(LedgerEntry).where(LedgerEntry.transaction_id == transaction_id)
-    return session.exec(query.order_by(col(LedgerEntry.created_at), col(LedgerEntry.id))).all()
+    return session.exec(query.order_by(*ENTRY_ORDER)).all()
+
+
+def entries_of_transactions(
+    session: Session, member_id: UUID, transaction_ids: Sequence[UUID]
+) -> Sequence[LedgerEntry]:
+    """The member's entries of these transactions, in ledger order."""
+    if not transaction_ids:
+        return []
+    query = select(LedgerEntry).where(
+        LedgerEntry.member_id == member_id, col(LedgerEntry.transaction_id).in_(transaction_ids)
+    )
+    return session.exec(query.order_by(*ENTRY_ORDER)).all()
+
+
+def page_movements(
+    session: Session, merchant_id: UUID, member_id: UUID, *, limit: int, offset: int
+) -> tuple[Sequence[tuple[LedgerEntry, Transaction | None]], int]:
+    """The member's entries with their transactions, newest first."""
+    where = (LedgerEntry.merchant_id == merchant_id, LedgerEntry.member_id == member_id)
+    total = session.exec(select(func.count()).select_from(LedgerEntry).where(*where)).one()
+    query = (
+        select(LedgerEntry, Transaction)
+        .join(Transaction, col(Transaction.id) == col(LedgerEntry.transaction_id), isouter=True)
+        .where(*where)
+        .order_by(*(part.desc() for part in ENTRY_ORDER))
+        .limit(limit)
+        .offset(offset)
+    )
+    return session.exec(query).all(), int(total)
 
 
 def list_transactions(

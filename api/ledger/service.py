@@ -103,10 +103,7 @@ def evaluate_tier(
 
 
 def discount_percent(member: Member, rules: ProgramRules) -> int:
-    for level in rules.tiers.levels:
-        if level.name == member.tier:
-            return level.discount_percent
-    return 0
+    return rules.discount_percent(member.tier)
 
 
 def day_start(now: datetime, rules: ProgramRules) -> datetime:

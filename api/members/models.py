@@ -35,6 +35,8 @@ class Member(SQLModel, table=True):
     referred_by_id: UUID | None = Field(default=None, foreign_key="member.id")
     referral_rewarded_at: datetime | None = optional_timestamp()
     birthday_bonus_year: int | None = None
+    # The number of ledger entries posted for the member: the next one's ``sequence``.
+    ledger_sequence: int = Field(default=0, sa_type=BigInteger)
     # Where the member lives or works (optional): the card carries the stores nearest to it.
     home_latitude: float | None = None
     home_longitude: float | None = None

@@ -133,6 +133,9 @@ class MemberPublic(BaseModel):
     balance: int
     stamps: int
     tier: str | None
+    discount_percent: int = Field(
+        default=0, description="The tier's discount to apply at the till before the sale"
+    )
     referral_code: str
     card_url: str
     apple_pass_url: str
@@ -154,6 +157,7 @@ class MemberPublic(BaseModel):
         google: bool = False,
         next_expiry: tuple[int, datetime] | None = None,
         tags: list[str] | None = None,
+        discount_percent: int = 0,
     ) -> MemberPublic:
         card_url = f"{public_url}/cards/{card.public_token}"
         return cls(
@@ -167,6 +171,7 @@ class MemberPublic(BaseModel):
             balance=member.points,
             stamps=member.stamps,
             tier=member.tier,
+            discount_percent=discount_percent,
             referral_code=member.referral_code,
             card_url=card_url,
             apple_pass_url=f"{card_url}/apple.pkpass",

@@ -11,6 +11,8 @@ from api.members import repository
 from api.members.errors import MemberNotFound
 from api.members.models import Card, Member
 from api.members.schemas import MemberPage, MemberPublic
+from api.programs import repository as program_repository
+from api.programs.rules import ProgramRules, rules_of
 
 
 def get_member(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Member, Card]:
@@ -58,9 +60,17 @@ def search(
         session, merchant_id, query=query, program_id=program_id, limit=limit, offset=offset
     )
     tags = repository.tags_of(session, (m.id for m, _ in rows))
+    rules = _rules(session, merchant_id, {m.program_id for m, _ in rows})
     return MemberPage(
         items=[
-            MemberPublic.of(m, c, public_url=public_url, google=google, tags=tags.get(m.id))
+            MemberPublic.of(
+                m,
+                c,
+                public_url=public_url,
+                google=google,
+                tags=tags.get(m.id),
+                discount_percent=rules[m.program_id].discount_percent(m.tier),
+            )  # fmt: skip
             for m, c in rows
         ],
         total=total,
@@ -72,12 +82,21 @@ def search(
 def public(
     session: Session, member: Member, card: Card, *, public_url: str, google: bool = False
 ) -> MemberPublic:
-    """The API view of a member, with the soonest-expiring points."""
+    """The API view of a member, with the soonest-expiring points and the tier's discount."""
     expiry = repository.next_expiry(session, member.id)
     tags = repository.tags_of(session, [member.id]).get(member.id)
+    rules = _rules(session, member.merchant_id, {member.program_id})[member.program_id]
     return MemberPublic.of(
-        member, card, public_url=public_url, google=google, next_expiry=expiry, tags=tags
-    )
+        member, card, public_url=public_url, google=google, next_expiry=expiry, tags=tags,
+        discount_percent=rules.discount_percent(member.tier),
+    )  # fmt: skip
+
+
+def _rules(session: Session, merchant_id: UUID, program_ids: set[UUID]) -> dict[UUID, ProgramRules]:
+    return {
+        program.id: rules_of(program)
+        for program in program_repository.many(session, merchant_id, program_ids)
+    }
 
 
 def get_by_barcode(session: Session, merchant_id: UUID, barcode: str) -> tuple[Member, Card]:

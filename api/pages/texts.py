@@ -7,7 +7,7 @@ Templates call ``t("key")``; a key missing in one language is a test failure
 from __future__ import annotations
 
 from api.pages.consents import MARKETING_TEXTS
-from api.pages.rules_texts import RULES_TEXTS
+from api.pages.mechanics_texts import MECHANICS_TEXTS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"  # the seed market
@@ -19,7 +19,7 @@ CONSENT_VERSION = "2026-12-1"
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
-        **RULES_TEXTS["ru"],
+        **MECHANICS_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
         "card_current": "карта актуальна",
@@ -205,7 +205,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         **MARKETING_TEXTS["en"],
-        **RULES_TEXTS["en"],
+        **MECHANICS_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",
         "card_current": "card up to date",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
 from sqlmodel import Session, col, select
@@ -15,6 +15,15 @@ def get(session: Session, merchant_id: UUID, program_id: UUID) -> Program | None
     return session.exec(
         select(Program).where(Program.id == program_id, Program.merchant_id == merchant_id)
     ).first()
+
+
+def many(session: Session, merchant_id: UUID, program_ids: Collection[UUID]) -> Sequence[Program]:
+    if not program_ids:
+        return []
+    query = select(Program).where(
+        Program.merchant_id == merchant_id, col(Program.id).in_(program_ids)
+    )
+    return session.exec(query).all()
 
 
 def list_for_merchant(session: Session, merchant_id: UUID) -> Sequence[Program]:

@@ -203,6 +203,13 @@ class ProgramRules(_Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def discount_percent(self, tier: str | None) -> int:
+        """The discount a member in ``tier`` gets at the till (0 without a tier)."""
+        for level in self.tiers.levels:
+            if level.name == tier:
+                return level.discount_percent
+        return 0
+
 
 def rules_of(program: Program) -> ProgramRules:
     """The program's rules, validated once per distinct document (a purchase's rules were

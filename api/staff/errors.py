@@ -20,3 +20,9 @@ class CardNumberNotFound(NotFound):
 
 class InvalidAmount(InvalidRequest):
     code, title = "invalid_amount", "The amount must be above zero"
+
+
+class StaffNotFound(NotFound):
+    """The staff id is unknown or another merchant's."""
+
+    code, title = "staff_not_found", "Staff member not found"

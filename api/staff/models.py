@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID, uuid4
 
+from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from api.columns import UTCDateTime, merchant_fk, optional_timestamp, timestamp
+
+
+class StaffRole(StrEnum):
+    cashier = "cashier"  # credits purchases and stamps, redeems rewards and coupons
+    manager = "manager"  # the same, and runs the store's scanner for others
 
 
 class Staff(SQLModel, table=True):
@@ -23,6 +30,8 @@ class Staff(SQLModel, table=True):
     failed_attempts: int = 0
     locked_until: datetime | None = optional_timestamp()
     is_active: bool = True
+    role: StaffRole = Field(default=StaffRole.cashier, sa_type=String(10))
+    last_sign_in_at: datetime | None = optional_timestamp()
     created_at: datetime = timestamp()
 
 

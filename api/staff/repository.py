@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from api.paging import PageRequest, fetch_page
@@ -18,6 +19,22 @@ def lock_by_code(session: Session, code: str) -> Staff | None:
     (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway)."""
     query = select(Staff).where(Staff.code == code).with_for_update()
     return session.exec(query.execution_options(populate_existing=True)).first()
+
+
+def lock(session: Session, merchant_id: UUID, staff_id: UUID) -> Staff | None:
+    """The merchant's staff member, locked until the transaction ends."""
+    query = select(Staff).where(Staff.id == staff_id, Staff.merchant_id == merchant_id)
+    return session.exec(query.with_for_update()).first()
+
+
+def get(session: Session, merchant_id: UUID, staff_id: UUID) -> Staff | None:
+    query = select(Staff).where(Staff.id == staff_id, Staff.merchant_id == merchant_id)
+    return session.exec(query).first()
+
+
+def end_sessions(session: Session, staff_id: UUID) -> None:
+    """Sign the staff member out everywhere."""
+    session.execute(delete(StaffSession).where(col(StaffSession.staff_id) == staff_id))
 
 
 def code_exists(session: Session, code: str) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, status
 
 from api.deps import AdminCaller, SessionDep
 from api.paging import Page, Paging
 from api.staff import service as staff_service
-from api.staff.schemas import StaffCreate, StaffPublic
+from api.staff.lifecycle import get_staff, update_staff
+from api.staff.schemas import StaffCreate, StaffPublic, StaffUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
 
@@ -24,3 +27,19 @@ def list_staff(session: SessionDep, caller: AdminCaller, page: Paging) -> Page[S
     """The merchant's staff, in the order they were added, a page at a time."""
     staff, total = staff_service.page_staff(session, caller.merchant_id, page)
     return Page.of([StaffPublic.of(s) for s in staff], total, page)
+
+
+@router.get("/staff/{staff_id}")
+def read_staff(staff_id: UUID, session: SessionDep, caller: AdminCaller) -> StaffPublic:
+    """One staff member: store, role, whether active, last sign-in, a sign-in lockout."""
+    return StaffPublic.of(get_staff(session, caller.merchant_id, staff_id))
+
+
+@router.patch("/staff/{staff_id}")
+def change_staff(
+    staff_id: UUID, data: StaffUpdate, session: SessionDep, caller: AdminCaller
+) -> StaffPublic:
+    """Move a staff member, change their role, give a new PIN or code, or deactivate them
+    (`{"is_active": false}` when they leave). Deactivating and a new PIN or code sign them
+    out of every scanner at once."""
+    return StaffPublic.of(update_staff(session, caller.merchant_id, staff_id, data))

@@ -8,8 +8,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.staff.models import Staff
+from api.staff.models import Staff, StaffRole
 from api.validation import RequestModel
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Pin = Annotated[str, Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits, stored hashed")]
 
 
 class StaffCreate(RequestModel):
@@ -22,9 +25,31 @@ class StaffCreate(RequestModel):
         },
     )
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     store_id: UUID = Field(description="The store whose scanner this person uses")
-    pin: str = Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits, stored hashed")
+    pin: Pin
+    role: StaffRole = StaffRole.cashier
+
+
+class StaffUpdate(RequestModel):
+    """Change what is given; everything else stays. Deactivating, a new PIN and a new code
+    end the staff member's scanner sessions at once."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"is_active": False}, {"pin": "7305"}, {"role": "manager"}]
+        },
+    )
+
+    name: Name | None = None
+    store_id: UUID | None = None
+    role: StaffRole | None = None
+    is_active: bool | None = None
+    pin: Pin | None = None
+    new_code: bool = Field(
+        default=False, description="Issue a new sign-in code (the old one stops working)"
+    )
 
 
 class StaffPublic(BaseModel):
@@ -32,7 +57,10 @@ class StaffPublic(BaseModel):
     name: str
     store_id: UUID
     code: str = Field(description="What the staff member types with the PIN to sign in")
+    role: StaffRole
     is_active: bool
+    last_sign_in_at: datetime | None
+    locked_until: datetime | None = Field(description="Sign-in is locked until then (wrong PINs)")
     created_at: datetime
 
     @classmethod

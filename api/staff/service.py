@@ -91,13 +91,14 @@ def create_staff(session: Session, merchant_id: UUID, data: StaffCreate) -> Staf
     """
     if store_repository.get(session, merchant_id, data.store_id) is None:
         raise StoreNotFound()
-    code = _new_code(session)
+    code = new_code(session)
     staff = Staff(
         merchant_id=merchant_id,
         store_id=data.store_id,
         name=data.name,
         code=code,
         pin_hash=hash_pin(data.pin),
+        role=data.role,
     )
     session.add(staff)
     session.flush()
@@ -158,6 +159,7 @@ def sign_in(session: Session, code: str, pin: str, *, client: str, now: datetime
     ratelimits.reset(session, CODE_SCOPE, f"{code} {client}")
     ratelimits.forgive(session, ADDRESS_SCOPE, client, now=now)
     staff.failed_attempts, staff.locked_until = 0, None
+    staff.last_sign_in_at = now
     token = new_token()
     session.add(staff)
     session.add(
@@ -212,6 +214,11 @@ class ScannedCard:
     card: Card
     program: Program
     rewards: Sequence[Reward]
+
+    @property
+    def discount_percent(self) -> int:
+        """The tier's discount the cashier applies before ringing the sale."""
+        return rules_of(self.program).discount_percent(self.member.tier)
 
 
 def find_card(session: Session, staff: Staff, number: str) -> ScannedCard:
@@ -327,7 +334,8 @@ def refusal(exc: ApiError) -> str:
     return f"{exc.title}: {exc.detail}" if exc.detail else exc.title
 
 
-def _new_code(session: Session) -> str:
+def new_code(session: Session) -> str:
+    """A sign-in code no staff member has."""
     while True:
         code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
         if not repository.code_exists(session, code):

@@ -1,6 +1,6 @@
 """Errors of purchases, direct changes and refunds."""
 
-from api.errors import Conflict, InvalidRequest, NotFound
+from api.errors import Conflict, Forbidden, InvalidRequest, NotFound
 
 
 class TransactionNotFound(NotFound):
@@ -29,3 +29,10 @@ class AlreadyRefunded(Conflict):
 
 class RefundExceedsRemaining(InvalidRequest):
     code, title = "refund_exceeds_remaining", "The refund is larger than what remains"
+
+
+class AdjustmentNeedsAdmin(Forbidden):
+    """An ``adjust`` (a correction of any size, up or down) from a key that is not an admin
+    key: a till's ``pos`` key earns, redeems and refunds, but may not make points up."""
+
+    code, title = "adjustment_needs_admin", "Only an admin key may adjust a balance"

@@ -56,9 +56,10 @@ def result(
     transaction: Transaction, entries: list[LedgerEntry], member: Member, rules: ProgramRules,
     notes: list[str], coupon: Coupon | None,
 ) -> TransactionResult:  # fmt: skip
+    own = [e for e in entries if e.member_id == member.id]
     return TransactionResult(
-        transaction=TransactionPublic.of(transaction),
-        entries=[EntryPublic.of(e) for e in entries if e.member_id == member.id],
+        transaction=TransactionPublic.of(transaction, own),
+        entries=[EntryPublic.of(e) for e in own],
         balance=member.points,
         stamps=member.stamps,
         tier=member.tier,

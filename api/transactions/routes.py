@@ -15,11 +15,15 @@ from api.clock import utcnow
 from api.deps import PosCaller, ReaderCaller, SessionDep
 from api.idempotency import service as idempotency_service
 from api.ledger.postings import Actor
+from api.merchants.models import Role
 from api.merchants.service import Caller
-from api.paging import Paging
+from api.paging import Page, Paging
 from api.transactions import service as transaction_service
+from api.transactions.errors import AdjustmentNeedsAdmin
 from api.transactions.schemas import (
     TRANSACTION_EXAMPLES,
+    AdjustRequest,
+    MovementPublic,
     RefundRequest,
     TransactionPage,
     TransactionRequest,
@@ -78,8 +82,11 @@ def create_transaction(
     direct earn, redeem or adjustment, or a reward redemption.
 
     A purchase's `receipt_id` is unique per merchant: retrying the same receipt returns the
-    original result (200) instead of crediting twice.
+    original result (200) instead of crediting twice. An `adjust` needs an admin key and a
+    reason (403 `adjustment_needs_admin` for a till's `pos` key); it is recorded with both.
     """
+    if isinstance(body, AdjustRequest) and caller.role is not Role.admin:
+        raise AdjustmentNeedsAdmin("adjustments need an admin key; a till's key may not make them")
     return _once(
         request, session, caller, idempotency_key, body,
         lambda: transaction_service.record(
@@ -107,6 +114,16 @@ def refund_transaction(
             session, caller.merchant_id, transaction_id, body, actor=_actor(caller), now=utcnow()
         ),
     )  # fmt: skip
+
+
+@router.get("/members/{member_id}/ledger")
+def list_movements(
+    member_id: UUID, session: SessionDep, caller: ReaderCaller, page: Paging
+) -> Page[MovementPublic]:
+    """Every movement of the member's points and stamps (purchase, bonus, redemption,
+    adjustment, refund, expiry, wheel prize), newest first: signed, with the balance after
+    it. The movements add up to the balance."""
+    return transaction_service.page_movements(session, caller.merchant_id, member_id, page)
 
 
 @router.get("/members/{member_id}/transactions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
@@ -140,14 +141,69 @@ class TransactionPublic(BaseModel):
     location_id: UUID | None
     refunded_amount: Decimal
     refund_of_id: UUID | None
-    points_earned: int
+    points_earned: int = Field(description="What a purchase earned (0 for other kinds)")
+    points: int = Field(description="The change of the member's points, signed (any kind)")
+    stamps: int = Field(description="The change of the member's stamps, signed")
+    points_after: int | None = Field(description="The points balance after it (null: none)")
+    stamps_after: int | None = Field(description="The stamps after it (null: none changed)")
     actor: str
     reason: str | None
     created_at: datetime
 
     @classmethod
-    def of(cls, transaction: Transaction) -> TransactionPublic:
-        return cls.model_validate(transaction, from_attributes=True)
+    def of(cls, transaction: Transaction, entries: Sequence[LedgerEntry]) -> TransactionPublic:
+        """``entries``: the member's entries of the transaction, in ledger order."""
+        points = [e for e in entries if e.currency == Currency.points]
+        stamps = [e for e in entries if e.currency == Currency.stamps]
+        return cls.model_validate(
+            {
+                **{name: getattr(transaction, name) for name in _TRANSACTION_FIELDS},
+                "points": sum(e.amount for e in points),
+                "stamps": sum(e.amount for e in stamps),
+                "points_after": points[-1].balance_after if points else None,
+                "stamps_after": stamps[-1].balance_after if stamps else None,
+            }
+        )
+
+
+_TRANSACTION_FIELDS = (
+    "id", "member_id", "kind", "amount", "currency", "receipt_id", "location_id",
+    "refunded_amount", "refund_of_id", "points_earned", "actor", "reason", "created_at",
+)  # fmt: skip
+
+
+class MovementPublic(BaseModel):
+    """One movement of a member's points or stamps: the ledger explains every one."""
+
+    id: UUID
+    sequence: int | None = Field(description="Its place in the member's ledger")
+    transaction_id: UUID | None
+    transaction_kind: TransactionKind | None = Field(
+        description="purchase, bonus, redeem, redeem_reward, adjust, refund, expiry, earn"
+    )
+    kind: EntryKind
+    currency: Currency
+    amount: int = Field(description="Signed: a credit is positive, a debit negative")
+    balance_after: int
+    purchase_amount: Decimal | None
+    purchase_currency: str | None
+    receipt_id: str | None
+    location_id: UUID | None
+    actor: str
+    reason: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: LedgerEntry, transaction: Transaction | None) -> MovementPublic:
+        return cls(
+            id=entry.id, sequence=entry.sequence, transaction_id=entry.transaction_id,
+            transaction_kind=transaction.kind if transaction else None, kind=entry.kind,
+            currency=entry.currency, amount=entry.amount, balance_after=entry.balance_after,
+            purchase_amount=transaction.amount if transaction else None,
+            purchase_currency=transaction.currency if transaction else None,
+            receipt_id=entry.receipt_id, location_id=entry.location_id, actor=entry.actor,
+            reason=entry.reason, created_at=entry.created_at,
+        )  # fmt: skip
 
 
 class CouponPublic(BaseModel):

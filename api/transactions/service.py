@@ -18,12 +18,13 @@ from sqlmodel import Session
 from api.db import insert_unless_conflict
 from api.ledger import repository as ledger_repository
 from api.ledger.engine import reversal_points
-from api.ledger.models import Currency, EntryKind, Transaction, TransactionKind
+from api.ledger.models import Currency, EntryKind, LedgerEntry, Transaction, TransactionKind
 from api.ledger.postings import Actor, Book
 from api.members import repository as member_repository
 from api.members.errors import MemberNotFound
 from api.members.models import Member
 from api.outbox import service as outbox_service
+from api.paging import Page, PageRequest
 from api.programs import repository as program_repository
 from api.programs.models import Program, ProgramKind
 from api.programs.rules import rules_of
@@ -45,6 +46,7 @@ from api.transactions.results import replay_purchase, result, stored_result
 from api.transactions.schemas import (
     AdjustRequest,
     EarnRequest,
+    MovementPublic,
     PosRequest,
     PurchaseRequest,
     RedeemRequest,
@@ -229,9 +231,29 @@ def list_transactions(
     rows, total = ledger_repository.list_transactions(
         session, merchant_id, member_id, limit=limit, offset=offset
     )
-    return TransactionPage(
-        items=[TransactionPublic.of(row) for row in rows], total=total, limit=limit, offset=offset
+    entries: dict[UUID, list[LedgerEntry]] = {}
+    for entry in ledger_repository.entries_of_transactions(
+        session, member_id, [row.id for row in rows]
+    ):
+        entries.setdefault(entry.transaction_id or member_id, []).append(entry)
+    items = [TransactionPublic.of(row, entries.get(row.id, [])) for row in rows]
+    return TransactionPage(items=items, total=total, limit=limit, offset=offset)
+
+
+def page_movements(
+    session: Session, merchant_id: UUID, member_id: UUID, page: PageRequest
+) -> Page[MovementPublic]:
+    """Every movement of the member's points and stamps, newest first, each with the balance
+    after it (the sum of all movements is the balance).
+
+    Raises: MemberNotFound (also for another merchant's member).
+    """
+    if member_repository.get(session, merchant_id, member_id) is None:
+        raise MemberNotFound()
+    rows, total = ledger_repository.page_movements(
+        session, merchant_id, member_id, limit=page.limit, offset=page.offset
     )
+    return Page.of([MovementPublic.of(entry, tx) for entry, tx in rows], total, page)
 
 
 def _program(session: Session, member: Member) -> Program:

@@ -133,6 +133,12 @@ def _transactions(shop: Shop) -> str:
     return f"/api/v1/members/{shop.member}/transactions"
 
 
+def _ledger(shop: Shop) -> str:
+    for _ in range(3):
+        transact(shop.client, shop.key, shop.member, kind="earn", points=1)
+    return f"/api/v1/members/{shop.member}/ledger"
+
+
 def _messages(shop: Shop) -> str:
     engine = shop.client.app.state.engine  # type: ignore[attr-defined]
     with Session(engine) as session, session.begin():
@@ -174,6 +180,7 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs/{program_id}/automations": _automations,
     "/api/v1/members": _members,
     "/api/v1/members/{member_id}/transactions": _transactions,
+    "/api/v1/members/{member_id}/ledger": _ledger,
     "/api/v1/members/{member_id}/messages": _messages,
     "/api/v1/programs/{program_id}/design/versions": _design_versions,
     "/api/v1/programs/{program_id}/rules/versions": _rules_versions,

@@ -39,6 +39,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/programs/{program_id}/campaigns/preview"): {"message": "Hi"},
     ("PUT", "/api/v1/programs/{program_id}/automations/{kind}"): {"text": "Hi"},
     ("PATCH", "/api/v1/locations/{store_id}"): {"name": "Mine"},
+    ("PATCH", "/api/v1/staff/{staff_id}"): {"is_active": False},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": ["mine"]},
     ("PUT", "/api/v1/programs/{program_id}/design/draft"): {"program": {}, "colors": {}},
     ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): {"starter": "florist"},
@@ -69,6 +70,11 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         headers=auth(theirs),
     ).json()
     window = {"starts_at": "2099-01-01T00:00Z", "ends_at": "2099-01-02T00:00Z"}
+    staff = client.post(
+        "/api/v1/staff",
+        json={"name": "Secret Cashier", "store_id": store["id"], "pin": "4821"},
+        headers=auth(theirs),
+    ).json()
     geo = client.post(
         "/api/v1/geo-campaigns",
         json={
@@ -92,6 +98,7 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         "kind": "birthday",
         "file": "logo.png",
         "slot": "logo",
+        "staff_id": staff["id"],
     }
     before = client.get(f"/api/v1/members/{member['id']}", headers=auth(theirs)).json()
     mine = new_merchant(app, "Mine")

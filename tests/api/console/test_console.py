@@ -13,7 +13,15 @@ from fastapi.testclient import TestClient
 
 from api.console.charts import bar_chart
 from api.merchants.models import Role
-from tests.support.factories import auth, enrol, new_key, new_merchant, new_program, purchase
+from tests.support.factories import (
+    auth,
+    enrol,
+    new_key,
+    new_merchant,
+    new_program,
+    purchase,
+    transact,
+)
 
 pytestmark = pytest.mark.db
 
@@ -69,6 +77,19 @@ class TestConsole:
         assert api.json()["google"] is None
         assert "devices holding the card: 0" in page.text
         assert "no Google Wallet card" in page.text
+
+    def test_the_ledger_shows_every_movement_signed_with_the_balance_after(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        member = shop["member"]
+        transact(client, shop["key"], member["id"], kind="adjust", points=15, reason="goodwill")
+        transact(client, shop["key"], member["id"], kind="adjust", points=-4, reason="typo")
+        balance = client.get(f"/api/v1/members/{member['id']}", headers=auth(shop["key"]))
+        sign_in(client, shop["key"])
+        page = client.get(f"/console/members/{member['id']}").text
+        assert "<td>+15</td>" in page
+        assert "<td>-4</td>" in page
+        assert f"<td>{balance.json()['balance']}</td>" in page
 
     def test_rules_are_edited_and_checked(self, client: TestClient, shop: dict[str, Any]) -> None:
         sign_in(client, shop["key"])

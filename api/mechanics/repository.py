@@ -17,7 +17,8 @@ from api.programs.models import Program
 def lock_program(session: Session, merchant_id: UUID, program_id: UUID) -> Program | None:
     """The program, locked until the transaction ends (changes of its rules queue up)."""
     query = select(Program).where(Program.id == program_id, Program.merchant_id == merchant_id)
-    return session.exec(query.with_for_update()).first()
+    query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def latest_version(session: Session, program_id: UUID) -> int:

@@ -10,6 +10,14 @@ MECHANICS_TEXTS: dict[str, dict[str, str]] = {
         "rules_version": "Версия правил",
         "balance_after": "Остаток после",
         "discount": "Скидка",
+        "scan_coupons": "Купоны участника",
+        "scan_coupon_code": "Код купона",
+        "scan_coupon_state": "Состояние",
+        "scan_coupon_use": "Погасить купон",
+        "scan_coupon_used_now": "Купон погашен: выдайте «{reward}»",
+        "scan_coupon_was_used": "погашен {date}",
+        "scan_coupon_expired": "истёк {date}",
+        "scan_card_or_coupon": "Номер карты или код купона",
     },
     "en": {
         "rules_confirm": "I understand: changing the currency or how stamps are earned changes "
@@ -17,5 +25,13 @@ MECHANICS_TEXTS: dict[str, dict[str, str]] = {
         "rules_version": "Rules version",
         "balance_after": "Balance after",
         "discount": "Discount",
+        "scan_coupons": "The member's coupons",
+        "scan_coupon_code": "Coupon code",
+        "scan_coupon_state": "State",
+        "scan_coupon_use": "Use the coupon",
+        "scan_coupon_used_now": "Coupon used: hand over \u201c{reward}\u201d",
+        "scan_coupon_was_used": "used on {date}",
+        "scan_coupon_expired": "expired on {date}",
+        "scan_card_or_coupon": "Card number or coupon code",
     },
 }

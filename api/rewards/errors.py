@@ -33,3 +33,9 @@ class CouponExpired(Conflict):
 
 class RewardNeedsStamps(InvalidRequest):
     code, title = "reward_needs_stamps", "A full-card reward needs a stamps program"
+
+
+class RewardInvalid(InvalidRequest):
+    """The reward after the change breaks a rule; ``field`` names it."""
+
+    code, title = "reward_invalid", "The reward is not valid"

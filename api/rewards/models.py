@@ -20,7 +20,10 @@ class Reward(SQLModel, table=True):
     valid_days: int = 30
     per_member_limit: int | None = None
     stock: int | None = None  # coupons left to issue (redeemed or won); None: no limit
-    is_active: bool = True
+    is_active: bool = True  # False: archived (no longer offered; its coupons still work)
+    # When the reward may be redeemed (None: from the start, without end).
+    available_from: datetime | None = optional_timestamp()
+    available_until: datetime | None = optional_timestamp()
     created_at: datetime = timestamp()
 
 

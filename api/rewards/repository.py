@@ -39,6 +39,16 @@ def count_coupons(session: Session, member_id: UUID, reward_id: UUID) -> int:
     return int(session.exec(query).one())
 
 
+def coupon_counts(session: Session, member_id: UUID) -> dict[UUID, int]:
+    """How many coupons the member has had of each reward."""
+    query = (
+        select(Coupon.reward_id, func.count())
+        .where(Coupon.member_id == member_id)
+        .group_by(col(Coupon.reward_id))
+    )
+    return {reward_id: int(count) for reward_id, count in session.exec(query).all()}
+
+
 def take_from_stock(session: Session, reward: Reward) -> bool:
     """One coupon out of a limited ``reward``'s stock, in one statement (the row stays locked
     until commit, so concurrent redemptions cannot both take the last); False when none left."""
@@ -58,8 +68,11 @@ def code_exists(session: Session, code: str) -> bool:
 
 
 def lock_coupon(session: Session, merchant_id: UUID, code: str) -> Coupon | None:
+    """The coupon, locked until the transaction ends, read afresh: a copy this session loaded
+    before the lock was granted would still say "unused" after another till used it."""
     query = select(Coupon).where(Coupon.code == code, Coupon.merchant_id == merchant_id)
-    return session.exec(query.with_for_update()).first()
+    query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def page_member_coupons(
@@ -87,3 +100,15 @@ def usable_coupons(
         .order_by(col(Coupon.valid_until))
     )
     return [(c, r) for c, r in session.exec(query).all()]
+
+
+def coupon_with_reward(
+    session: Session, merchant_id: UUID, code: str
+) -> tuple[Coupon, Reward] | None:
+    query = (
+        select(Coupon, Reward)
+        .join(Reward, col(Reward.id) == col(Coupon.reward_id))
+        .where(Coupon.merchant_id == merchant_id, Coupon.code == code)
+    )
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row else None

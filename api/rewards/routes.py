@@ -11,7 +11,7 @@ from api.clock import utcnow
 from api.deps import AdminCaller, PosCaller, ReaderCaller, SessionDep
 from api.paging import Page, Paging
 from api.rewards import service as reward_service
-from api.rewards.schemas import CouponDetail, RewardCreate, RewardPublic
+from api.rewards.schemas import CouponDetail, RewardCreate, RewardPublic, RewardUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["rewards"])
 CouponCode = Annotated[str, Path(min_length=4, max_length=20, pattern=r"^[A-Za-z0-9]+$")]
@@ -33,6 +33,25 @@ def list_rewards(
     """The program's rewards, oldest first, a page at a time."""
     rewards, total = reward_service.page_rewards(session, caller.merchant_id, program_id, page)
     return Page.of([RewardPublic.of(r) for r in rewards], total, page)
+
+
+@router.get("/programs/{program_id}/rewards/{reward_id}")
+def read_reward(
+    program_id: UUID, reward_id: UUID, session: SessionDep, caller: ReaderCaller
+) -> RewardPublic:
+    return RewardPublic.of(
+        reward_service.get_reward(session, caller.merchant_id, program_id, reward_id)
+    )
+
+
+@router.patch("/programs/{program_id}/rewards/{reward_id}")
+def update_reward(
+    program_id: UUID, reward_id: UUID, data: RewardUpdate, session: SessionDep, caller: AdminCaller
+) -> RewardPublic:
+    """Edit a reward: its name, cost, limits, stock, redemption window; `{"is_active":
+    false}` archives it (no longer offered; coupons already issued still work)."""
+    reward = reward_service.update_reward(session, caller.merchant_id, program_id, reward_id, data)
+    return RewardPublic.of(reward)
 
 
 @router.post("/coupons/{code}/use")

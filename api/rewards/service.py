@@ -9,10 +9,12 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.clock import as_utc
 from api.ledger.models import EntryKind
 from api.ledger.postings import Book
 from api.members import repository as member_repository
 from api.members.errors import MemberNotFound
+from api.members.models import Member
 from api.outbox import service as outbox_service
 from api.paging import PageRequest
 from api.programs import service as program_service
@@ -22,6 +24,7 @@ from api.rewards.errors import (
     CouponAlreadyUsed,
     CouponExpired,
     CouponNotFound,
+    RewardInvalid,
     RewardLimitReached,
     RewardNeedsStamps,
     RewardNotAvailable,
@@ -29,7 +32,7 @@ from api.rewards.errors import (
     RewardOutOfStock,
 )
 from api.rewards.models import Coupon, Reward
-from api.rewards.schemas import RewardCreate
+from api.rewards.schemas import RewardCreate, RewardUpdate
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 _CODE_LENGTH = 10
@@ -45,6 +48,64 @@ def create_reward(
     session.add(reward)
     session.flush()
     return reward
+
+
+def get_reward(session: Session, merchant_id: UUID, program_id: UUID, reward_id: UUID) -> Reward:
+    """Raises: RewardNotFound (also another program's or merchant's)."""
+    reward = repository.get_reward(session, merchant_id, reward_id)
+    if reward is None or reward.program_id != program_id:
+        raise RewardNotFound()
+    return reward
+
+
+def update_reward(
+    session: Session, merchant_id: UUID, program_id: UUID, reward_id: UUID, data: RewardUpdate
+) -> Reward:
+    """Apply the fields ``data`` sets; the result is checked as a whole.
+
+    Raises:
+        RewardNotFound; RewardInvalid: a points cost on a full-card reward, or a window that
+        ends before it starts.
+    """
+    reward = get_reward(session, merchant_id, program_id, reward_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "cost_points" in changes and reward.costs_full_card:
+        raise RewardInvalid("this reward costs a full stamp card", field="cost_points")
+    for name, value in changes.items():
+        setattr(reward, name, value)
+    start, end = reward.available_from, reward.available_until
+    if start is not None and end is not None and as_utc(end) <= as_utc(start):
+        raise RewardInvalid("available_until must be after available_from", field="available_until")
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+def offerable(session: Session, member: Member, program: Program, *, now: datetime) -> list[Reward]:
+    """The program's rewards this member can redeem now: active, within their window, in
+    stock, under the member's limit, and affordable with their points or stamps."""
+    rewards = repository.list_rewards(session, member.merchant_id, program.id)
+    taken = repository.coupon_counts(session, member.id)
+    return [
+        r
+        for r in rewards
+        if _available(r, now)
+        and (r.stock is None or r.stock > 0)
+        and (r.per_member_limit is None or taken.get(r.id, 0) < r.per_member_limit)
+        and (
+            member.stamps >= (program.stamps_required or 0)
+            if r.costs_full_card
+            else member.points >= (r.cost_points or 0)
+        )
+    ]
+
+
+def _available(reward: Reward, now: datetime) -> bool:
+    return (
+        reward.is_active
+        and (reward.available_from is None or as_utc(reward.available_from) <= now)
+        and (reward.available_until is None or now < as_utc(reward.available_until))
+    )
 
 
 def list_rewards(session: Session, merchant_id: UUID, program_id: UUID) -> Sequence[Reward]:
@@ -73,6 +134,8 @@ def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> C
         raise RewardNotFound()
     if not reward.is_active:
         raise RewardNotAvailable("the reward has been withdrawn")
+    if not _available(reward, book.now):
+        raise RewardNotAvailable("the reward is not available at this time")
     limit = reward.per_member_limit
     if limit is not None and repository.count_coupons(session, member.id, reward.id) >= limit:
         raise RewardLimitReached(f"limit is {limit} per member")

@@ -24,7 +24,8 @@ def lock_by_code(session: Session, code: str) -> Staff | None:
 def lock(session: Session, merchant_id: UUID, staff_id: UUID) -> Staff | None:
     """The merchant's staff member, locked until the transaction ends."""
     query = select(Staff).where(Staff.id == staff_id, Staff.merchant_id == merchant_id)
-    return session.exec(query.with_for_update()).first()
+    query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
 def get(session: Session, merchant_id: UUID, staff_id: UUID) -> Staff | None:

@@ -20,6 +20,8 @@ from api.deps import SessionDep, SettingsDep
 from api.enrolment import qr
 from api.errors import ApiError
 from api.pages.render import FormFields, Page, PageDep
+from api.rewards.errors import CouponNotFound
+from api.staff import coupons as staff_coupons
 from api.staff import service as staff_service
 from api.staff.auth import COOKIE, MaybeStaffUser, StaffUser
 from api.staff.errors import CardNumberNotFound, SignInFailed, SignInLocked
@@ -28,6 +30,7 @@ from api.staff.service import SignedInStaff
 
 router = APIRouter(prefix="/scan", tags=["pages"], include_in_schema=False)
 CardNumber = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,32}$")]
+CouponCode = Annotated[str, Path(pattern=r"^[0-9A-Za-z-]{1,32}$")]
 PHOTO_LIMIT = 12_000_000  # bytes; api.limits lets /scan/photo bodies be this large
 
 
@@ -120,11 +123,62 @@ def act(
 
 
 def _open_card(page: Page, session: Session, user: SignedInStaff, number: str) -> Response:
+    """The card with this number, else the coupon with this code."""
     try:
         scanned = staff_service.find_card(session, user.staff, number)
     except CardNumberNotFound:
-        return _lookup_page(page, user, error="err_card", number=number, status_code=404)
+        try:
+            coupon = staff_coupons.find_coupon(session, user.staff, number)
+        except CouponNotFound:
+            return _lookup_page(page, user, error="err_card", number=number, status_code=404)
+        return RedirectResponse(f"/scan/coupons/{coupon.coupon.code}", status_code=303)
     return RedirectResponse(f"/scan/cards/{scanned.card.serial_number}", status_code=303)
+
+
+@router.get("/coupons/{code}", response_class=HTMLResponse)
+def coupon(code: CouponCode, page: PageDep, session: SessionDep, user: StaffUser) -> Response:
+    """A coupon: its reward, whose it is, until when, and the button that uses it."""
+    try:
+        scanned = staff_coupons.find_coupon(session, user.staff, code)
+    except CouponNotFound:
+        return _lookup_page(page, user, error="err_card", number=code, status_code=404)
+    return _coupon_page(page, user, scanned)
+
+
+@router.post("/coupons/{code}", response_class=HTMLResponse)
+def use_coupon(
+    code: CouponCode, page: PageDep, session: SessionDep, user: StaffUser, fields: FormFields
+) -> Response:
+    """Use the coupon; a second use is refused, a resubmitted form shows the first result."""
+    try:
+        scanned, _ = staff_coupons.use(
+            session, user.staff, code,
+            nonce=fields.get("nonce", "")[:40] or secrets.token_urlsafe(16), now=utcnow(),
+        )  # fmt: skip
+    except CouponNotFound:
+        return _lookup_page(page, user, error="err_card", number=code, status_code=404)
+    except ApiError as exc:  # used already, or expired: nothing was written
+        scanned = staff_coupons.find_coupon(session, user.staff, code)
+        return _coupon_page(
+            page, user, scanned, refusal=staff_service.refusal(exc), status_code=exc.status_code
+        )
+    return _coupon_page(page, user, scanned, used=True)
+
+
+def _coupon_page(
+    page: Page,
+    user: SignedInStaff,
+    scanned: staff_coupons.ScannedCoupon,
+    *,
+    used: bool = False,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return page.render(
+        "scan_coupon.html", status_code=status_code, staff=user.staff, store=user.store,
+        scanned=scanned, used=used, refusal=refusal, nonce=secrets.token_urlsafe(16),
+        now=utcnow(),
+    )  # fmt: skip
 
 
 def _lookup_page(

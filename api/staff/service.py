@@ -35,6 +35,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.clock import utcnow
 from api.errors import ApiError, InvalidRequest
 from api.ledger.postings import Actor
 from api.members import repository as member_repository
@@ -47,7 +48,8 @@ from api.programs.rules import rules_of
 from api.ratelimits import service as ratelimits
 from api.ratelimits.service import Verdict
 from api.rewards import repository as reward_repository
-from api.rewards.models import Reward
+from api.rewards import service as reward_service
+from api.rewards.models import Coupon, Reward
 from api.staff import repository
 from api.staff.errors import CardNumberNotFound, InvalidAmount, SignInFailed, SignInLocked
 from api.staff.models import Staff, StaffAction, StaffSession
@@ -213,7 +215,8 @@ class ScannedCard:
     member: Member
     card: Card
     program: Program
-    rewards: Sequence[Reward]
+    rewards: Sequence[Reward]  # what the member can redeem now (nothing they cannot use)
+    coupons: Sequence[tuple[Coupon, Reward]] = ()  # unused, unexpired, soonest first
 
     @property
     def discount_percent(self) -> int:
@@ -221,8 +224,11 @@ class ScannedCard:
         return rules_of(self.program).discount_percent(self.member.tier)
 
 
-def find_card(session: Session, staff: Staff, number: str) -> ScannedCard:
-    """The card a cashier typed or scanned (spaces and dashes ignored).
+def find_card(
+    session: Session, staff: Staff, number: str, *, now: datetime | None = None
+) -> ScannedCard:
+    """The card a cashier typed or scanned (spaces and dashes ignored), with the rewards the
+    member can redeem and the coupons they hold.
 
     Raises:
         CardNumberNotFound: no card of this merchant has that number.
@@ -235,12 +241,10 @@ def find_card(session: Session, staff: Staff, number: str) -> ScannedCard:
     program = program_repository.get(session, staff.merchant_id, member.program_id)
     if program is None:
         raise CardNumberNotFound()
-    rewards = [
-        r
-        for r in reward_repository.list_rewards(session, staff.merchant_id, program.id)
-        if r.is_active
-    ]
-    return ScannedCard(member, card, program, rewards)
+    now = now or utcnow()
+    rewards = reward_service.offerable(session, member, program, now=now)
+    coupons = reward_repository.usable_coupons(session, staff.merchant_id, member.id, now=now)
+    return ScannedCard(member, card, program, rewards, coupons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +275,7 @@ def act(
         CardNumberNotFound, InvalidAmount, and the ledger's refusals (InsufficientBalance,
         InsufficientStamps, WrongMechanic, RewardNotFound, RewardLimitReached, ...).
     """
-    scanned = find_card(session, staff, number)
+    scanned = find_card(session, staff, number, now=now)
     if repository.action_by_nonce(session, staff.merchant_id, nonce) is not None:
         return ScanResult(scanned, None, (), True)
     request = _request(scanned.program, staff, action, nonce, amount, reward_id)
@@ -295,7 +299,8 @@ def act(
         session.flush()
     result = outcome.result
     coupon = result.coupon.code if result.coupon else None
-    return ScanResult(scanned, coupon, result.notes, not outcome.is_new)
+    after = find_card(session, staff, number, now=now)  # the rewards and coupons changed too
+    return ScanResult(after, coupon, result.notes, not outcome.is_new)
 
 
 def _request(

@@ -46,6 +46,8 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/transactions/{transaction_id}/refund"): POS,
     ("POST", "/api/v1/programs/{program_id}/rewards"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/rewards"): ANY,
+    ("GET", "/api/v1/programs/{program_id}/rewards/{reward_id}"): ANY,
+    ("PATCH", "/api/v1/programs/{program_id}/rewards/{reward_id}"): ADMIN,
     ("POST", "/api/v1/coupons/{code}/use"): POS,
     ("GET", "/api/v1/members/{member_id}/coupons"): ANY,
     ("GET", "/api/v1/locations"): ANY,

@@ -40,6 +40,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/programs/{program_id}/automations/{kind}"): {"text": "Hi"},
     ("PATCH", "/api/v1/locations/{store_id}"): {"name": "Mine"},
     ("PATCH", "/api/v1/staff/{staff_id}"): {"is_active": False},
+    ("PATCH", "/api/v1/programs/{program_id}/rewards/{reward_id}"): {"name": "Mine"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": ["mine"]},
     ("PUT", "/api/v1/programs/{program_id}/design/draft"): {"program": {}, "colors": {}},
     ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): {"starter": "florist"},
@@ -99,6 +100,7 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         "file": "logo.png",
         "slot": "logo",
         "staff_id": staff["id"],
+        "reward_id": reward["id"],
     }
     before = client.get(f"/api/v1/members/{member['id']}", headers=auth(theirs)).json()
     mine = new_merchant(app, "Mine")

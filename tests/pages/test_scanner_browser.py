@@ -80,9 +80,14 @@ class TestScanner:
         assert transactions[0]["actor"] == f"staff {shop['staff']['code']}: Olga"
 
     def test_a_refusal_says_why(self, page: Page, site: Site, shop: dict[str, Any]) -> None:
+        """The page offered the reward; another till spent the points before the click."""
+        member = shop["member"]
+        path = f"/api/v1/members/{member['id']}/transactions"
+        site.api("POST", path, {"kind": "earn", "points": 500})
         sign_in(page, site, shop["staff"]["code"], "4821")
-        page.goto(f"{site.url}/scan/cards/{shop['member']['serial_number']}")
+        page.goto(f"{site.url}/scan/cards/{member['serial_number']}")
         page.get_by_label("Redeem reward").select_option(label="Free croissant (500)")
+        site.api("POST", path, {"kind": "redeem", "points": 500})
         page.get_by_role("button", name="Redeem reward").click()
         assert "Not enough points" in page.get_by_role("alert").inner_text()
 
@@ -105,3 +110,36 @@ def test_a_photo_of_the_code_finds_the_card(
     page.get_by_role("button", name="Read the photo").click()
     page.wait_for_url(re.compile(rf"/scan/cards/{serial}$"))
     assert page.get_by_role("heading", name="Ivan").is_visible()
+
+
+def test_a_coupon_code_typed_at_the_scanner_is_used_once(
+    page: Page, site: Site, shop: dict[str, Any], screenshot: Callable[[Page, str], Path]
+) -> None:
+    """The card page shows the member a coupon; the cashier types its code and uses it."""
+    program, member = shop["program"], shop["member"]
+    reward = site.api(
+        "POST",
+        f"/api/v1/programs/{program['id']}/rewards",
+        {"name": "Free cake", "costs_full_card": True},
+    )
+    site.api("POST", f"/api/v1/members/{member['id']}/transactions", {"kind": "earn", "stamps": 10})
+    code = site.api(
+        "POST",
+        f"/api/v1/members/{member['id']}/transactions",
+        {"kind": "redeem_reward", "reward_id": reward["id"]},
+    )["coupon"]["code"]
+    sign_in(page, site, shop["staff"]["code"], "4821")
+    page.get_by_label("Card number or coupon code").fill(f"{code[:5].lower()} {code[5:]}")
+    page.get_by_role("button", name="Find").click()
+    page.wait_for_url(re.compile(rf"/scan/coupons/{code}$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Free cake"
+    assert page.evaluate(ACCESSIBILITY_CHECK) == []
+    other_till = page.context.new_page()  # the same coupon open on a second screen
+    other_till.goto(page.url)
+    page.get_by_role("button", name="Use the coupon").click()
+    assert page.get_by_role("status").inner_text() == "Coupon used: hand over \u201cFree cake\u201d"
+    assert page.get_by_role("button", name="Use the coupon").count() == 0
+    assert page.locator("#state").inner_text().startswith("used on ")
+    screenshot(page, "scanner-coupon")
+    other_till.get_by_role("button", name="Use the coupon").click()  # refused, not used twice
+    assert "already been used" in other_till.get_by_role("alert").inner_text()

@@ -13,6 +13,15 @@ from passes.apple.package import (
     render_pass_json,
 )
 from passes.apple.signing import Signer
+from passes.contrast import (
+    MIN_TEXT_CONTRAST,
+    ContrastWarning,
+    contrast_ratio,
+    contrast_warnings,
+    design_contrast_warnings,
+    parse_colour,
+    relative_luminance,
+)
 from passes.design import CardDesign, FieldSpec, load_design, load_designs
 from passes.devpki import DevelopmentPki, create_development_pki
 from passes.errors import (
@@ -70,6 +79,7 @@ __all__ = [
     "IMAGE_SLOTS",
     "MAX_CARD_STORES",
     "MAX_STAMPS",
+    "MIN_TEXT_CONTRAST",
     "PKPASS_MEDIA_TYPE",
     "ApnsClient",
     "ApplePassTemplate",
@@ -78,6 +88,7 @@ __all__ = [
     "CallbackRejected",
     "CardDesign",
     "CertificateError",
+    "ContrastWarning",
     "DesignError",
     "DevelopmentPki",
     "EncodedPng",
@@ -108,7 +119,10 @@ __all__ = [
     "check_translations",
     "choose_stores",
     "client_ssl_context",
+    "contrast_ratio",
+    "contrast_warnings",
     "create_development_pki",
+    "design_contrast_warnings",
     "design_languages",
     "distance_km",
     "encode_png",
@@ -121,9 +135,11 @@ __all__ = [
     "loyalty_object",
     "object_message",
     "open_image",
+    "parse_colour",
     "parse_root_keys",
     "prepare_image",
     "render_pass_json",
+    "relative_luminance",
     "render_slot",
     "resource_id",
     "save_url",

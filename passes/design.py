@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NoReturn, cast
 
+from passes.contacts import read_contacts, with_contact_labels
+from passes.design_limits import check_barcode_value, check_field_counts
 from passes.errors import DesignError
 from passes.localization import read_language, read_translations
 
@@ -41,10 +43,6 @@ PLACEHOLDERS = frozenset(
         "program_name",
     }
 )
-SQUARE_BARCODES = frozenset({"qr", "aztec"})
-MAX_HEADER_FIELDS = 3
-MAX_SECONDARY_PLUS_AUXILIARY = 4
-MAX_BACK_FIELDS = 20
 
 # Apple's point sizes (width, height); "exact" images must match, others must fit inside.
 _IMAGE_SLOTS: dict[str, tuple[int, int, bool]] = {
@@ -71,6 +69,7 @@ class FieldSpec:
     value: str
     change_message: str | None = None
     placeholders: frozenset[str] = frozenset()  # names the value template references
+    contact: str | None = None  # a [contacts] entry's kind (passes.contacts)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "placeholders", _placeholders(self.value))
@@ -182,10 +181,14 @@ def load_design(folder: Path) -> CardDesign:
         group: tuple(reader.fields(fields, group))
         for group in ("header", "secondary", "auxiliary", "back")
     }
+    contacts = reader.table("contacts", required=False)
+    taken = [spec.key for specs in groups.values() for spec in specs]
+    groups["back"] += read_contacts(contacts, program.get("language", "en-US"), taken, reader.fail)
     barcode = reader.choice(
         card, "card.barcode", ("qr", "pdf417", "aztec", "code128"), default="qr"
     )
-    _check_field_counts(reader, groups, barcode=barcode, primary=primary)
+    check_barcode_value(card, reader.fail)
+    check_field_counts(reader.fail, groups, barcode=barcode, primary=primary)
 
     design = CardDesign(
         name=folder.name,
@@ -214,6 +217,7 @@ def load_design(folder: Path) -> CardDesign:
         language=read_language(program.get("language", "en-US"), "program.language", reader.fail),
     )
     translations = read_translations(raw.get("translations"), design, reader.fail)
+    translations = with_contact_labels(design, translations, reader.fail)
     return replace(design, translations=translations) if translations else design
 
 
@@ -242,35 +246,6 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def _placeholders(template: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
-
-
-def _check_field_counts(
-    reader: _TomlReader,
-    groups: Mapping[str, tuple[FieldSpec, ...]],
-    *,
-    barcode: str,
-    primary: str,
-) -> None:
-    if len(groups["header"]) > MAX_HEADER_FIELDS:
-        reader.fail("fields.header", f"at most {MAX_HEADER_FIELDS} header fields")
-    side = len(groups["secondary"]) + len(groups["auxiliary"])
-    if barcode in SQUARE_BARCODES and side > MAX_SECONDARY_PLUS_AUXILIARY:
-        reader.fail(
-            "fields.secondary",
-            f"a store card with a square barcode shows at most {MAX_SECONDARY_PLUS_AUXILIARY} "
-            f"secondary and auxiliary fields together (found {side})",
-        )
-    for group in ("secondary", "auxiliary"):
-        if len(groups[group]) > MAX_SECONDARY_PLUS_AUXILIARY:
-            reader.fail(f"fields.{group}", f"at most {MAX_SECONDARY_PLUS_AUXILIARY} fields")
-    if len(groups["back"]) > MAX_BACK_FIELDS:
-        reader.fail("fields.back", f"at most {MAX_BACK_FIELDS} back fields")
-    seen: set[str] = {primary}
-    for group, specs in groups.items():
-        for spec in specs:
-            if spec.key in seen:
-                reader.fail(f"fields.{group}", f"duplicate field key {spec.key!r}")
-            seen.add(spec.key)
 
 
 def _load_images(folder: Path) -> dict[str, bytes]:

@@ -25,8 +25,7 @@ from api.designs.schemas import (
     UploadStored,
 )
 from api.paging import Page, Paging
-from passes import design_contrast_warnings
-from passes.images import Focus
+from passes import Focus, design_contrast_warnings
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/design", tags=["designs"])
 

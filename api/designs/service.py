@@ -35,12 +35,20 @@ from api.paging import PageRequest
 from api.programs.errors import UnknownDesign
 from api.programs.models import Program, own_design, parse_own_design
 from api.programs.service import get_program
-from passes import CardDesign, DesignError
-from passes.images import CENTRE, IMAGE_SLOTS, EncodedPng, Focus, ImageError, prepare_image
+from passes import (
+    IMAGE_SLOTS,
+    CardDesign,
+    DesignError,
+    EncodedPng,
+    Focus,
+    ImageError,
+    prepare_image,
+)
 
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_PIXELS = 4_000_000  # a decompression bomb is refused before it is decoded
 MARK_BATCH = 1000
+CENTRE = Focus()
 
 
 def live(

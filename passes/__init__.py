@@ -23,6 +23,7 @@ from passes.contrast import (
     relative_luminance,
 )
 from passes.design import CardDesign, FieldSpec, load_design, load_designs
+from passes.design_limits import check_limits as check_design_limits
 from passes.devpki import DevelopmentPki, create_development_pki
 from passes.errors import (
     CertificateError,
@@ -116,6 +117,7 @@ __all__ = [
     "StoreIndex",
     "WalletClient",
     "build_pkpass",
+    "check_design_limits",
     "check_translations",
     "choose_stores",
     "client_ssl_context",

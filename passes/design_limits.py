@@ -51,11 +51,9 @@ PRIMARY_LABEL = Limit(9, "Google Wallet shows at most 9 characters of the balanc
 HEADER_LABEL = Limit(12, "Apple Wallet fits about 12 characters in a header field label")
 FRONT_LABEL = Limit(16, "Apple Wallet fits about 16 characters in a front field label")
 FRONT_TEXT = Limit(20, "Apple Wallet shows front field values on one line")
-# Google's text module: header 35, body 500 characters (TextModuleData).
+# Google's text module: header 35 characters (its body's 500 is checked on load, as are the
+# lock-screen text's 100 and the description's 200).
 BACK_LABEL = Limit(35, "Google Wallet's text module header holds 35 characters")
-BACK_TEXT = Limit(500, "Google Wallet's text module body holds 500 characters")
-# The lock screen shows relevantText in a notification of two lines.
-RELEVANT_TEXT = Limit(100, "Apple Wallet's lock-screen text shows about 100 characters")
 
 
 def check_field_counts(
@@ -125,13 +123,11 @@ def _texts(design: CardDesign) -> Iterator[tuple[str, str, str, Limit]]:
     if design.logo_text:
         yield "program.logo_text", "program.logo_text", design.logo_text, LOGO_TEXT
     yield "card.primary_label", "card.primary_label", design.primary_label, PRIMARY_LABEL
-    if design.relevant_text:
-        yield "card.relevant_text", "card.relevant_text", design.relevant_text, RELEVANT_TEXT
     limits = {
         "header": (HEADER_LABEL, FRONT_TEXT),
         "secondary": (FRONT_LABEL, FRONT_TEXT),
         "auxiliary": (FRONT_LABEL, FRONT_TEXT),
-        "back": (BACK_LABEL, BACK_TEXT),
+        "back": (BACK_LABEL, None),
     }
     for group, (label_limit, value_limit) in limits.items():
         index = 0
@@ -142,8 +138,8 @@ def _texts(design: CardDesign) -> Iterator[tuple[str, str, str, Limit]]:
                 where, index = f"fields.{group}[{index}]", index + 1
             if spec.label:
                 yield f"fields.{spec.key}.label", f"{where}.label", spec.label, label_limit
-            value_where = where if spec.contact else f"{where}.value"
-            yield f"fields.{spec.key}.value", value_where, spec.value, value_limit
+            if value_limit is not None:
+                yield f"fields.{spec.key}.value", f"{where}.value", spec.value, value_limit
 
 
 def _literal(template: str) -> str:

@@ -15,7 +15,8 @@ from passes import ContrastWarning, contrast_warnings, parse_colour
 
 class DesignDocument(RequestModel):
     """A wallet-neutral design: the tables of a shipped ``design.toml`` as JSON (``program``,
-    ``colors``, ``card``, ``fields``, ``change_messages``, ``translations``, ``rules``) and
+    ``colors``, ``card``, ``fields``, ``change_messages``, ``translations``, ``contacts``,
+    ``rules``) and
     ``images`` (file name -> SHA-256 of an uploaded image). Checked as a whole on save."""
 
     program: dict[str, Any]
@@ -24,6 +25,7 @@ class DesignDocument(RequestModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     change_messages: dict[str, Any] = Field(default_factory=dict)
     translations: dict[str, Any] = Field(default_factory=dict)
+    contacts: dict[str, Any] = Field(default_factory=dict)
     rules: dict[str, Any] = Field(default_factory=dict)
     images: dict[str, str] = Field(default_factory=dict)
 

@@ -42,6 +42,7 @@ from passes import (
     EncodedPng,
     Focus,
     ImageError,
+    check_design_limits,
     prepare_image,
 )
 
@@ -77,7 +78,7 @@ def replace_draft(
         DesignInvalid: names the offending field.
     """
     program = get_program(session, merchant_id, program_id)
-    _validate(session, program, document)
+    _within_limits(_validate(session, program, document))
     _save_draft(session, program, document, now)
     return document
 
@@ -217,7 +218,7 @@ def live_version(program: Program) -> int | None:
 def _publish(
     session: Session, caller: Caller, program: Program, document: dict[str, Any], now: datetime
 ) -> DesignVersion:
-    _validate(session, program, document)
+    _within_limits(_validate(session, program, document))
     number = repository.latest_version(session, program.id) + 1
     row = DesignVersion(
         merchant_id=program.merchant_id,
@@ -295,6 +296,15 @@ def _validate(
         raise DesignInvalid(f"{field}: {error.message}", field=field) from None
     except TypeError as error:
         raise DesignInvalid(str(error), field="document") from None
+
+
+def _within_limits(design: CardDesign) -> None:
+    """Texts within the lengths both wallets show: checked when a merchant saves or
+    publishes (designs stored before a limit existed still load)."""
+    try:
+        check_design_limits(design)
+    except DesignError as error:
+        raise DesignInvalid(f"{error.key}: {error.message}", field=error.key) from None
 
 
 def _save_draft(

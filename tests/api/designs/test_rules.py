@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.api.designs.helpers import pass_files
 from tests.api.designs.test_designs import design_url
-from tests.support.factories import auth, new_merchant, new_program
+from tests.support.factories import auth, enrol, new_merchant, new_program
 
 
 def draft(client: TestClient, key: str, program: dict[str, Any]) -> dict[str, Any]:
@@ -49,3 +52,100 @@ class TestContrast:
         preview = client.post(design_url(program, "/draft/preview"), headers=auth(key))
         assert preview.status_code == 200, preview.text
         assert [w["ratio"] for w in preview.json()["warnings"]] == [4.47]
+
+
+def edited(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``document`` with ``table.name`` set (``table.name.sub`` one level deeper)."""
+    copy = json.loads(json.dumps(document))
+    *tables, name = path.split(".")
+    target = copy
+    for table in tables:
+        target = target.setdefault(table, {})
+    target[name] = value
+    return copy
+
+
+class TestBadFields:
+    @pytest.mark.parametrize(
+        ("path", "value", "field"),
+        [
+            ("program.name", "Petals Flower Club Rewards", "program.name"),
+            ("program.organization", "Petals Flower Workshop", "program.organization"),
+            ("program.logo_text", "Petals Flower Workshop", "program.logo_text"),
+            ("card.primary_label", "YOUR POINTS", "card.primary_label"),
+            ("card.barcode", "datamatrix", "card.barcode"),
+            ("card.barcode_value", "member_phone", "card.barcode_value"),
+            ("card.barcode_value", "anything", "card.barcode_value"),
+            ("colors.label", "#fff", "colors.label"),
+            ("contacts.website", "http://petals.example", "contacts.website"),
+            ("contacts.phone", "call us", "contacts.phone"),
+            ("contacts.email", "petals", "contacts.email"),
+            ("contacts.fax", "+74951234567", "contacts.fax"),
+            ("translations.ru.program", {"name": "Лепесток: цветочный клуб"},
+             "translations.ru.program.name"),
+        ],
+    )  # fmt: skip
+    def test_each_bad_field_is_a_422_naming_it_and_nothing_is_saved(
+        self, app: FastAPI, client: TestClient, path: str, value: Any, field: str
+    ) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        before = client.get(design_url(program, "/draft"), headers=auth(key)).json()
+
+        response = put(client, key, program, edited(before["document"], path, value))
+
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert (response.json()["type"], response.json()["field"]) == ("design_invalid", field)
+        assert client.get(design_url(program, "/draft"), headers=auth(key)).json() == before
+
+    def test_a_long_front_label_names_its_field(self, app: FastAPI, client: TestClient) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        document = draft(client, key, program)
+        document["fields"]["secondary"][0]["label"] = "MEMBER OF THE PETALS CLUB"
+        response = put(client, key, program, document)
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "fields.secondary[0].label"
+        assert "Apple Wallet" in response.json()["detail"]
+
+
+class TestContacts:
+    def test_contacts_reach_both_wallets_in_both_languages(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        member = enrol(client, key, program["id"])
+        document = draft(client, key, program)
+        document["contacts"] = {
+            "hours": {"label": "Open", "value": "Mon-Sat 9:00-21:00"},
+            "phone": "+7 495 123-45-67",
+            "website": "https://petals.example",
+        }
+        document["translations"] = {
+            "ru": {"fields": {"hours": {"label": "Открыто", "value": "Пн-Сб 9:00-21:00"}}}
+        }
+        saved = put(client, key, program, document)
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["document"]["contacts"]["phone"] == "+7 495 123-45-67"
+
+        preview = client.post(design_url(program, "/draft/preview"), headers=auth(key)).json()
+        links = preview["google_object"]["linksModuleData"]["uris"]
+        assert [link["uri"] for link in links] == ["tel:+74951234567", "https://petals.example"]
+        assert links[0]["localizedDescription"]["translatedValues"] == [
+            {"language": "ru", "value": "Телефон"}
+        ]
+
+        published = client.post(design_url(program, "/publish"), headers=auth(key))
+        assert published.status_code == 201, published.text
+        files = pass_files(client, member)
+        back = {
+            field["key"]: field
+            for field in json.loads(files["pass.json"])["storeCard"]["backFields"]
+        }
+        assert back["phone"]["dataDetectorTypes"] == ["PKDataDetectorTypePhoneNumber"]
+        assert back["website"]["dataDetectorTypes"] == ["PKDataDetectorTypeLink"]
+        russian = files["ru.lproj/pass.strings"].decode("utf-16")
+        assert '"Open" = "Открыто";' in russian
+        assert '"Phone" = "Телефон";' in russian

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, cast
 
 from passes.contacts import read_contacts, with_contact_labels
-from passes.design_limits import check_barcode_value, check_field_counts
+from passes.design_limits import check_field_counts, read_barcode_prefix
 from passes.errors import DesignError
 from passes.localization import read_language, read_translations
 
@@ -119,6 +119,7 @@ class CardDesign:
     stamps_required: int | None
     images: Mapping[str, bytes] = field(repr=False)
     rule_defaults: Mapping[str, Any] = field(default_factory=dict)
+    barcode_prefix: str = ""  # before the card number in the barcode (passes.design_limits)
     language: str = "en-US"  # BCP 47 tag of the design's texts (Google's localized strings)
     # Other languages: text id -> language -> text (passes.localization names the text ids).
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -187,7 +188,6 @@ def load_design(folder: Path) -> CardDesign:
     barcode = reader.choice(
         card, "card.barcode", ("qr", "pdf417", "aztec", "code128"), default="qr"
     )
-    check_barcode_value(card, reader.fail)
     check_field_counts(reader.fail, groups, barcode=barcode, primary=primary)
 
     design = CardDesign(
@@ -203,6 +203,7 @@ def load_design(folder: Path) -> CardDesign:
         primary_label=reader.text(card, "card.primary_label", required=False, max_length=30)
         or primary.upper(),
         barcode=cast(BarcodeKind, barcode),
+        barcode_prefix=read_barcode_prefix(card, reader.fail),
         header_fields=groups["header"],
         secondary_fields=groups["secondary"],
         auxiliary_fields=groups["auxiliary"],

@@ -1,7 +1,7 @@
 """Design rules beyond the shape of design.toml: how many fields a store card shows, what the
 barcode carries, and how long each text may be so both wallets show it whole.
 
-:func:`check_field_counts` and :func:`check_barcode_value` run when a design loads.
+:func:`check_field_counts` and :func:`read_barcode_prefix` run when a design loads.
 :func:`check_limits` runs when a merchant saves or publishes a design (designs already stored
 keep loading as they are): Apple and Google mostly cut long texts with an ellipsis rather than
 refuse them, so each limit below is the length that stays visible, with where it comes from.
@@ -9,6 +9,7 @@ refuse them, so each limit below is the length that stays visible, with where it
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ MAX_BACK_FIELDS = 20
 #: the phone (or at a screenshot), so it must never carry the member's phone or name.
 BARCODE_VALUES = ("card_number",)
 _MEMBER_DATA = frozenset({"phone", "member_phone", "email", "member_email", "member_name"})
+# Letters only: card numbers are digits, so a scanner tells the prefix from the number (and
+# every barcode format, Code 128 included, encodes A-Z).
+_PREFIX_RE = re.compile(r"^[A-Z]{1,8}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +86,9 @@ def check_field_counts(
             seen.add(spec.key)
 
 
-def check_barcode_value(card: Mapping[str, Any], fail: Fail) -> None:
-    """``card.barcode_value``: what the barcode carries (the card number, the default)."""
+def read_barcode_prefix(card: Mapping[str, Any], fail: Fail) -> str:
+    """What the barcode carries: ``card.barcode_value`` (the card number, the default) and
+    ``card.barcode_prefix`` (letters before it, so a till tells the card from a product)."""
     value = card.get("barcode_value", "card_number")
     if value in _MEMBER_DATA:
         fail(
@@ -93,6 +98,10 @@ def check_barcode_value(card: Mapping[str, Any], fail: Fail) -> None:
         )
     if value not in BARCODE_VALUES:
         fail("card.barcode_value", f"must be one of {', '.join(BARCODE_VALUES)} (got {value!r})")
+    prefix = card.get("barcode_prefix", "")
+    if prefix != "" and not (isinstance(prefix, str) and _PREFIX_RE.match(prefix)):
+        fail("card.barcode_prefix", "must be 1 to 8 capital letters A-Z (the number is digits)")
+    return str(prefix)
 
 
 def check_limits(design: CardDesign) -> None:

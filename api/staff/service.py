@@ -215,12 +215,13 @@ class ScannedCard:
 
 
 def find_card(session: Session, staff: Staff, number: str) -> ScannedCard:
-    """The card a cashier typed or scanned (spaces and dashes ignored).
+    """The card a cashier typed or scanned (spaces, dashes and the letters of a design's
+    ``card.barcode_prefix`` ignored: card numbers are digits).
 
     Raises:
         CardNumberNotFound: no card of this merchant has that number.
     """
-    serial = re.sub(r"[\s-]", "", number)[:32]
+    serial = re.sub(r"^[A-Za-z]{1,8}|[\s-]", "", number)[:32]
     found = member_repository.get_by_serial(session, staff.merchant_id, serial)
     if found is None:
         raise CardNumberNotFound()

@@ -150,7 +150,7 @@ def loyalty_object(
         "loyaltyPoints": _points(primary_label(design, primary), shown, language),
         "barcode": {
             "type": _BARCODES[design.barcode],
-            "value": card.barcode_message,
+            "value": design.barcode_prefix + card.barcode_message,
             "alternateText": card.barcode_message,
         },
     }

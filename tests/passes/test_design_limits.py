@@ -102,3 +102,16 @@ class TestBarcodeValue:
         with pytest.raises(DesignError, match="qr, pdf417, aztec, code128") as info:
             load_design(folder)
         assert info.value.key == "card.barcode"
+
+    def test_a_prefix_goes_before_the_card_number(self, tmp_path: Path) -> None:
+        folder = copy_design(tmp_path)
+        edit_toml(folder, 'barcode = "qr"', 'barcode = "qr"\nbarcode_prefix = "BB"')
+        assert load_design(folder).barcode_prefix == "BB"
+
+    @pytest.mark.parametrize("prefix", ['"bb"', '"B1"', '"ABCDEFGHI"', "1"])
+    def test_a_prefix_is_up_to_8_capital_letters(self, tmp_path: Path, prefix: str) -> None:
+        folder = copy_design(tmp_path)
+        edit_toml(folder, 'barcode = "qr"', f'barcode = "qr"\nbarcode_prefix = {prefix}')
+        with pytest.raises(DesignError, match="capital letters") as info:
+            load_design(folder)
+        assert info.value.key == "card.barcode_prefix"

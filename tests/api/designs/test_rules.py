@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
-from tests.api.designs.helpers import pass_files
+from api.members.models import Card
+from api.staff import service as staff_service
+from api.staff.models import Staff
+from tests.api.designs.helpers import pass_files, pass_json
 from tests.api.designs.test_designs import design_url
 from tests.support.factories import auth, enrol, new_merchant, new_program
 
@@ -149,3 +154,40 @@ class TestContacts:
         russian = files["ru.lproj/pass.strings"].decode("utf-16")
         assert '"Open" = "Открыто";' in russian
         assert '"Phone" = "Телефон";' in russian
+
+
+class TestBarcodePrefix:
+    def test_the_barcode_carries_the_prefixed_number_and_the_till_still_finds_the_card(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        member = enrol(client, key, program["id"])
+        document = draft(client, key, program)
+        document["card"]["barcode_prefix"] = "PT"
+        document["card"]["barcode"] = "code128"
+        assert put(client, key, program, document).status_code == 200
+        assert client.post(design_url(program, "/publish"), headers=auth(key)).status_code == 201
+
+        serial = member["serial_number"]
+        barcode = pass_json(client, member)["barcodes"][0]
+        assert (barcode["message"], barcode["altText"]) == (f"PT{serial}", serial)
+        preview = client.post(design_url(program, "/draft/preview"), headers=auth(key)).json()
+        assert preview["google_object"]["barcode"]["value"].startswith("PT")
+        with Session(app.state.engine) as session:
+            card = session.exec(select(Card).where(Card.serial_number == serial)).one()
+            staff = Staff(merchant_id=card.merchant_id, store_id=uuid4(), name="x", code="x")
+            assert staff_service.find_card(session, staff, f"PT{serial}").card.id == card.id
+            assert staff_service.find_card(session, staff, serial).card.id == card.id
+
+    @pytest.mark.parametrize("prefix", ["pt", "P1", "TOOLONGXX", 7])
+    def test_a_prefix_is_capital_letters(
+        self, app: FastAPI, client: TestClient, prefix: object
+    ) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        document = draft(client, key, program)
+        document["card"]["barcode_prefix"] = prefix
+        response = put(client, key, program, document)
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "card.barcode_prefix"

@@ -3,8 +3,8 @@
 Apple Wallet draws the design's foreground and label colours on its background exactly as
 given, so a pale label on a pale card is unreadable in the sun. Below 4.5:1 (WCAG's AA level
 for normal text) the editor is warned; the design still saves, because brand colours are the
-merchant's call. Google Wallet picks its own text colour for the background, so only the
-Apple card is at stake.
+merchant's call. Google's loyalty class takes a background colour only (``hexBackgroundColor``,
+no text colours), so the pairs checked are the Apple card's.
 """
 
 from __future__ import annotations

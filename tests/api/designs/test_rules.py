@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from api.designs.models import DesignVersion
 from api.members.models import Card
 from api.staff import service as staff_service
 from api.staff.models import Staff
@@ -191,3 +192,36 @@ class TestBarcodePrefix:
         response = put(client, key, program, document)
         assert response.status_code == 422, response.text
         assert response.json()["field"] == "card.barcode_prefix"
+
+
+class TestPublishLimits:
+    def test_a_draft_over_a_limit_is_not_published(self, app: FastAPI, client: TestClient) -> None:
+        # The neutral design takes the merchant's whole name; Google would cut it at 20.
+        key = new_merchant(app, name="Цветочная мастерская Лепесток")
+        program = new_program(client, key, name="Petals Club")
+        response = client.post(design_url(program, "/publish"), headers=auth(key))
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "program.organization"
+        versions = client.get(design_url(program, "/versions"), headers=auth(key)).json()
+        assert versions["total"] == 0
+
+    def test_a_roll_back_restores_a_version_as_it_was_published(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        assert client.post(design_url(program, "/publish"), headers=auth(key)).status_code == 201
+        with Session(app.state.engine) as session:  # published before today's limits
+            row = session.exec(select(DesignVersion)).one()
+            named = {**row.document["program"], "name": "Petals Club Members Rewards"}
+            row.document = {**row.document, "program": named}
+            session.add(row)
+            session.commit()
+        rollback = design_url(program, "/rollback")
+        response = client.post(rollback, json={"version": 1}, headers=auth(key))
+        assert response.status_code == 201, response.text
+        live = client.get(design_url(program), headers=auth(key)).json()
+        assert (live["version"], live["document"]["program"]["name"]) == (
+            2,
+            "Petals Club Members Rewards",
+        )

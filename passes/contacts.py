@@ -111,11 +111,18 @@ def check_contact(kind: str, value: object, where: str, fail: Fail) -> str:
         fail(where, "must be a phone number in international form, such as +7 495 123-45-67")
     if kind == "email" and not _EMAIL_RE.match(value):
         fail(where, "must be an email address, such as hello@petals.example")
-    if kind == "website":
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not _HOST_RE.match(parts.hostname or "") or " " in value:
-            fail(where, "must be an https:// address, such as https://petals.example")
+    if kind == "website" and not _is_https_url(value):
+        fail(where, "must be an https:// address, such as https://petals.example")
     return value
+
+
+def _is_https_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+    except ValueError:  # "https://[::1" and the like
+        return False
+    return parts.scheme == "https" and _HOST_RE.match(host) is not None and " " not in text
 
 
 def default_label(kind: str, language: object) -> str:
@@ -141,7 +148,11 @@ def with_contact_labels(
             continue
         for lang, text in translations.get(f"fields.{spec.key}.value", {}).items():
             where = f"translations.{lang}.fields.{spec.key}.value"
-            check_contact(spec.contact, text.format_map({}), where, fail)
+            try:
+                shown = text.format_map({})
+            except (ValueError, KeyError, IndexError):  # "{}" and the like
+                fail(where, "write { and } twice ({{ and }}) in a contact")
+            check_contact(spec.contact, shown, where, fail)
         if spec.label != default_label(spec.contact, design.language):
             continue
         labels = result.setdefault(f"fields.{spec.key}.label", {})

@@ -90,6 +90,8 @@ def read_barcode_prefix(card: Mapping[str, Any], fail: Fail) -> str:
     """What the barcode carries: ``card.barcode_value`` (the card number, the default) and
     ``card.barcode_prefix`` (letters before it, so a till tells the card from a product)."""
     value = card.get("barcode_value", "card_number")
+    if not isinstance(value, str):
+        fail("card.barcode_value", f"must be one of {', '.join(BARCODE_VALUES)}")
     if value in _MEMBER_DATA:
         fail(
             "card.barcode_value",

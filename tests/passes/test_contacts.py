@@ -79,6 +79,9 @@ class TestLoad:
             ('website = "http://beanbrew.example"', "contacts.website", "https://"),
             ('website = "https://localhost"', "contacts.website", "https://"),
             ('website = "javascript:alert(1)"', "contacts.website", "https://"),
+            ('website = "https://[::1"', "contacts.website", "https://"),
+            ('website = "https://petals.example/a b"', "contacts.website", "https://"),
+            ('phone = ["+74951234567"]', "contacts.phone", "non-empty"),
             ('hours = ""', "contacts.hours", "non-empty"),
             ("hours = 9", "contacts.hours", "non-empty"),
             (f'terms = "{"x" * 501}"', "contacts.terms", "at most 500"),
@@ -93,6 +96,11 @@ class TestLoad:
         error = fails(with_contacts(tmp_path, f"\n[contacts]\n{toml}\n"))
         assert error.key == field
         assert message in error.message
+
+    def test_a_translated_contact_with_a_stray_brace_names_its_field(self, tmp_path: Path) -> None:
+        toml = '\n[contacts]\nhours = "9-21"\n[translations.ru.fields.hours]\nvalue = "9-21 {}"\n'
+        error = fails(with_contacts(tmp_path, toml))
+        assert error.key == "translations.ru.fields.hours.value"
 
     def test_a_translated_link_is_checked_too(self, tmp_path: Path) -> None:
         toml = (

@@ -91,6 +91,14 @@ class TestBarcodeValue:
             load_design(folder)
         assert info.value.key == "card.barcode_value"
 
+    @pytest.mark.parametrize("value", ["[1]", "{ a = 1 }", "true"])
+    def test_a_value_that_is_not_text_names_the_field(self, tmp_path: Path, value: str) -> None:
+        folder = copy_design(tmp_path)
+        edit_toml(folder, 'barcode = "qr"', f'barcode = "qr"\nbarcode_value = {value}')
+        with pytest.raises(DesignError) as info:
+            load_design(folder)
+        assert info.value.key == "card.barcode_value"
+
     def test_the_card_number_is_the_default_and_may_be_named(self, tmp_path: Path) -> None:
         folder = copy_design(tmp_path)
         edit_toml(folder, 'barcode = "qr"', 'barcode = "qr"\nbarcode_value = "card_number"')

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, cast
 
 from passes.contacts import read_contacts, with_contact_labels
-from passes.design_limits import check_field_counts, read_barcode_prefix
+from passes.design_limits import check_field_counts, read_barcode_prefix, template_names
 from passes.errors import DesignError
 from passes.localization import read_language, read_translations
 
@@ -363,7 +363,7 @@ class _TomlReader:
             if not isinstance(field_key, str) or not _KEY_RE.match(field_key):
                 self.fail(f"{where}.key", "must be a short identifier (letters, digits, _)")
             value = self.text(item, f"{where}.value", max_length=500)
-            unknown = _placeholders(value) - PLACEHOLDERS
+            unknown = template_names(value) - PLACEHOLDERS
             if unknown:
                 self.fail(f"{where}.value", f"unknown placeholder(s) {sorted(unknown)}")
             label = item.get("label", "")

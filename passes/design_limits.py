@@ -106,6 +106,21 @@ def read_barcode_prefix(card: Mapping[str, Any], fail: Fail) -> str:
     return str(prefix)
 
 
+def template_names(template: str) -> set[str]:
+    """The names a field's value template shows. A stray brace, ``{}`` or a format
+    (``{points:d}``) comes back as a name no card has: it would fail when a pass is rendered,
+    so the design is refused for it."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return {"a stray { or } (write {{ or }} for the character)"}
+    names: set[str] = set()
+    for _, name, spec, conversion in parsed:
+        if name is not None:
+            names.add(f"{{{name}:{spec}}}" if spec or conversion else name or "{}")
+    return names
+
+
 def check_limits(design: CardDesign) -> None:
     """Every text of ``design``, in every language, within the length both wallets show.
 

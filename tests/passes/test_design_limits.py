@@ -123,3 +123,46 @@ class TestBarcodeValue:
         with pytest.raises(DesignError, match="capital letters") as info:
             load_design(folder)
         assert info.value.key == "card.barcode_prefix"
+
+
+class TestValueTemplates:
+    @pytest.mark.parametrize("value", ["a }", "{", "{}", "{points:d}", "{points!r}", "{0}"])
+    def test_a_template_that_cannot_render_is_refused_on_load(
+        self, tmp_path: Path, value: str
+    ) -> None:
+        folder = copy_design(tmp_path)
+        edit_toml(folder, 'value = "{member_name}"', f'value = "{value}"')
+        with pytest.raises(DesignError, match="unknown placeholder") as info:
+            load_design(folder)
+        assert info.value.key == "fields.secondary[0].value"
+
+    def test_doubled_braces_are_the_characters(self, tmp_path: Path) -> None:
+        folder = copy_design(tmp_path)
+        edit_toml(folder, 'value = "{member_name}"', 'value = "{{VIP}} {member_name}"')
+        assert load_design(folder).secondary_fields[0].placeholders == {"member_name"}
+
+
+class TestFieldCounts:
+    def test_five_secondary_fields_are_too_many_whatever_the_barcode(self, tmp_path: Path) -> None:
+        folder = copy_design(tmp_path)
+        edit_toml(folder, 'barcode = "qr"', 'barcode = "pdf417"')
+        path = folder / "design.toml"
+        extra = "".join(
+            f'\n[[fields.secondary]]\nkey = "extra{i}"\nlabel = "X"\nvalue = "x"\n'
+            for i in range(3)
+        )
+        path.write_text(path.read_text() + extra)
+        with pytest.raises(DesignError) as info:
+            load_design(folder)
+        assert info.value.key == "fields.secondary"
+
+    def test_at_most_20_back_fields_contacts_included(self, tmp_path: Path) -> None:
+        folder = copy_design(tmp_path)
+        path = folder / "design.toml"
+        extra = "".join(
+            f'\n[[fields.back]]\nkey = "extra{i}"\nlabel = "X"\nvalue = "x"\n' for i in range(16)
+        )
+        path.write_text(path.read_text() + extra + '\n[contacts]\nphone = "+74951234567"\n')
+        with pytest.raises(DesignError, match="contacts included") as info:
+            load_design(folder)
+        assert info.value.key == "fields.back"

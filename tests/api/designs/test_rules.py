@@ -115,6 +115,18 @@ class TestBadFields:
         assert response.json()["field"] == "fields.secondary[0].label"
         assert "Apple Wallet" in response.json()["detail"]
 
+    def test_a_value_that_cannot_render_is_a_422_not_a_500(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        document = draft(client, key, program)
+        for value in ("Member }", "{}", "{points:d}"):
+            document["fields"]["back"][0]["value"] = value
+            response = put(client, key, program, document)
+            assert response.status_code == 422, response.text
+            assert response.json()["field"] == "fields.back[0].value"
+
 
 class TestContacts:
     def test_contacts_reach_both_wallets_in_both_languages(

@@ -13,7 +13,17 @@ from passes.apple.package import (
     render_pass_json,
 )
 from passes.apple.signing import Signer
+from passes.contrast import (
+    MIN_TEXT_CONTRAST,
+    ContrastWarning,
+    contrast_ratio,
+    contrast_warnings,
+    design_contrast_warnings,
+    parse_colour,
+    relative_luminance,
+)
 from passes.design import CardDesign, FieldSpec, load_design, load_designs
+from passes.design_limits import check_limits as check_design_limits
 from passes.devpki import DevelopmentPki, create_development_pki
 from passes.errors import (
     CertificateError,
@@ -70,6 +80,7 @@ __all__ = [
     "IMAGE_SLOTS",
     "MAX_CARD_STORES",
     "MAX_STAMPS",
+    "MIN_TEXT_CONTRAST",
     "PKPASS_MEDIA_TYPE",
     "ApnsClient",
     "ApplePassTemplate",
@@ -78,6 +89,7 @@ __all__ = [
     "CallbackRejected",
     "CardDesign",
     "CertificateError",
+    "ContrastWarning",
     "DesignError",
     "DevelopmentPki",
     "EncodedPng",
@@ -105,10 +117,14 @@ __all__ = [
     "StoreIndex",
     "WalletClient",
     "build_pkpass",
+    "check_design_limits",
     "check_translations",
     "choose_stores",
     "client_ssl_context",
+    "contrast_ratio",
+    "contrast_warnings",
     "create_development_pki",
+    "design_contrast_warnings",
     "design_languages",
     "distance_km",
     "encode_png",
@@ -121,9 +137,11 @@ __all__ = [
     "loyalty_object",
     "object_message",
     "open_image",
+    "parse_colour",
     "parse_root_keys",
     "prepare_image",
     "render_pass_json",
+    "relative_luminance",
     "render_slot",
     "resource_id",
     "save_url",

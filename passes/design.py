@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NoReturn, cast
 
+from passes.contacts import read_contacts, with_contact_labels
+from passes.design_limits import check_field_counts, read_barcode_prefix, template_names
 from passes.errors import DesignError
 from passes.localization import read_language, read_translations
 
@@ -41,10 +43,6 @@ PLACEHOLDERS = frozenset(
         "program_name",
     }
 )
-SQUARE_BARCODES = frozenset({"qr", "aztec"})
-MAX_HEADER_FIELDS = 3
-MAX_SECONDARY_PLUS_AUXILIARY = 4
-MAX_BACK_FIELDS = 20
 
 # Apple's point sizes (width, height); "exact" images must match, others must fit inside.
 _IMAGE_SLOTS: dict[str, tuple[int, int, bool]] = {
@@ -71,6 +69,7 @@ class FieldSpec:
     value: str
     change_message: str | None = None
     placeholders: frozenset[str] = frozenset()  # names the value template references
+    contact: str | None = None  # a [contacts] entry's kind (passes.contacts)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "placeholders", _placeholders(self.value))
@@ -120,6 +119,7 @@ class CardDesign:
     stamps_required: int | None
     images: Mapping[str, bytes] = field(repr=False)
     rule_defaults: Mapping[str, Any] = field(default_factory=dict)
+    barcode_prefix: str = ""  # before the card number in the barcode (passes.design_limits)
     language: str = "en-US"  # BCP 47 tag of the design's texts (Google's localized strings)
     # Other languages: text id -> language -> text (passes.localization names the text ids).
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -182,10 +182,13 @@ def load_design(folder: Path) -> CardDesign:
         group: tuple(reader.fields(fields, group))
         for group in ("header", "secondary", "auxiliary", "back")
     }
+    contacts = reader.table("contacts", required=False)
+    taken = [spec.key for specs in groups.values() for spec in specs]
+    groups["back"] += read_contacts(contacts, program.get("language", "en-US"), taken, reader.fail)
     barcode = reader.choice(
         card, "card.barcode", ("qr", "pdf417", "aztec", "code128"), default="qr"
     )
-    _check_field_counts(reader, groups, barcode=barcode, primary=primary)
+    check_field_counts(reader.fail, groups, barcode=barcode, primary=primary)
 
     design = CardDesign(
         name=folder.name,
@@ -200,6 +203,7 @@ def load_design(folder: Path) -> CardDesign:
         primary_label=reader.text(card, "card.primary_label", required=False, max_length=30)
         or primary.upper(),
         barcode=cast(BarcodeKind, barcode),
+        barcode_prefix=read_barcode_prefix(card, reader.fail),
         header_fields=groups["header"],
         secondary_fields=groups["secondary"],
         auxiliary_fields=groups["auxiliary"],
@@ -214,6 +218,7 @@ def load_design(folder: Path) -> CardDesign:
         language=read_language(program.get("language", "en-US"), "program.language", reader.fail),
     )
     translations = read_translations(raw.get("translations"), design, reader.fail)
+    translations = with_contact_labels(design, translations, reader.fail)
     return replace(design, translations=translations) if translations else design
 
 
@@ -242,35 +247,6 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def _placeholders(template: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
-
-
-def _check_field_counts(
-    reader: _TomlReader,
-    groups: Mapping[str, tuple[FieldSpec, ...]],
-    *,
-    barcode: str,
-    primary: str,
-) -> None:
-    if len(groups["header"]) > MAX_HEADER_FIELDS:
-        reader.fail("fields.header", f"at most {MAX_HEADER_FIELDS} header fields")
-    side = len(groups["secondary"]) + len(groups["auxiliary"])
-    if barcode in SQUARE_BARCODES and side > MAX_SECONDARY_PLUS_AUXILIARY:
-        reader.fail(
-            "fields.secondary",
-            f"a store card with a square barcode shows at most {MAX_SECONDARY_PLUS_AUXILIARY} "
-            f"secondary and auxiliary fields together (found {side})",
-        )
-    for group in ("secondary", "auxiliary"):
-        if len(groups[group]) > MAX_SECONDARY_PLUS_AUXILIARY:
-            reader.fail(f"fields.{group}", f"at most {MAX_SECONDARY_PLUS_AUXILIARY} fields")
-    if len(groups["back"]) > MAX_BACK_FIELDS:
-        reader.fail("fields.back", f"at most {MAX_BACK_FIELDS} back fields")
-    seen: set[str] = {primary}
-    for group, specs in groups.items():
-        for spec in specs:
-            if spec.key in seen:
-                reader.fail(f"fields.{group}", f"duplicate field key {spec.key!r}")
-            seen.add(spec.key)
 
 
 def _load_images(folder: Path) -> dict[str, bytes]:
@@ -387,7 +363,7 @@ class _TomlReader:
             if not isinstance(field_key, str) or not _KEY_RE.match(field_key):
                 self.fail(f"{where}.key", "must be a short identifier (letters, digits, _)")
             value = self.text(item, f"{where}.value", max_length=500)
-            unknown = _placeholders(value) - PLACEHOLDERS
+            unknown = template_names(value) - PLACEHOLDERS
             if unknown:
                 self.fail(f"{where}.value", f"unknown placeholder(s) {sorted(unknown)}")
             label = item.get("label", "")

@@ -16,6 +16,7 @@ from api.designs.schemas import (
     DesignDocument,
     DesignPublic,
     DesignVersionPublic,
+    DesignWarning,
     ImageStored,
     PreviewPublic,
     RenderedImage,
@@ -24,7 +25,7 @@ from api.designs.schemas import (
     UploadStored,
 )
 from api.paging import Page, Paging
-from passes import Focus
+from passes import Focus, design_contrast_warnings
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/design", tags=["designs"])
 
@@ -56,18 +57,21 @@ def get_draft(
     document = design_service.draft(
         session, caller.merchant_id, program_id, settings.templates_dir / "cards"
     )
-    return DesignPublic(name=None, version=None, document=document)
+    warnings = DesignWarning.of_document(document)
+    return DesignPublic(name=None, version=None, document=document, warnings=warnings)
 
 
 @router.put("/draft")
 def put_draft(
     program_id: UUID, body: DesignDocument, session: SessionDep, caller: AdminCaller
 ) -> DesignPublic:
-    """Replace the draft; checked as a whole (422 ``design_invalid`` names the field)."""
+    """Replace the draft; checked as a whole (422 ``design_invalid`` names the field).
+    Colours with low contrast save, with ``warnings``."""
     document = design_service.replace_draft(
         session, caller.merchant_id, program_id, body.model_dump(mode="json"), utcnow()
     )
-    return DesignPublic(name=None, version=None, document=document)
+    warnings = DesignWarning.of_document(document)
+    return DesignPublic(name=None, version=None, document=document, warnings=warnings)
 
 
 @router.post("/draft/starter")
@@ -187,13 +191,15 @@ def preview(
     program, design = design_service.draft_design(
         session, caller.merchant_id, program_id, settings.templates_dir / "cards"
     )
-    return render_preview(
+    rendered = render_preview(
         design,
         program,
         pass_type_identifier=wallet.signer.pass_type_identifier,
         team_identifier=wallet.signer.team_identifier,
         public_url=settings.public_url,
     )
+    rendered.warnings = [DesignWarning.of(w) for w in design_contrast_warnings(design)]
+    return rendered
 
 
 @router.post("/publish", status_code=201)

@@ -10,11 +10,13 @@ from pydantic import BaseModel, Field
 
 from api.designs.models import DesignVersion
 from api.validation import RequestModel
+from passes import ContrastWarning, contrast_warnings, parse_colour
 
 
 class DesignDocument(RequestModel):
     """A wallet-neutral design: the tables of a shipped ``design.toml`` as JSON (``program``,
-    ``colors``, ``card``, ``fields``, ``change_messages``, ``translations``, ``rules``) and
+    ``colors``, ``card``, ``fields``, ``change_messages``, ``translations``, ``contacts``,
+    ``rules``) and
     ``images`` (file name -> SHA-256 of an uploaded image). Checked as a whole on save."""
 
     program: dict[str, Any]
@@ -23,6 +25,7 @@ class DesignDocument(RequestModel):
     fields: dict[str, Any] = Field(default_factory=dict)
     change_messages: dict[str, Any] = Field(default_factory=dict)
     translations: dict[str, Any] = Field(default_factory=dict)
+    contacts: dict[str, Any] = Field(default_factory=dict)
     rules: dict[str, Any] = Field(default_factory=dict)
     images: dict[str, str] = Field(default_factory=dict)
 
@@ -31,13 +34,42 @@ class StarterChoice(RequestModel):
     starter: str = Field(max_length=60, pattern=r"^[a-z0-9_-]+$")
 
 
+class DesignWarning(BaseModel):
+    """Something the design allows but the merchant should know: ``low_contrast`` (a text
+    colour on the background below WCAG's 4.5:1; ``ratio`` says how far)."""
+
+    field: str
+    code: str
+    ratio: float | None = None
+    detail: str
+
+    @classmethod
+    def of(cls, warning: ContrastWarning) -> DesignWarning:
+        return cls(
+            field=warning.field, code=warning.code, ratio=warning.ratio, detail=warning.detail
+        )
+
+    @classmethod
+    def of_document(cls, document: dict[str, Any]) -> list[DesignWarning]:
+        """The warnings of a saved (so valid) document's colours."""
+        colours = document.get("colors") or {}
+        background, foreground, label = (
+            parse_colour(colours.get(name)) for name in ("background", "foreground", "label")
+        )
+        if background is None or foreground is None or label is None:
+            return []
+        return [cls.of(w) for w in contrast_warnings(background, foreground, label)]
+
+
 class DesignPublic(BaseModel):
     """A design: ``name`` is what the program's ``design`` holds when this one is live;
-    ``version`` is None for a draft, a shipped design and the neutral one."""
+    ``version`` is None for a draft, a shipped design and the neutral one. ``warnings``:
+    what saves but reads badly on a phone (low contrast)."""
 
     name: str | None
     version: int | None
     document: dict[str, Any]
+    warnings: list[DesignWarning] = Field(default_factory=list)
 
 
 class DesignVersionPublic(BaseModel):
@@ -85,6 +117,7 @@ class PreviewPublic(BaseModel):
     pass_json: dict[str, Any]
     google_class: dict[str, Any]
     google_object: dict[str, Any]
+    warnings: list[DesignWarning] = Field(default_factory=list)
 
 
 class RollbackRequest(RequestModel):

@@ -42,12 +42,14 @@ from passes import (
     EncodedPng,
     Focus,
     ImageError,
+    check_design_limits,
     prepare_image,
 )
 
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_PIXELS = 4_000_000  # a decompression bomb is refused before it is decoded
 MARK_BATCH = 1000
+CENTRE = Focus()
 
 
 def live(
@@ -76,7 +78,7 @@ def replace_draft(
         DesignInvalid: names the offending field.
     """
     program = get_program(session, merchant_id, program_id)
-    _validate(session, program, document)
+    _within_limits(_validate(session, program, document))
     _save_draft(session, program, document, now)
     return document
 
@@ -182,7 +184,7 @@ def publish(
     """Make the draft the live version and mark every card of the program changed."""
     program = get_program(session, caller.merchant_id, program_id)
     document = _draft_document(session, program, templates)
-    return _publish(session, caller, program, document, now)
+    return _publish(session, caller, program, document, now, limits=True)
 
 
 def rollback(
@@ -197,7 +199,7 @@ def rollback(
     old = repository.version(session, program.id, version, merchant_id=caller.merchant_id)
     if old is None:
         raise DesignVersionNotFound(f"the program has no design version {version}")
-    return _publish(session, caller, program, dict(old.document), now)
+    return _publish(session, caller, program, dict(old.document), now, limits=False)
 
 
 def page_versions(
@@ -214,9 +216,17 @@ def live_version(program: Program) -> int | None:
 
 
 def _publish(
-    session: Session, caller: Caller, program: Program, document: dict[str, Any], now: datetime
+    session: Session,
+    caller: Caller,
+    program: Program,
+    document: dict[str, Any],
+    now: datetime,
+    *,
+    limits: bool,
 ) -> DesignVersion:
-    _validate(session, program, document)
+    design = _validate(session, program, document)
+    if limits:
+        _within_limits(design)
     number = repository.latest_version(session, program.id) + 1
     row = DesignVersion(
         merchant_id=program.merchant_id,
@@ -294,6 +304,16 @@ def _validate(
         raise DesignInvalid(f"{field}: {error.message}", field=field) from None
     except TypeError as error:
         raise DesignInvalid(str(error), field="document") from None
+
+
+def _within_limits(design: CardDesign) -> None:
+    """Texts within the lengths both wallets show: checked when a merchant saves or
+    publishes a draft. Designs stored before a limit existed still load, and a roll back
+    restores a version as it was published."""
+    try:
+        check_design_limits(design)
+    except DesignError as error:
+        raise DesignInvalid(f"{error.key}: {error.message}", field=error.key) from None
 
 
 def _save_draft(

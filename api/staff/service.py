@@ -227,13 +227,14 @@ class ScannedCard:
 def find_card(
     session: Session, staff: Staff, number: str, *, now: datetime | None = None
 ) -> ScannedCard:
-    """The card a cashier typed or scanned (spaces and dashes ignored), with the rewards the
-    member can redeem and the coupons they hold.
+    """The card a cashier typed or scanned (spaces, dashes and the letters of a design's
+    ``card.barcode_prefix`` ignored: card numbers are digits), with the rewards the member can
+    redeem and the coupons they hold.
 
     Raises:
         CardNumberNotFound: no card of this merchant has that number.
     """
-    serial = re.sub(r"[\s-]", "", number)[:32]
+    serial = re.sub(r"^[A-Za-z]{1,8}|[\s-]", "", number)[:32]
     found = member_repository.get_by_serial(session, staff.merchant_id, serial)
     if found is None:
         raise CardNumberNotFound()

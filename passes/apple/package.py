@@ -189,7 +189,7 @@ def build_pass(
         getattr(info, f"{planned.group}Fields").append(rendered)
     model.barcode_list = [
         Barcode(
-            card.barcode_message,
+            design.barcode_prefix + card.barcode_message,
             BARCODE_FORMATS[design.barcode],
             altText=card.barcode_message,
         )

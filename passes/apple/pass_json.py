@@ -15,6 +15,7 @@ from typing import Any
 
 from py_pkpass.models import Barcode, Field, IBeacon, Location, Pass, StoreCard
 
+from passes.contacts import DATA_DETECTORS
 from passes.design import FieldSpec
 from passes.models import Beacon, RelevantInterval
 from passes.models import Location as CardLocation
@@ -45,6 +46,7 @@ class CardField(Field):  # type: ignore[misc]  # py-pkpass is untyped
         super().__init__(key, value, label)
         self.changeMessage = change_message
         self.is_date = is_date
+        self.data_detectors: list[str] | None = None  # None: Wallet's default (all of them)
 
     def json_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"key": self.key, "value": self.value}
@@ -55,6 +57,8 @@ class CardField(Field):  # type: ignore[misc]  # py-pkpass is untyped
         if self.is_date:
             body.update(dateStyle="PKDateStyleMedium", timeStyle="PKDateStyleNone")
             body["ignoresTimeZone"] = True
+        if self.data_detectors is not None:
+            body["dataDetectorTypes"] = self.data_detectors
         return body
 
 
@@ -125,7 +129,17 @@ class StoreCardPass(Pass):  # type: ignore[misc]
 def render_field(
     spec: FieldSpec, values: Mapping[str, object], change_message: str | None
 ) -> CardField | None:
-    """Render one field; ``None`` when a value it shows is missing (Apple needs a value)."""
+    """Render one field; ``None`` when a value it shows is missing (Apple needs a value).
+    A contact (a phone, a website, ...) carries the data detector that makes it tappable."""
+    rendered = _render_field(spec, values, change_message)
+    if rendered is not None and spec.contact is not None:
+        rendered.data_detectors = list(DATA_DETECTORS[spec.contact])
+    return rendered
+
+
+def _render_field(
+    spec: FieldSpec, values: Mapping[str, object], change_message: str | None
+) -> CardField | None:
     names = spec.placeholders
     text = render_text(spec, values)
     if text is None:

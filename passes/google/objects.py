@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from passes.contacts import LINK_KINDS, link_uri
 from passes.design import CardDesign
 from passes.errors import PassValidationError
 from passes.localization import (
@@ -149,7 +150,7 @@ def loyalty_object(
         "loyaltyPoints": _points(primary_label(design, primary), shown, language),
         "barcode": {
             "type": _BARCODES[design.barcode],
-            "value": card.barcode_message,
+            "value": design.barcode_prefix + card.barcode_message,
             "alternateText": card.barcode_message,
         },
     }
@@ -160,6 +161,8 @@ def loyalty_object(
     for spec in (*design.header_fields, *design.secondary_fields, *design.auxiliary_fields,
                  *design.back_fields):  # fmt: skip
         texts = field_values(spec, design, by_language)
+        if spec.contact in LINK_KINDS:
+            continue  # in the links module below
         if texts is not None and spec.label:
             module: dict[str, Any] = {"id": _MODULE_ID_RE.sub("_", spec.key)}
             label = design_text(design, f"fields.{spec.key}.label", spec.label)
@@ -169,6 +172,9 @@ def loyalty_object(
             modules.append(module)
     if modules:
         body["textModulesData"] = modules[:MAX_TEXT_MODULES]
+    links = _links(design)
+    if links:
+        body["linksModuleData"] = {"uris": links}
     if card.locations:
         body["merchantLocations"] = _locations(card.locations)
     if hero_url:
@@ -198,6 +204,21 @@ def _secondary(card: LoyaltyCard, design: CardDesign, primary: str) -> dict[str,
     if card.tier:
         return _points(built_in(design, "TIER"), card.tier, design.language)
     return None
+
+
+def _links(design: CardDesign) -> list[dict[str, Any]]:
+    """The design's phone, email and website as Google's links (the label as the link's
+    text; the URI is the design's own language's, as a Uri has no translations)."""
+    links: list[dict[str, Any]] = []
+    for spec in design.back_fields:
+        if spec.contact not in LINK_KINDS:
+            continue
+        link: dict[str, Any] = {"uri": link_uri(spec.contact, spec.value.format_map({}))}
+        label = design_text(design, f"fields.{spec.key}.label", spec.label)
+        _with_localized(link, "description", label, design.language)
+        link["id"] = spec.key
+        links.append(link)
+    return links
 
 
 def _image(uri: str, description: Mapping[str, str], language: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Templates call ``t("key")``; a key missing in one language is a test failure
 from __future__ import annotations
 
 from api.pages.consents import MARKETING_TEXTS
+from api.pages.design_texts import DESIGN_TEXTS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"  # the seed market
@@ -18,6 +19,7 @@ CONSENT_VERSION = "2026-12-1"
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
+        **DESIGN_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
         "card_current": "карта актуальна",
@@ -203,6 +205,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         **MARKETING_TEXTS["en"],
+        **DESIGN_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",
         "card_current": "card up to date",

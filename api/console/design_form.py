@@ -102,19 +102,26 @@ def document_of(
     where: dict[str, str] = {}
     program = document.setdefault("program", {})
     card = document.setdefault("card", {})
+
+    def typed(text_id: str) -> str:
+        """A text in the main language; one left empty there takes the other's (what the
+        empty field showed, as after choosing the other main language)."""
+        own = fields.get(f"t.{base}.{text_id}", "").strip()
+        return own or fields.get(f"t.{other}.{text_id}", "").strip()
+
     for text_id in CARD_TEXTS:
-        _set(document, text_id, fields.get(f"t.{base}.{text_id}", "").strip())
+        _set(document, text_id, typed(text_id))
         where[text_id] = f"t.{base}.{text_id}"
     if not program.get("logo_text"):
         program.pop("logo_text", None)
     back: list[dict[str, Any]] = []
     for field in _back_fields(draft):
-        value = fields.get(f"t.{base}.fields.{field.key}.value", "").strip()
+        value = typed(f"fields.{field.key}.value")
         if not value:
-            continue  # an emptied back field leaves the card
+            continue  # a back field emptied in both languages leaves the card
         spec = next((dict(s) for s in _back_specs(document) if s.get("key") == field.key), {})
         spec.update(key=field.key, value=value)
-        spec["label"] = fields.get(f"t.{base}.fields.{field.key}.label", "").strip()
+        spec["label"] = typed(f"fields.{field.key}.label")
         for part in ("label", "value"):
             where[f"fields.back[{len(back)}].{part}"] = f"t.{base}.fields.{field.key}.{part}"
         back.append(spec)

@@ -75,7 +75,10 @@ class TestFloristStory:
         expect(page.locator("#done")).to_have_text("The image is in the draft.")
         logo_after = page.locator(".apple .head img").get_attribute("src")
         assert logo_after != logo_before
-        assert page.evaluate("document.querySelector('.apple .head img').naturalWidth") > 0
+        page.wait_for_function(  # the new logo loads from the draft
+            "(img => img.complete && img.naturalWidth > 0)"
+            "(document.querySelector('.apple .head img'))"
+        )
 
         page.locator("#colors-background").fill("#1f4d3a")
         page.locator("#colors-foreground").fill("#2f6a50")

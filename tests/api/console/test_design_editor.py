@@ -95,6 +95,18 @@ class TestEditorPage:
         assert document["translations"]["ru"]["program"]["name"] == "Друзья Petal"
         assert document["colors"]["background"] == "#1f4d3a"
 
+    def test_a_hard_to_read_colour_is_warned_about_but_saved(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        sign_in(client, shop["key"])
+        values = form_values(client.get(shop["path"]).text)
+        values.update({"colors.background": "#1f4d3a", "colors.label": "#2f6a50"})
+        page = client.post(shop["path"], data=values)
+        assert page.status_code == 200
+        assert "Draft saved." in page.text
+        assert "Hard to read: Labels on the background is 1.5:1" in page.text
+        assert "Hard to read: Text" not in page.text
+
     def test_a_bad_field_is_named_next_to_it_and_nothing_is_saved(
         self, client: TestClient, shop: dict[str, Any]
     ) -> None:
@@ -158,6 +170,19 @@ class TestUploads:
             # the focal point was the dark top-left corner: the crop keeps some of it
             assert strip.convert("RGB").getpixel((0, 0)) != (0xF4, 0xB6, 0xC2)
 
+    def test_without_script_the_upload_is_cropped_around_the_centre(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        sign_in(client, shop["key"])
+        response = client.post(
+            f"/console/uploads/design/{shop['program']['id']}",
+            data={"slot": "logo"},
+            files={"image": ("logo.jpg", jpeg(600, 200), "image/jpeg")},
+        )
+        assert response.status_code == 200  # after the redirect
+        assert "The image is in the draft." in response.text
+        assert {"logo.png", "logo@2x.png", "logo@3x.png"} <= set(draft(client, shop)["images"])
+
     def test_a_refused_upload_says_why_next_to_the_field(
         self, client: TestClient, shop: dict[str, Any]
     ) -> None:
@@ -211,6 +236,10 @@ class TestWhoMayEdit:
         page = client.get(shop["path"])
         assert page.status_code == 200
         assert "Publish to" not in page.text
+        assert (
+            'name="t.en.program.name" type="text" value="Petal Club" placeholder="" readonly'
+            in (page.text)
+        )
         assert client.post(shop["path"], data={"action": "publish"}).status_code == 403
         upload = client.post(
             f"/console/uploads/design/{shop['program']['id']}",

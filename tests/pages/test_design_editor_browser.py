@@ -140,8 +140,15 @@ class TestOnAPhone:
         expect(ru_page.get_by_role("heading", name="Дизайн карты")).to_be_visible()
         expect(ru_page.get_by_role("button", name="Сохранить черновик")).to_be_visible()
         assert ru_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        ru_page.locator("#colors-label").fill("#2a5a45")
+        assert ru_page.evaluate(ACCESSIBILITY_CHECK) == []
+        ru_page.locator("#colors-label").fill("#2a5a45")  # the preview shows it as badly
         expect(ru_page.locator("#contrast .contrast")).to_contain_text("Плохо читается")
         assert ru_page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        assert ru_page.evaluate(ACCESSIBILITY_CHECK) == []
+        logo_text = ru_page.locator("#t-en-program-logo_text")
+        error = ru_page.locator("#err-t-en-program-logo_text")
+        logo_text.fill("L" * 200)  # over the limit: the preview says so next to the field
+        expect(error).to_contain_text("Не подходит:")
+        expect(logo_text).to_have_attribute("aria-invalid", "true")
+        logo_text.fill("Bloom")
+        expect(error).to_be_hidden()
         screenshot(ru_page, "design-editor-phone")

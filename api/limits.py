@@ -29,6 +29,7 @@ PATH_LIMITS = {
     "/apple/v1/log": 256_000,
     "/apple/v1/devices/": 4_096,
     "/scan/photo": 12_500_000,  # a phone camera's photo of a card (the form adds a little)
+    "/console/uploads/": 16_000_000,  # a design image from a phone (at most 15 MiB + form)
 }
 
 

@@ -11,7 +11,14 @@ from typing import Any
 
 from api.cards.apple import AppleWallet
 from api.enrolment import qr
-from passes import CardDesign, LoyaltyCard, loyalty_class, loyalty_object, render_pass_json
+from passes import (
+    ApplePassTemplate,
+    CardDesign,
+    LoyaltyCard,
+    loyalty_class,
+    loyalty_object,
+    render_pass_json,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +40,7 @@ class Preview:
     google_object: dict[str, Any]
     google_text: str  # Google picks black or white text for the background; so do we
     barcode_svg: str
+    images_url: str  # where the page loads the design's images from
 
 
 def build_preview(
@@ -42,7 +50,10 @@ def build_preview(
     stamps_required: int | None,
     sample: Sample,
     today: date,
+    template: ApplePassTemplate | None = None,
+    images_url: str | None = None,
 ) -> Preview:
+    """``template`` and ``images_url`` show a design the wallet does not hold (a draft)."""
     card = LoyaltyCard(
         serial_number="123456789012",
         member_name=sample.member_name,
@@ -54,9 +65,9 @@ def build_preview(
         member_since=today,
         message=sample.message,
     )
-    pass_json = json.loads(render_pass_json(card, wallet.templates[design.name]))
+    pass_json = json.loads(render_pass_json(card, template or wallet.templates[design.name]))
     class_id = f"preview.{design.name}"
-    images_url = f"/designs/{design.name}"
+    images_url = images_url or f"/designs/{design.name}"
     background = design.background
     luminance = 0.2126 * background.red + 0.7152 * background.green + 0.0722 * background.blue
     return Preview(
@@ -68,4 +79,5 @@ def build_preview(
         ),
         google_text="#000000" if luminance > 150 else "#ffffff",
         barcode_svg=qr.inline_svg(card.barcode_message, title=card.barcode_message),
+        images_url=images_url,
     )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.clock import utcnow
+from api.console import design_routes
 from api.console import service as console_service
 from api.console.auth import COOKIE, ConsoleUser, MaybeConsoleUser
 from api.console.errors import ConsoleSignInFailed
@@ -155,3 +156,6 @@ def stores(page: PageDep, session: SessionDep, user: ConsoleUser) -> Response:
     """The stores with their coordinates, and each one's join QR code."""
     context = console_service.stores_page(session, user.merchant_id)
     return console_page(page, "stores.html", user, **context)
+
+
+router.include_router(design_routes.router)

@@ -178,6 +178,18 @@ def draft_design(
     return program, _validate(session, program, document, name=f"p-{program.id.hex}-draft")
 
 
+def check_draft(
+    session: Session, merchant_id: UUID, program_id: UUID, document: Mapping[str, Any]
+) -> tuple[Program, CardDesign]:
+    """``document`` as the program's draft design, checked but not saved (a live preview).
+
+    Raises:
+        DesignInvalid: names the offending field.
+    """
+    program = get_program(session, merchant_id, program_id)
+    return program, _validate(session, program, document, name=f"p-{program.id.hex}-draft")
+
+
 def publish(
     session: Session, caller: Caller, program_id: UUID, templates: Path, now: datetime
 ) -> DesignVersion:

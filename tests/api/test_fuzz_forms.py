@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from api.clock import utcnow
+from api.console.design_routes import design_fields
 from api.pages.render import form_fields
 from api.programs.models import Program
 from api.verification.models import ContactChallenge
@@ -93,7 +94,8 @@ class FormRoute:
 
 
 def _reads_form(dependant: Dependant) -> bool:
-    return any(d.call is form_fields or _reads_form(d) for d in dependant.dependencies)
+    readers = (form_fields, design_fields)
+    return any(d.call in readers or _reads_form(d) for d in dependant.dependencies)
 
 
 def _routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:

@@ -44,6 +44,7 @@ class SyncWork:
     wants_notification: bool
     synced_version: int
     synced_points: str | None
+    object_digest: str | None  # of the body Google has (None: unknown, written before)
     notifications_left: int
     object_body: dict[str, Any]
     class_body: dict[str, Any]
@@ -97,6 +98,7 @@ def claim_work(
         wants_notification=budget.wants_notification(e.kind for e in events),
         synced_version=state.synced_version,
         synced_points=state.synced_points,
+        object_digest=state.body_digest,
         notifications_left=delivery_service.google_notifications_left(session, card_id, now=now),
         object_body=wallet.object_body(
             loyalty, card_id=card.id, program_id=program.id, design_name=program.design
@@ -136,13 +138,15 @@ def record_synced(
     work: SyncWork,
     *,
     points: str,
+    body_digest: str,
     notifications: list[tuple[str, int]],
     now: datetime,
 ) -> None:
     """The card is on Google as read in ``work``: its outbox rows are done, the lease is
     released and each notification spent (kind, the outbox row it was for) is counted."""
     google_repository.mark_synced(session, work.card_id, last_event_id=work.last_event_id,
-                                  version=work.version, points=points, now=now)  # fmt: skip
+                                  version=work.version, points=points,
+                                  body_digest=body_digest, now=now)  # fmt: skip
     outbound_service.delivered(session, outbound_service.GOOGLE, now=now)
     for kind, event_id in notifications:
         google_repository.add_notification(session, work.card_id, kind=kind, event_id=event_id,

@@ -30,6 +30,7 @@ class Message:
     event_id: int
     text: str
     created_at: datetime
+    translations: Mapping[str, str] | None = None  # language -> text (the campaign's)
 
 
 @dataclass(frozen=True, slots=True)

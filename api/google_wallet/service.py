@@ -50,6 +50,9 @@ class SyncWork:
     class_body: dict[str, Any]
     class_digest: str | None
     header: str
+    # The design's language and the header (the organisation) in each of its languages.
+    language: str = "en-US"
+    headers: dict[str, str] = field(default_factory=dict)
     new_messages: list[Message] = field(default_factory=list)
     kept_messages: list[Message] = field(default_factory=list)
 
@@ -89,6 +92,12 @@ def claim_work(
     events = google_repository.pending_events(session, card_id)
     loyalty = card_service.card_state(session, view, web_service_url=None, now=now)
     class_state = google_repository.get_class(session, program.id)
+    design = wallet.designs[program.design]
+
+    def texts(message: str) -> dict[str, str] | None:
+        """The card's current message in other languages (older ones have none kept)."""
+        return card.message_translations if message == card.message else None
+
     work = SyncWork(
         card_id=card_id,
         merchant_id=card.merchant_id,
@@ -105,14 +114,22 @@ def claim_work(
         ),
         class_body=wallet.class_body(program.id, program.design, loyalty.locations),
         class_digest=class_state.body_digest if class_state else None,
-        header=wallet.designs[program.design].organization_name,
-        new_messages=[Message(e.id, e.message, e.created_at) for e in events if e.message],
+        header=design.organization_name,
+        language=design.language,
+        headers={
+            design.language: design.organization_name,
+            **design.translations.get("program.organization", {}),
+        },  # fmt: skip
+        new_messages=[
+            Message(e.id, e.message, e.created_at, texts(e.message)) for e in events if e.message
+        ],  # fmt: skip
     )
     if work.new_messages:
         shown = google_repository.shown_messages(
             session, card_id, since=now - message_lifetime, limit=budget.MAX_MESSAGES
         )
-        work.kept_messages = [Message(r.id, r.message, r.created_at) for r in reversed(shown)]
+        work.kept_messages = [Message(r.id, r.message, r.created_at, texts(r.message))
+                              for r in reversed(shown)]  # fmt: skip
     return work
 
 

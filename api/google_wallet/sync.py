@@ -202,6 +202,7 @@ class GoogleSync:
         def message(item: Message, *, notify: bool = False) -> dict[str, Any]:
             return object_message(
                 message_id=f"lp-{item.event_id}", header=work.header, body=item.text,
+                language=work.language, translations=_translations(work, item),
                 start=item.created_at, lifetime=self.message_lifetime, notify=notify,
             )  # fmt: skip
 
@@ -259,6 +260,15 @@ class GoogleSync:
             self.wallet.client.patch_object(object_id, fields, notify=False)
             return False
         return notify
+
+
+def _translations(work: SyncWork, item: Message) -> dict[str, tuple[str, str]]:
+    """A message's (header, body) in the design's other languages: the organisation's name
+    as translated in the design, the text as its campaign translated it."""
+    bodies = item.translations or {}
+    others = (set(work.headers) | set(bodies)) - {work.language}
+    return {lang: (work.headers.get(lang, work.header), bodies.get(lang, item.text))
+            for lang in sorted(others)}  # fmt: skip
 
 
 def _as_wallet_error(error: GoogleAuthError) -> GoogleWalletError:

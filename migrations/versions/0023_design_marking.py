@@ -1,4 +1,5 @@
-"""publishing marks cards in batches (design_marking); Google objects keep their body digest
+"""publishing marks cards in batches (design_marking); Google objects keep their body digest;
+a campaign's message in other languages reaches the card (message_translations)
 
 Revision ID: 0023
 Revises: 0020
@@ -7,7 +8,8 @@ Create Date: 2026-12-06 15:00:00
 ``design_marking`` follows one publish while its cards are marked changed, a batch per
 transaction (the first by the publish, the rest by the designs job). ``google_object.body_digest``
 is the object body last written to Google, so a change that leaves an object as it was (a
-design change that only touches the class) is no PATCH.
+design change that only touches the class) is no PATCH. ``campaign.message_translations`` and
+``card.message_translations`` carry a message in other languages (language -> text).
 """
 
 from collections.abc import Sequence
@@ -47,9 +49,17 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column('body_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
         )
+    with op.batch_alter_table('campaign') as batch:
+        batch.add_column(sa.Column('message_translations', sa.JSON(), nullable=True))
+    with op.batch_alter_table('card') as batch:
+        batch.add_column(sa.Column('message_translations', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('card') as batch:
+        batch.drop_column('message_translations')
+    with op.batch_alter_table('campaign') as batch:
+        batch.drop_column('message_translations')
     with op.batch_alter_table('google_object') as batch:
         batch.drop_column('body_digest')
     op.drop_index(op.f('ix_design_marking_program_id'), table_name='design_marking')

@@ -23,9 +23,10 @@ from sqlmodel import Session, col, select
 
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
+from api.campaigns import tasks as campaign_tasks
 from api.clock import utcnow
 from api.google_wallet.sync import GoogleSync
-from api.members.models import Card
+from api.members.models import Card, Member
 from api.settings import DEV_PASS_TYPE_ID, Settings
 from passes.google.savelink import SAVE_URL
 from tests.conftest import wipe
@@ -256,3 +257,61 @@ def test_a_change_only_the_class_shows_patches_no_object(
     assert len(writes(after, "loyaltyClass")) == 1
     assert writes(after, "loyaltyObject") == []
     assert sync.run_once().cards == 0  # nothing left pending
+
+
+def test_a_phone_in_russian_shows_the_tier_and_the_campaign_in_russian(
+    app: FastAPI, client: TestClient, google: FakeGoogle
+) -> None:
+    sync: GoogleSync = app.state.google_sync
+    key = new_merchant(app, name="Rosa Flowers")
+    program = new_program(client, key, name="Rosa Club")
+    client.post(design_url(program, "/draft/starter"), json={"starter": "florist"},
+                headers=auth(key))  # fmt: skip
+    document = client.get(design_url(program, "/draft"), headers=auth(key)).json()["document"]
+    document["translations"]["ru"]["tiers"] = {"Gold": "Золото"}  # where she edits her texts
+    saved = client.put(design_url(program, "/draft"), json=document, headers=auth(key))
+    assert saved.status_code == 200, saved.text
+    assert client.post(design_url(program, "/publish"), headers=auth(key)).status_code == 201
+    anna = enrol(client, key, program["id"], phone="+79160000001")
+    with Session(app.state.engine) as session, session.begin():
+        session.execute(update(Member).where(col(Member.id) == UUID(anna["id"]))
+                        .values(tier="Gold"))  # fmt: skip
+    body, _ = read_pass(client.get(anna["apple_pass_url"]).content)
+    registered = client.post(
+        f"{APPLE}/devices/iphone1/registrations/{body['passTypeIdentifier']}/{body['serialNumber']}",
+        json={"pushToken": PUSH_TOKEN},
+        headers={"Authorization": f"ApplePass {body['authenticationToken']}"},
+    )
+    assert registered.status_code == 201
+
+    campaign = client.post(
+        f"/api/v1/programs/{program['id']}/campaigns",
+        json={"name": "Spring", "message": "Tulips are here",
+              "message_translations": {"ru": "Тюльпаны приехали"}, "channels": ["wallet"]},
+        headers=auth(key),
+    )  # fmt: skip
+    assert campaign.status_code == 201, campaign.text
+    assert campaign.json()["message_translations"] == {"ru": "Тюльпаны приехали"}
+    assert campaign_tasks.send_due(app.state.engine, now=utcnow()) == 1
+
+    new_body, files = read_pass(client.get(anna["apple_pass_url"]).content)
+    shown = json.dumps(new_body, ensure_ascii=False)
+    assert "Gold" in shown
+    assert "Tulips are here" in shown
+    russian = files["ru.lproj/pass.strings"].decode("utf-16")
+    assert '"Gold" = "Золото";' in russian
+    assert '"Tulips are here" = "Тюльпаны приехали";' in russian
+    assert "Тюльпаны" not in files["en.lproj/pass.strings"].decode("utf-16")
+
+    sync.run_once()
+    held = google.get_object(object_id(card_of(app, anna).id))
+    assert held is not None
+    translated = [
+        (m["localizedBody"]["translatedValues"] if "localizedBody" in m else [])
+        for m in held.get("messages", [])
+    ]
+    assert [{"language": "ru", "value": "Тюльпаны приехали"}] in translated
+    values = json.dumps(held["textModulesData"], ensure_ascii=False)
+    assert '"value": "Тюльпаны приехали"' in values
+    assert '"value": "Золото"' in values
+    assert google.errors == []

@@ -37,6 +37,7 @@ from api.google_wallet import budget
 from api.google_wallet import repository as google_repository
 from api.google_wallet import service as google_service
 from api.google_wallet.budget import Message
+from api.google_wallet.pacing import SharedPacer
 from api.google_wallet.service import SyncWork
 from api.google_wallet.wallet import GoogleWallet, digest
 from passes import GoogleNotFound, GoogleWalletError, NotificationQuotaExceeded, object_message
@@ -66,8 +67,10 @@ class GoogleSync:
         message_days: int = 7,
         stale_after: int = 7,
         clock: Callable[[], datetime] = utcnow,
+        shared_pacing: bool = True,
     ) -> None:
-        """``stale_after`` failures in a row (about an hour of back-off) make a card stale."""
+        """``stale_after`` failures in a row (about an hour of back-off) make a card stale.
+        ``shared_pacing`` paces the wallet's client across processes (``pacing``)."""
         self.engine = engine
         self.wallet = wallet
         self.batch_size = batch_size
@@ -77,6 +80,13 @@ class GoogleSync:
         self.clock = clock
         # names the key: a refusal blocks this one only, a new key file resumes
         self.credential = f"{wallet.issuer_email}/{getattr(wallet.signer, 'key_id', '')}"
+        client = wallet.client
+        local = client.limiter.local if isinstance(client.limiter, SharedPacer) else client.limiter
+        client.limiter = local
+        if shared_pacing:  # Google's limit is per issuer, not per process
+            client.limiter = SharedPacer(engine, wallet.issuer_id, local,
+                                         per_second=client.per_second,
+                                         sleep=lambda seconds: client.sleep(seconds))  # fmt: skip
 
     # rounds ----------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -51,7 +52,7 @@ class SharedPacer:
         local: Limiter,
         *,
         per_second: float,
-        sleep: Callable[[float], None],
+        sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine

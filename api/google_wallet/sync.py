@@ -85,8 +85,7 @@ class GoogleSync:
         client.limiter = local
         if shared_pacing:  # Google's limit is per issuer, not per process
             client.limiter = SharedPacer(engine, wallet.issuer_id, local,
-                                         per_second=client.per_second,
-                                         sleep=lambda seconds: client.sleep(seconds))  # fmt: skip
+                                         per_second=client.per_second)  # fmt: skip
 
     # rounds ----------------------------------------------------------------------------------
 

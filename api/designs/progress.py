@@ -40,7 +40,9 @@ DESIGN_KIND = "design"
 class PublishProgress:
     """How far the program's latest publish has gone.
 
-    ``cards_marked``: cards given a new version by it; ``cards_pushed``: of those, cards whose
+    ``cards_total``: the program's cards now (a card enrolled after the publish has the new
+    design from the start and is not marked); ``cards_marked``: cards given a new version by
+    it (``marking_done`` once all are); ``cards_pushed``: of those, cards whose
     change reached a wallet (an Apple push delivered after it, or the Google object synced);
     ``cards_fetched``: cards a device downloaded in that version (or later).
     """

@@ -291,7 +291,8 @@ def run_mode(
                                                    designs)  # fmt: skip
             seeded = time.perf_counter() - began
             try:
-                sync = GoogleSync(engine, wallet, batch_size=members)
+                sync = GoogleSync(engine, wallet, batch_size=members,
+                                  shared_pacing=wallet.client.per_second < UNLIMITED)  # fmt: skip
                 watch.wrap(sync, "_claim", "claim")
                 watch.wrap(sync, "_synced", "bookkeeping")
                 took = timed_run(sync, members)  # the class and N objects

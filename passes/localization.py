@@ -11,8 +11,11 @@ Text ids name where the default text lives: ``program.name``, ``program.organiza
 without a translation shows its default text in that language too.
 
 Values the service fills that are text (the tier name, the latest message) travel on the card
-as ``LoyaltyCard.translations`` (value name -> language -> text); texts loyalpass itself puts
-on cards (``POINTS``, ``Member``, ...) are translated here, in :data:`BUILT_IN`.
+as ``LoyaltyCard.translations`` (value name -> language -> text). A tier's name may also be
+translated once in the design, as ``tiers.<the name in the program's rules>``
+(``[translations.ru.tiers] Gold = "Золото"``), where the merchant edits the card's other
+texts; a translation on the card wins. Texts loyalpass itself puts on cards (``POINTS``,
+``Member``, ...) are translated here, in :data:`BUILT_IN`.
 """
 
 from __future__ import annotations
@@ -51,7 +54,9 @@ _LENGTHS = {
     "label": 40,
     "value": 500,
     "change_message": 200,
+    "tiers": 40,  # member.tier
 }
+TIER_PREFIX = "tiers."
 
 Fail = Callable[[str, str], NoReturn]
 _MEMOS: dict[tuple[int, str], _Memo] = {}
@@ -134,6 +139,8 @@ def card_values_by_language(
         translated: dict[str, object] = dict(values)
         for name in TEXT_VALUES:
             text = card.translations.get(name, {}).get(lang)
+            if name == "tier" and not text and card.tier:
+                text = design.translations.get(TIER_PREFIX + card.tier, {}).get(lang)
             if text and lang != design.language and values.get(name) not in (None, ""):
                 translated[name] = text
         translated["program_name"] = design_text(design, "program.name", design.program_name)[lang]
@@ -159,7 +166,8 @@ def tier_text(card: LoyaltyCard, design: CardDesign) -> dict[str, str]:
     """The tier name in every language; loyalpass's "Member" when the card has no tier."""
     if not card.tier:
         return built_in(design, "Member")
-    translated = card.translations.get("tier", {})
+    translated = {**design.translations.get(TIER_PREFIX + card.tier, {}),
+                  **card.translations.get("tier", {})}  # fmt: skip
     return {
         lang: card.tier if lang == design.language else translated.get(lang, card.tier)
         for lang in languages(design)
@@ -222,9 +230,10 @@ def read_translations(raw: object, design: CardDesign, fail: Fail) -> dict[str, 
             fail(where, "must be a table of texts")
         for text_id, text in _flatten(table).items():
             key = f"{where}.{text_id}"
-            if text_id not in known:
-                fail(key, f"unknown text; expected one of {sorted(known)}")
-            checked = check_text(text_id, text, known[text_id][1], key, fail)
+            if text_id not in known and not _is_tier(text_id):
+                fail(key, f"unknown text; expected one of {sorted(known)} or tiers.<tier>")
+            placeholders = known[text_id][1] if text_id in known else None
+            checked = check_text(text_id, text, placeholders, key, fail)
             result.setdefault(text_id, {})[lang] = checked
     return result
 
@@ -251,10 +260,13 @@ def check_text(
     """A translation, refused (``fail(key, ...)``) when it is empty, too long, or changes the
     placeholders or loses ``%@``."""
     is_message = text_id.startswith("change_messages.") or text_id.endswith(".change_message")
-    limit = (
-        _LENGTHS.get(text_id)
-        or _LENGTHS["change_message" if is_message else text_id.rsplit(".", 1)[-1]]
-    )
+    if _is_tier(text_id):
+        limit = _LENGTHS["tiers"]
+    else:
+        limit = (
+            _LENGTHS.get(text_id)
+            or _LENGTHS["change_message" if is_message else text_id.rsplit(".", 1)[-1]]
+        )
     if not isinstance(text, str) or not text.strip():
         fail(key, "must be a non-empty string")
     if len(text) > limit:
@@ -281,6 +293,11 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
         else:
             flat[name] = value
     return flat
+
+
+def _is_tier(text_id: str) -> bool:
+    """``tiers.<name>``: a tier's name (any name the rules give; placeholders are none)."""
+    return text_id.startswith(TIER_PREFIX) and len(text_id) > len(TIER_PREFIX)
 
 
 def _base(language: str) -> str:

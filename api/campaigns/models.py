@@ -29,6 +29,8 @@ class Campaign(SQLModel, table=True):
     program_id: UUID = Field(foreign_key="program.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=100)
     message: str = Field(max_length=300)
+    # The message in other languages (language -> text): the card shows the phone's language.
+    message_translations: dict[str, str] | None = Field(default=None, sa_type=JSON)
     filter: dict[str, object] = Field(default_factory=dict, sa_type=JSON)
     segment_id: UUID | None = None
     status: CampaignStatus = Field(default=CampaignStatus.scheduled, sa_type=String(20), index=True)

@@ -77,7 +77,7 @@ def create_campaign(
     campaign = campaign_service.create(
         session, caller.merchant_id, program_id, name=data.name, message=data.message,
         segment_id=data.segment_id, segment=data.filter, send_at=data.send_at, now=utcnow(),
-        channels=data.channels,
+        channels=data.channels, message_translations=data.message_translations,
     )  # fmt: skip
     return CampaignPublic.of(campaign)
 

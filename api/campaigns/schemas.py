@@ -19,6 +19,8 @@ from api.validation import RequestModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# A BCP 47 language tag, as a design's translations take it ("ru", "en-US").
+Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")]
 LockScreenText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
@@ -64,6 +66,12 @@ class CampaignCreate(RequestModel):
 
     name: Name
     message: Message
+    message_translations: dict[Language, Message] | None = Field(
+        default=None,
+        max_length=10,
+        description="The message in other languages (language -> text): a phone set to one "
+        "of them shows it, on Apple (pass.strings) and Google (translatedValues)",
+    )
     segment_id: UUID | None = None
     filter: SegmentFilter | None = None
     send_at: datetime | None = Field(
@@ -174,6 +182,7 @@ class CampaignPublic(BaseModel):
     program_id: UUID
     name: str
     message: str
+    message_translations: dict[str, str] | None = None
     filter: dict[str, object]
     segment_id: UUID | None
     status: CampaignStatus

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -77,6 +77,7 @@ def create(
     send_at: datetime | None,
     now: datetime,
     channels: Sequence[ChannelName] | None = None,
+    message_translations: Mapping[str, str] | None = None,
 ) -> Campaign:
     """Raises:
     ProgramNotFound, SegmentNotFound."""
@@ -87,6 +88,7 @@ def create(
         program_id=program.id,
         name=name,
         message=message,
+        message_translations=dict(message_translations) if message_translations else None,
         filter=audience.model_dump(mode="json", exclude_none=True),
         segment_id=segment_id,
         send_at=send_at or now,
@@ -235,6 +237,7 @@ def deliver(session: Session, campaign: Campaign, member_ids: list[UUID], now: d
     outbox_service.post_message(
         session, on_card, campaign.message, kind="campaign", now=now,
         quiet_on_apple=sorted(set(on_card) & quiet), campaign_id=campaign.id,
+        translations=campaign.message_translations,
     )  # fmt: skip
     for member in members:
         route = routed.get(member.id)

@@ -79,6 +79,7 @@ def loyalty_card(
         points_expiring=next_expiry[0] if next_expiry else None,
         points_expire_on=as_utc(next_expiry[1]).date() if next_expiry else None,
         message=card.message,
+        translations={"message": card.message_translations} if card.message_translations else {},
         quiet=frozenset({"message"}) if card.message_quiet else frozenset(),
         locations=tuple(
             Location(

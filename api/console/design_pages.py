@@ -27,6 +27,7 @@ from api.console.service import ConsoleCaller
 from api.designs import service as design_service
 from api.designs.errors import DesignImageInvalid, DesignInvalid
 from api.designs.models import DesignVersion
+from api.designs.progress import publish_progress
 from api.designs.registry import resolve_images
 from api.errors import Forbidden
 from api.merchants.models import Role
@@ -89,7 +90,7 @@ def editor_page(
         "starters": starters(cards),
         "slots": UPLOAD_SLOTS,
         "slot_aspects": SLOT_ASPECTS,
-        "progress": None,
+        "progress": publish_progress(session, merchant_id, program_id),
         **versions(session, merchant_id, program_id, offset),
     }
 

@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import JSON, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from api.columns import merchant_fk, timestamp
+from api.columns import merchant_fk, optional_timestamp, timestamp
 
 
 class DesignImage(SQLModel, table=True):
@@ -50,3 +50,20 @@ class DesignVersion(SQLModel, table=True):
     document: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     published_by: UUID  # the API key that published it
     published_at: datetime = timestamp()
+
+
+class DesignMarking(SQLModel, table=True):
+    """Marking a published version's cards changed, a batch per transaction: a publish marks
+    the first batches itself and the designs job the rest. ``cursor`` is the last member
+    marked (members go in id order), so a crash resumes after it; ``done_at`` ends it (all
+    marked, or a newer version took over)."""
+
+    __tablename__ = "design_marking"
+
+    version_id: UUID = Field(primary_key=True, foreign_key="design_version.id",
+                             ondelete="CASCADE")  # fmt: skip
+    merchant_id: UUID = merchant_fk()
+    program_id: UUID = Field(foreign_key="program.id", index=True, ondelete="CASCADE")
+    cursor: UUID | None = None
+    cards_marked: int = 0
+    done_at: datetime | None = optional_timestamp()

@@ -9,9 +9,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api.clock import utcnow
 from api.deps import AdminCaller, AppleWalletDep, SessionDep, SettingsDep
+from api.designs import progress
 from api.designs import service as design_service
 from api.designs.document import sha256
+from api.designs.errors import DesignVersionNotFound
 from api.designs.preview import render_preview
+from api.designs.progress import PublishProgress
 from api.designs.schemas import (
     DesignDocument,
     DesignPublic,
@@ -232,3 +235,16 @@ def rollback(
     """Publish an older version again (as a new version, recording who did it)."""
     row = design_service.rollback(session, caller, program_id, body.version, utcnow())
     return DesignVersionPublic.of(row, live_version=row.version)
+
+
+@router.get("/progress")
+def publish_progress(program_id: UUID, session: SessionDep, caller: AdminCaller) -> PublishProgress:
+    """How far the latest publish has gone: cards marked, pushed to a wallet and fetched.
+
+    Raises:
+        DesignVersionNotFound: the program has published no version yet.
+    """
+    found = progress.publish_progress(session, caller.merchant_id, program_id)
+    if found is None:
+        raise DesignVersionNotFound("the program has published no design version yet")
+    return found

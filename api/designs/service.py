@@ -18,7 +18,7 @@ from uuid import UUID
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session
 
-from api.designs import repository
+from api.designs import progress, repository
 from api.designs.document import (
     IMAGE_NAMES,
     build_design,
@@ -30,7 +30,6 @@ from api.designs.document import (
 from api.designs.errors import DesignImageInvalid, DesignInvalid, DesignVersionNotFound
 from api.designs.models import DesignDraft, DesignVersion
 from api.merchants.service import Caller
-from api.outbox import service as outbox_service
 from api.paging import PageRequest
 from api.programs.errors import UnknownDesign
 from api.programs.models import Program, own_design, parse_own_design
@@ -48,8 +47,6 @@ from passes import (
 
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_PIXELS = 4_000_000  # a decompression bomb is refused before it is decoded
-MARK_BATCH = 1000
-CENTRE = Focus()
 
 
 def live(
@@ -252,10 +249,7 @@ def _publish(
     program.design = own_design(program.id, number)
     session.add(program)
     session.flush()
-    members = repository.member_ids(session, program.merchant_id, program.id)
-    for start in range(0, len(members), MARK_BATCH):
-        batch = members[start : start + MARK_BATCH]
-        outbox_service.mark_cards_changed(session, batch, kind="design", now=now)
+    progress.start_marking(session, row, now=now)  # the first batches; the designs job the rest
     return row
 
 

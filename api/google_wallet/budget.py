@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-SILENT_KINDS = frozenset({"enrol", "coupon_used"})  # the member is at the counter, or just joined
+# The member is at the counter, just joined, or the merchant changed the card's design (a new
+# label is no balance change: the design reaches every card silently).
+SILENT_KINDS = frozenset({"enrol", "coupon_used", "design"})
 MAX_MESSAGES = 10
 MAX_BACKOFF = timedelta(hours=1)
 
@@ -28,6 +30,7 @@ class Message:
     event_id: int
     text: str
     created_at: datetime
+    translations: Mapping[str, str] | None = None  # language -> text (the campaign's)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,8 @@ class GoogleObject(SQLModel, table=True):
     class_id: str = Field(max_length=160)
     synced_version: int = 0
     synced_points: str | None = Field(default=None, max_length=300)
+    # SHA-256 of the object body last written: a change that leaves it as it was is no PATCH
+    body_digest: str | None = Field(default=None, max_length=64)
     synced_at: datetime | None = optional_timestamp()
     in_wallet: bool = False
     saved_at: datetime | None = optional_timestamp()

@@ -112,9 +112,11 @@ def mark_synced(
     last_event_id: int,
     version: int,
     points: str,
+    body_digest: str,
     now: datetime,
 ) -> None:
-    """The card's outbox rows up to ``last_event_id`` are on Google, and so is ``version``."""
+    """The card's outbox rows up to ``last_event_id`` are on Google, and so is ``version``
+    (its object body has ``body_digest``)."""
     session.execute(
         update(OutboxEvent)
         .where(
@@ -130,6 +132,7 @@ def mark_synced(
         .values(
             synced_version=version,
             synced_points=points,
+            body_digest=body_digest,
             synced_at=now,
             lease_until=None,
             retry_at=None,

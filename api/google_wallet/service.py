@@ -44,11 +44,15 @@ class SyncWork:
     wants_notification: bool
     synced_version: int
     synced_points: str | None
+    object_digest: str | None  # of the body Google has (None: unknown, written before)
     notifications_left: int
     object_body: dict[str, Any]
     class_body: dict[str, Any]
     class_digest: str | None
     header: str
+    # The design's language and the header (the organisation) in each of its languages.
+    language: str = "en-US"
+    headers: dict[str, str] = field(default_factory=dict)
     new_messages: list[Message] = field(default_factory=list)
     kept_messages: list[Message] = field(default_factory=list)
 
@@ -88,6 +92,12 @@ def claim_work(
     events = google_repository.pending_events(session, card_id)
     loyalty = card_service.card_state(session, view, web_service_url=None, now=now)
     class_state = google_repository.get_class(session, program.id)
+    design = wallet.designs[program.design]
+
+    def texts(message: str) -> dict[str, str] | None:
+        """The card's current message in other languages (older ones have none kept)."""
+        return card.message_translations if message == card.message else None
+
     work = SyncWork(
         card_id=card_id,
         merchant_id=card.merchant_id,
@@ -97,20 +107,29 @@ def claim_work(
         wants_notification=budget.wants_notification(e.kind for e in events),
         synced_version=state.synced_version,
         synced_points=state.synced_points,
+        object_digest=state.body_digest,
         notifications_left=delivery_service.google_notifications_left(session, card_id, now=now),
         object_body=wallet.object_body(
             loyalty, card_id=card.id, program_id=program.id, design_name=program.design
         ),
         class_body=wallet.class_body(program.id, program.design, loyalty.locations),
         class_digest=class_state.body_digest if class_state else None,
-        header=wallet.designs[program.design].organization_name,
-        new_messages=[Message(e.id, e.message, e.created_at) for e in events if e.message],
+        header=design.organization_name,
+        language=design.language,
+        headers={
+            design.language: design.organization_name,
+            **design.translations.get("program.organization", {}),
+        },  # fmt: skip
+        new_messages=[
+            Message(e.id, e.message, e.created_at, texts(e.message)) for e in events if e.message
+        ],  # fmt: skip
     )
     if work.new_messages:
         shown = google_repository.shown_messages(
             session, card_id, since=now - message_lifetime, limit=budget.MAX_MESSAGES
         )
-        work.kept_messages = [Message(r.id, r.message, r.created_at) for r in reversed(shown)]
+        work.kept_messages = [Message(r.id, r.message, r.created_at, texts(r.message))
+                              for r in reversed(shown)]  # fmt: skip
     return work
 
 
@@ -136,13 +155,15 @@ def record_synced(
     work: SyncWork,
     *,
     points: str,
+    body_digest: str,
     notifications: list[tuple[str, int]],
     now: datetime,
 ) -> None:
     """The card is on Google as read in ``work``: its outbox rows are done, the lease is
     released and each notification spent (kind, the outbox row it was for) is counted."""
     google_repository.mark_synced(session, work.card_id, last_event_id=work.last_event_id,
-                                  version=work.version, points=points, now=now)  # fmt: skip
+                                  version=work.version, points=points,
+                                  body_digest=body_digest, now=now)  # fmt: skip
     outbound_service.delivered(session, outbound_service.GOOGLE, now=now)
     for kind, event_id in notifications:
         google_repository.add_notification(session, work.card_id, kind=kind, event_id=event_id,

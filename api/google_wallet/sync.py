@@ -2,13 +2,15 @@
 
 One round takes the cards with unsynced outbox rows, oldest first. For each card it holds a
 short lease (so two workers never sync one card at once), reads the card's current state,
-and makes it so on Google: the program's class first when its body changed, then the object
-(inserted the first time, patched after that: one PATCH however many changes piled up), then
-any new messages. Only then are the outbox rows marked done, so a crash or a Google outage
-loses nothing: the rows stay pending and the card is retried with a growing delay (at most
-an hour). After ``stale_after`` failures in a row the card is stale, which alerts the operator
-(``/healthz`` degraded, a console banner, an ERROR line); a key Google refuses (401, 403, or
-a token endpoint refusing it) stops the sync until the key is replaced or an operator retries.
+and makes it so on Google: the program's class first when its body changed (one call, once
+per change: the next card sees the digest recorded), then the object (inserted the first
+time, patched after that: one PATCH however many changes piled up, none when its body is the
+one Google has, as after a design change only the class shows), then any new messages.
+Only then are the outbox rows marked done, so a crash or a Google outage loses nothing: the
+rows stay pending and the card is retried with a growing delay (at most an hour). After
+``stale_after`` failures in a row the card is stale, which alerts the operator (``/healthz``
+degraded, a console banner, an ERROR line); a key Google refuses (401, 403, or a token
+endpoint refusing it) stops the sync until the key is replaced or an operator retries.
 
 This is the coordinator, the task level of Google delivery: it opens a short transaction
 around each session-first step of ``service`` and makes the calls to Google in between, never
@@ -35,6 +37,7 @@ from api.google_wallet import budget
 from api.google_wallet import repository as google_repository
 from api.google_wallet import service as google_service
 from api.google_wallet.budget import Message
+from api.google_wallet.pacing import SharedPacer
 from api.google_wallet.service import SyncWork
 from api.google_wallet.wallet import GoogleWallet, digest
 from passes import GoogleNotFound, GoogleWalletError, NotificationQuotaExceeded, object_message
@@ -64,8 +67,10 @@ class GoogleSync:
         message_days: int = 7,
         stale_after: int = 7,
         clock: Callable[[], datetime] = utcnow,
+        shared_pacing: bool = True,
     ) -> None:
-        """``stale_after`` failures in a row (about an hour of back-off) make a card stale."""
+        """``stale_after`` failures in a row (about an hour of back-off) make a card stale.
+        ``shared_pacing`` paces the wallet's client across processes (``pacing``)."""
         self.engine = engine
         self.wallet = wallet
         self.batch_size = batch_size
@@ -75,6 +80,12 @@ class GoogleSync:
         self.clock = clock
         # names the key: a refusal blocks this one only, a new key file resumes
         self.credential = f"{wallet.issuer_email}/{getattr(wallet.signer, 'key_id', '')}"
+        client = wallet.client
+        local = client.limiter.local if isinstance(client.limiter, SharedPacer) else client.limiter
+        client.limiter = local
+        if shared_pacing:  # Google's limit is per issuer, not per process
+            client.limiter = SharedPacer(engine, wallet.issuer_id, local,
+                                         per_second=client.per_second)  # fmt: skip
 
     # rounds ----------------------------------------------------------------------------------
 
@@ -184,7 +195,7 @@ class GoogleSync:
         client = self.wallet.client
         class_digest = digest(work.class_body)
         if class_digest != work.class_digest:
-            client.upsert_class(work.class_body)
+            self._write_class(work)
             with Session(self.engine) as session, session.begin():
                 google_service.record_class(session, work, class_digest, now=now)
         body = work.object_body
@@ -200,13 +211,19 @@ class GoogleSync:
         def message(item: Message, *, notify: bool = False) -> dict[str, Any]:
             return object_message(
                 message_id=f"lp-{item.event_id}", header=work.header, body=item.text,
+                language=work.language, translations=_translations(work, item),
                 start=item.created_at, lifetime=self.message_lifetime, notify=notify,
             )  # fmt: skip
 
+        body_digest = digest(body)
+        unchanged = (body_digest == work.object_digest and plan.kept_messages is None
+                     and not plan.added_messages)  # fmt: skip
         if plan.is_new:  # a new object: no one holds it yet, nothing to notify
             if plan.initial_messages:
                 body = {**body, "messages": [message(m) for m in plan.initial_messages]}
             client.upsert_object(body)
+        elif unchanged:  # e.g. a design change only the class shows: no call for this card
+            pass
         else:
             fields = {k: v for k, v in body.items() if k not in ("id", "classId")}
             if plan.kept_messages is not None:
@@ -228,9 +245,21 @@ class GoogleSync:
             if notify:
                 notifications.append(("message", item.event_id))
         with Session(self.engine) as session, session.begin():
-            google_service.record_synced(session, work, points=points,
+            google_service.record_synced(session, work, points=points, body_digest=body_digest,
                                          notifications=notifications, now=now)  # fmt: skip
         return len(notifications)
+
+    def _write_class(self, work: SyncWork) -> None:
+        """One call: a class we wrote before is patched (an insert would be refused as a
+        duplicate first, two calls against the pace), a new one inserted."""
+        client = self.wallet.client
+        if work.class_digest is None:
+            client.upsert_class(work.class_body)
+            return
+        try:
+            client.patch_class(work.class_body["id"], work.class_body)
+        except GoogleNotFound:  # gone on Google's side: put it back
+            client.upsert_class(work.class_body)
 
     def _patch(self, object_id: str, fields: dict[str, Any], *, notify: bool) -> bool:
         """PATCH the object; True when it notified."""
@@ -240,6 +269,15 @@ class GoogleSync:
             self.wallet.client.patch_object(object_id, fields, notify=False)
             return False
         return notify
+
+
+def _translations(work: SyncWork, item: Message) -> dict[str, tuple[str, str]]:
+    """A message's (header, body) in the design's other languages: the organisation's name
+    as translated in the design, the text as its campaign translated it."""
+    bodies = item.translations or {}
+    others = (set(work.headers) | set(bodies)) - {work.language}
+    return {lang: (work.headers.get(lang, work.header), bodies.get(lang, item.text))
+            for lang in sorted(others)}  # fmt: skip
 
 
 def _as_wallet_error(error: GoogleAuthError) -> GoogleWalletError:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from api.apple_webservice import tasks as apple_tasks
 from api.automations import tasks as automation_tasks
 from api.campaigns import tasks as campaign_tasks
+from api.designs import tasks as design_tasks
 from api.google_wallet import tasks as google_tasks
 from api.ledger import tasks as ledger_tasks
 from api.segments import tasks as segment_tasks
@@ -34,6 +35,7 @@ class JobReport:
     store_cards_changed: int = 0
     geo_cards_changed: int = 0
     campaign_cards: int = 0
+    design_batches: int = 0
     rfm_members: int = 0
     automations_fired: int = 0
     device_logs_deleted: int = 0
@@ -45,7 +47,8 @@ def run_all(engine: Engine, *, now: datetime) -> JobReport:
     """Run every job once, as of ``now``."""
     report = JobReport()
     jobs = (expire_points, birthday_bonuses, tier_downgrades, card_stores, geo_campaigns,
-            push_campaigns, rfm_scores, automations, device_logs, stale_deliveries)  # fmt: skip
+            push_campaigns, design_publishes, rfm_scores, automations, device_logs,
+            stale_deliveries)  # fmt: skip
     for job in jobs:
         try:
             job(engine, now=now, report=report)
@@ -85,6 +88,11 @@ def geo_campaigns(engine: Engine, *, now: datetime, report: JobReport) -> None:
 def push_campaigns(engine: Engine, *, now: datetime, report: JobReport) -> None:
     """Send the campaigns that are due (and resume interrupted ones)."""
     report.campaign_cards += campaign_tasks.send_due(engine, now=now)
+
+
+def design_publishes(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Mark the cards a design publish has not marked yet (the publish marks the first)."""
+    report.design_batches += design_tasks.mark_published(engine, now=now)
 
 
 def rfm_scores(engine: Engine, *, now: datetime, report: JobReport) -> None:

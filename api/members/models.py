@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.columns import merchant_fk, optional_timestamp, timestamp
@@ -81,5 +81,7 @@ class Card(SQLModel, table=True):
     store_ids: str | None = Field(default=None, sa_type=String(400))
     # The latest campaign message, shown on the back of the card.
     message: str | None = Field(default=None, max_length=300)
+    # The message in other languages (language -> text), as its campaign gave them.
+    message_translations: dict[str, str] | None = Field(default=None, sa_type=JSON)
     message_at: datetime | None = optional_timestamp()
     message_quiet: bool = False  # it arrived past the notification budget: no lock-screen alert

@@ -106,12 +106,23 @@ def insert_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None
 
 
 def set_message(
-    session: Session, member_ids: Sequence[UUID], text: str, *, now: datetime, quiet: bool
+    session: Session,
+    member_ids: Sequence[UUID],
+    text: str,
+    *,
+    now: datetime,
+    quiet: bool,
+    translations: Mapping[str, str] | None = None,
 ) -> None:
-    """Put ``text`` in the "latest news" field of the members' cards (and in the copies of
-    them this session holds)."""
+    """Put ``text`` (and its ``translations``, language -> text) in the "latest news" field
+    of the members' cards (and in the copies of them this session holds)."""
     session.execute(
         update(Card)
         .where(col(Card.member_id).in_(member_ids))
-        .values(message=text, message_at=now, message_quiet=quiet)
+        .values(
+            message=text,
+            message_at=now,
+            message_quiet=quiet,
+            message_translations=dict(translations) if translations else None,
+        )  # fmt: skip
     )

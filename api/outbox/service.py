@@ -3,7 +3,7 @@ Posting a message to cards goes through here too (:func:`post_message`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -115,6 +115,7 @@ def post_message(
     quiet_on_apple: Sequence[UUID] = (),
     campaign_id: UUID | None = None,
     queue: bool = True,
+    translations: Mapping[str, str] | None = None,
 ) -> int:
     """Put ``text`` on the members' cards (the "latest news" field, a lock-screen alert on
     Apple unless the member is in ``quiet_on_apple``; Google gets it as a message) and queue
@@ -122,7 +123,8 @@ def post_message(
 
     ``queue=False`` only writes the text: for a caller that marks the card changed itself,
     once for everything it changed, passing ``text`` as that change's message (a purchase
-    that also raised the tier is one card version, not two).
+    that also raised the tier is one card version, not two). ``translations`` (language ->
+    text) show the message in the phone's language.
     """
     if not member_ids:
         return 0
@@ -130,7 +132,8 @@ def post_message(
     for is_quiet in (False, True):
         group = [m for m in member_ids if (m in quiet) == is_quiet]
         if group:
-            outbox_repository.set_message(session, group, text, now=now, quiet=is_quiet)
+            outbox_repository.set_message(session, group, text, now=now, quiet=is_quiet,
+                                          translations=translations)  # fmt: skip
     if not queue:
         return len(member_ids)
     if len(member_ids) == 1:  # also reloads a copy of the card the caller holds

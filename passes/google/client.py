@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
@@ -70,6 +70,12 @@ class GoogleUnavailable(GoogleWalletError):
     """429 or 5xx still failing after the retries, or Google unreachable: try again later."""
 
 
+class Pacer(Protocol):
+    """What the client calls before each request (a service may pace several processes)."""
+
+    def wait(self) -> None: ...
+
+
 class RateLimiter:
     """Spaces calls at least ``1 / per_second`` apart (thread-safe)."""
 
@@ -103,7 +109,8 @@ class WalletClient:
     ) -> None:
         self.session = session
         self.api_url = api_url.rstrip("/")
-        self.limiter = RateLimiter(per_second, sleep=sleep)
+        self.limiter: Pacer = RateLimiter(per_second, sleep=sleep)
+        self.per_second = per_second
         self.max_retries = max_retries
         self.timeout = timeout
         self.sleep = sleep

@@ -92,6 +92,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/programs/{program_id}/design/publish"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/design/versions"): ADMIN,
     ("POST", "/api/v1/programs/{program_id}/design/rollback"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id}/design/progress"): ADMIN,
 }
 
 # Valid bodies, so that the role check (not the body's validation) answers a refused role

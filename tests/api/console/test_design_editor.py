@@ -204,6 +204,8 @@ class TestPublishing:
         assert published.status_code == 200
         assert "Published: version 1." in published.text
         assert '<tr id="v1"><td>1</td>' in published.text
+        progress = client.get(shop["path"]).text
+        assert 'id="progress"' in progress  # how far version 1 has reached the phones
         client.post(shop["path"], data={"action": "starter", "starter": "florist"})
         client.post(shop["path"], data={"action": "publish"})
         rolled = client.post(shop["path"], data={"action": "rollback", "version": "1"})

@@ -231,7 +231,7 @@ def coffee_mark(pen: Pen, _h: float) -> None:
 def coffee_strip(pen: Pen, h: float) -> None:
     pen.img.paste(gradient(pen.img.size, [(44, 26, 17), BROWN, (92, 56, 33), (120, 74, 42)]))
     pen.img.paste(
-        (24, 14, 9), (0, 0), gradient(pen.img.size, [(150,), (0,), (0,), (170,)], vertical=True)
+        (24, 14, 9), (0, 0), gradient(pen.img.size, [(75,), (0,), (0,), (85,)], vertical=True)
     )
     cx, cy, r = 300.0, h / 2, h * 0.47
     pen.glow(cx, cy, 150, h * 1.2, CARAMEL, 0.35)

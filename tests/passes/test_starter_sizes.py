@@ -1,5 +1,6 @@
 """Every starter template's signed pass stays within 60,000 bytes and verifies with openssl:
-the points card, and the stamp card with its strip showing 0, half and all of its stamps."""
+the points card, and the stamp card with its strip showing 0, half and all of its stamps; the
+stamp pictures keep the image pipeline's quality floor."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ import pytest
 from PIL import Image
 
 from api.settings import DEV_PASS_TYPE_ID, DEV_TEAM_ID
-from passes import ApplePassTemplate, CardDesign, LoyaltyCard, Signer, build_pkpass, load_design
+from passes import (
+    ApplePassTemplate,
+    CardDesign,
+    LoyaltyCard,
+    Signer,
+    build_pkpass,
+    image_ssim,
+    load_design,
+    stamps,
+)
 from passes.stamps import render_hero, render_strips
 from tests.passes.conftest import CARDS
 from tests.support.pkpass import verify_pkpass
@@ -88,3 +98,23 @@ def test_google_heroes_stay_small(starter: CardDesign) -> None:
         hero = render_hero(starter, count, required)
         assert Image.open(io.BytesIO(hero)).size == (1032, 336)
         assert len(hero) <= MAX_HERO_BYTES, f"{starter.name} {count}/{required}: {len(hero):,} B"
+
+
+def test_stamp_pictures_keep_their_quality(
+    starter: CardDesign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp encoder's palette stays above the pipeline's SSIM floor (0.99) against the
+    picture before quantising, at every size."""
+    canvases: list[Image.Image] = []
+    shipped = stamps.encode_picture
+
+    def keep(image: Image.Image) -> bytes:
+        canvases.append(image.convert("RGB"))
+        return shipped(image)
+
+    monkeypatch.setattr(stamps, "encode_picture", keep)
+    required = required_of(starter)
+    encoded = [*render_strips(starter, required // 2, required).values()]
+    encoded.append(render_hero(starter, required // 2, required))
+    for canvas, data in zip(canvases, encoded, strict=True):
+        assert image_ssim(canvas, Image.open(io.BytesIO(data)).convert("RGB")) >= 0.99

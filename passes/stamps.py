@@ -142,10 +142,10 @@ def encode_picture(image: Image.Image) -> bytes:
     """A palette PNG of an opaque stamp picture: 64 colours, fast octree, no dithering.
 
     Not the image pipeline's ``passes.encode_png``: measured on every starter
-    (bench/passes_size.py), its search for the fewest colours above SSIM 0.99 takes 4-6 s per
-    (design, count), this 0.15-0.3 s, for pictures at most 15 % smaller; these stay above
-    SSIM 0.99 against the unquantised picture and every starter's stamp pass within 60,000
-    bytes. The one place that chooses the stamp pictures' encoder."""
+    (bench/passes_size.py), its search for the fewest colours above SSIM 0.99 takes 2.5-8 s
+    per (design, count), this 0.1-0.35 s, for pictures at most 15 % smaller (some larger);
+    these stay above SSIM 0.99 against the unquantised picture and every starter's stamp pass
+    within 60,000 bytes. The one place that chooses the stamp pictures' encoder."""
     palette = image.convert("RGB").quantize(
         colors=_PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
     )

@@ -49,6 +49,7 @@ test: lint typecheck pytest  ## every check CI runs: lint, types, tests on SQLit
 bench: $(BIN)/.installed  ## every benchmark; results go into docs/BENCHMARKS.md
 	$(BIN)/python bench/pkpass.py
 	$(BIN)/python bench/images.py
+	$(BIN)/python bench/passes_size.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/apple_push.py
 	$(BIN)/python bench/webservice.py

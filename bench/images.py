@@ -55,6 +55,7 @@ def load_draw() -> ModuleType:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["draw"] = module  # the new designs' drawing modules import its shapes
     spec.loader.exec_module(module)
     return module
 

@@ -80,7 +80,13 @@ def _value(value: Any) -> str:
 def neutral_document(
     merchant_name: str, program_name: str, *, stamps_required: int | None
 ) -> dict[str, Any]:
-    """A plain design showing only the merchant's and program's own names."""
+    """A plain design showing only the merchant's and program's own names.
+
+    Its texts are English (the default, ``en-US``) with Russian translations, so a phone set
+    to Russian shows Russian labels and messages; the names are the merchant's own, as typed.
+    (Programs store no language, so the default stays English: guessing one from the names'
+    alphabet would be wrong for a merchant who writes in both.)
+    """
     organization = merchant_name.strip()[:60] or program_name[:60]
     name = program_name.strip()[:60] or organization
     stamps = stamps_required is not None
@@ -110,6 +116,25 @@ def neutral_document(
                 {"key": "news", "label": "Latest news", "value": "{message}"},
                 {"key": "card_number", "label": "Card number", "value": "{serial_number}"},
             ],
+        },
+        "translations": {"ru": _neutral_russian(name, primary)},
+    }
+
+
+def _neutral_russian(name: str, primary: str) -> dict[str, Any]:
+    return {
+        "program": {"description": f"{name}: карта лояльности"[:200]},
+        "card": {"primary_label": "ШТАМПЫ" if primary == "stamps" else "БАЛЛЫ"},
+        "change_messages": {
+            "points": "У вас %@ баллов",
+            "stamps": "Штампов на карте: %@",
+            "tier": "Ваш уровень: %@",
+            "message": "%@",
+        },
+        "fields": {
+            "member": {"label": "УЧАСТНИК"},
+            "news": {"label": "Новости"},
+            "card_number": {"label": "Номер карты"},
         },
     }
 

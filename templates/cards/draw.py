@@ -1,8 +1,10 @@
 """Draw the Wallet artwork for the built-in loyalty-card designs.
 
 Writes, next to this file, ``coffee/`` ("Bean & Brew": cup icon, coffee-bean
-logo, latte-and-beans strip) and ``florist/`` ("Petal & Stem": tulip icon,
-blossom logo, tulip-meadow strip).  Each folder gets Apple Wallet
+logo, latte-and-beans strip), ``florist/`` ("Petal & Stem": tulip icon,
+blossom logo, tulip-meadow strip), ``fitness/``, ``beauty/`` and ``clothing/``
+(drawn by ``draw_fitness.py``, ``draw_beauty.py`` and ``draw_clothing.py``
+with the shapes defined here).  Each folder gets Apple Wallet
 ``icon``/``logo``/``strip`` PNGs at @1x/@2x/@3x plus ``google_logo.png`` and
 ``google_hero.png`` for Google Wallet.
 
@@ -17,10 +19,13 @@ Run from the repository root:  python templates/cards/draw.py
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import random
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 from PIL import Image, ImageDraw
 
@@ -226,7 +231,7 @@ def coffee_mark(pen: Pen, _h: float) -> None:
 def coffee_strip(pen: Pen, h: float) -> None:
     pen.img.paste(gradient(pen.img.size, [(44, 26, 17), BROWN, (92, 56, 33), (120, 74, 42)]))
     pen.img.paste(
-        (24, 14, 9), (0, 0), gradient(pen.img.size, [(150,), (0,), (0,), (170,)], vertical=True)
+        (24, 14, 9), (0, 0), gradient(pen.img.size, [(75,), (0,), (0,), (85,)], vertical=True)
     )
     cx, cy, r = 300.0, h / 2, h * 0.47
     pen.glow(cx, cy, 150, h * 1.2, CARAMEL, 0.35)
@@ -424,9 +429,24 @@ def build(name: str, bg: Color, icon: Painter, mark: Painter, strip: Painter) ->
     write(render((1032, 336), strip, 375, bg), out / "google_hero.png")
 
 
+def sibling(name: str) -> ModuleType:
+    """A drawing module next to this file, loaded by path (``templates/`` is data, not a
+    package); it finds this module's shapes under the name ``draw``."""
+    sys.modules.setdefault("draw", sys.modules[__name__])
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> None:
     build("coffee", BROWN, coffee_icon, coffee_mark, coffee_strip)
     build("florist", GREEN, florist_icon, florist_mark, florist_strip)
+    for name in ("fitness", "beauty", "clothing"):
+        art = sibling(f"draw_{name}")
+        build(name, art.BACKGROUND, art.icon, art.mark, art.strip)
 
 
 if __name__ == "__main__":

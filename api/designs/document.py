@@ -77,6 +77,20 @@ def _value(value: Any) -> str:
     raise TypeError(f"not a design value: {type(value).__name__}")
 
 
+#: How long a name the wallets show whole (passes' length limits: Google cuts issuer and
+#: program names after 20 characters); the neutral design stays publishable as it is.
+NAME_ROOM = 20
+
+
+def clip(text: str, room: int) -> str:
+    """``text`` cut to ``room`` characters at a word where it can be, with an ellipsis."""
+    if len(text) <= room:
+        return text
+    cut = text[: room - 1]
+    word = cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut
+    return (word if len(word) >= room // 2 else cut).rstrip(" ,.-") + "\u2026"
+
+
 def neutral_document(
     merchant_name: str, program_name: str, *, stamps_required: int | None
 ) -> dict[str, Any]:
@@ -87,15 +101,16 @@ def neutral_document(
     (Programs store no language, so the default stays English: guessing one from the names'
     alphabet would be wrong for a merchant who writes in both.)
     """
-    organization = merchant_name.strip()[:60] or program_name[:60]
-    name = program_name.strip()[:60] or organization
+    full_organization = merchant_name.strip() or program_name.strip()
+    full_name = program_name.strip() or full_organization
+    organization, name = clip(full_organization, NAME_ROOM), clip(full_name, NAME_ROOM)
     stamps = stamps_required is not None
     primary = "stamps" if stamps else "points"
     program: dict[str, Any] = {
         "name": name,
         "organization": organization,
-        "description": f"{name}: loyalty card"[:200],
-        "logo_text": organization[:30],
+        "description": f"{full_name[:60]}: loyalty card"[:200],
+        "logo_text": organization,
         "kind": primary,
     }
     if stamps:
@@ -117,7 +132,7 @@ def neutral_document(
                 {"key": "card_number", "label": "Card number", "value": "{serial_number}"},
             ],
         },
-        "translations": {"ru": _neutral_russian(name, primary)},
+        "translations": {"ru": _neutral_russian(full_name[:60], primary)},
     }
 
 

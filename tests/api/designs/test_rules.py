@@ -207,11 +207,26 @@ class TestBarcodePrefix:
 
 
 class TestPublishLimits:
-    def test_a_draft_over_a_limit_is_not_published(self, app: FastAPI, client: TestClient) -> None:
-        # The neutral design takes the merchant's whole name; Google would cut it at 20.
+    def test_a_long_merchant_name_is_clipped_in_the_neutral_design(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        """The neutral design stays publishable as it is: a name Google would cut at 20
+        characters is clipped at a word, with an ellipsis."""
         key = new_merchant(app, name="Цветочная мастерская Лепесток")
         program = new_program(client, key, name="Petals Club")
         response = client.post(design_url(program, "/publish"), headers=auth(key))
+        assert response.status_code == 201, response.text
+        live = client.get(design_url(program), headers=auth(key)).json()["document"]["program"]
+        assert live["organization"].startswith("Цветочная ")
+        assert live["organization"].endswith("\u2026")
+        assert len(live["organization"]) <= 20
+
+    def test_a_draft_over_a_limit_is_not_saved(self, app: FastAPI, client: TestClient) -> None:
+        key = new_merchant(app, name="Petals")
+        program = new_program(client, key, name="Petals Club")
+        document = draft(client, key, program)
+        document["program"]["organization"] = "Цветочная мастерская Лепесток"
+        response = put(client, key, program, document)
         assert response.status_code == 422, response.text
         assert response.json()["field"] == "program.organization"
         versions = client.get(design_url(program, "/versions"), headers=auth(key)).json()

@@ -84,8 +84,10 @@ def post(
     notes = [earned.reason] if earned.reason else []
     if earned.amount > 0:
         purchase_messages.on_purchase(session, member, points=earned.amount, now=book.now)
-    if program.kind != ProgramKind.stamps and transaction.amount is not None:
-        surprise.maybe_grant(session, book, program, transaction.amount, draw)
+    amount = transaction.amount
+    is_points = program.kind != ProgramKind.stamps and amount is not None
+    if is_points and surprise.maybe_grant(session, book, program, amount or Decimal(0), draw):
+        notes.append(f"surprise: {book.rules.bonuses.surprise.points} points")
     _reward_referral(session, book, transaction)
     change = ledger_service.evaluate_tier(
         session, member, book.rules, now=book.now, allow_downgrade=False

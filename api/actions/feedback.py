@@ -8,6 +8,7 @@ for one purchase store one feedback and earn once."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -28,12 +29,22 @@ FEEDBACK = "feedback"
 _ACTOR = Actor("card page")
 
 
-def pending_purchase(session: Session, member: Member) -> Transaction | None:
+@dataclass(frozen=True, slots=True)
+class FeedbackOffer:
+    """What the card page offers to rate: the member's latest purchase, and the points the
+    feedback earns (0 when the program gives none, or the member reached the cap)."""
+
+    purchase: Transaction
+    points: int
+
+
+def offer(session: Session, member: Member) -> FeedbackOffer | None:
     """The member's latest purchase, if it has no feedback yet (what the card page offers)."""
     purchase = repository.latest_purchase(session, member.merchant_id, member.id)
     if purchase is None or repository.feedback_for(session, purchase.id) is not None:
         return None
-    return purchase
+    rule = repository.rule_for(session, member.merchant_id, member.program_id, FEEDBACK)
+    return FeedbackOffer(purchase, rule.points if rule is not None and rule.is_active else 0)
 
 
 def submit(

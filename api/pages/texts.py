@@ -7,18 +7,18 @@ Templates call ``t("key")``; a key missing in one language is a test failure
 from __future__ import annotations
 
 from api.pages.consents import MARKETING_TEXTS
+from api.pages.feedback_texts import FEEDBACK_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"  # the seed market
 
-# The consent text is versioned: the version stored with each member's consent names the
-# exact words they saw. Change the words, change the version.
+# Versioned: each member's consent stores the version of the words seen. New words, new version.
 CONSENT_VERSION = "2026-12-1"
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
-        **MARKETING_TEXTS["ru"],
+        **MARKETING_TEXTS["ru"] | FEEDBACK_TEXTS["ru"],
         **MECHANICS_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
@@ -204,7 +204,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "не потеряно: отправка повторяется, администратор предупреждён.",
     },
     "en": {
-        **MARKETING_TEXTS["en"],
+        **MARKETING_TEXTS["en"] | FEEDBACK_TEXTS["en"],
         **MECHANICS_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",

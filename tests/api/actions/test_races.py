@@ -95,3 +95,32 @@ def test_40_triggers_at_once_against_a_cap_of_one_a_day_earn_once(
     assert Counter(r.json()["points"] for r in responses) == {10: 1, 0: REQUESTS - 1}
     moves = reconcile(client, key, member)
     assert [m["amount"] for m in moves] == [10]
+
+
+def test_40_feedback_forms_at_once_for_one_purchase_earn_once(
+    app: FastAPI, client: TestClient, settings: Settings
+) -> None:
+    key = new_merchant(app)
+    program = new_program(client, key)["id"]
+    response = client.post(
+        f"/api/v1/programs/{program}/actions",
+        json={"kind": "feedback", "points": 30},
+        headers=auth(key),
+    )
+    assert response.status_code == 201, response.text
+    member = enrol(client, key, program)
+    bought = client.post(
+        f"/api/v1/members/{member['id']}/transactions",
+        json={"kind": "purchase", "amount": "500", "currency": "RUB"},
+        headers=auth(key),
+    ).json()["transaction"]["id"]
+    path = "/cards/" + member["card_url"].rsplit("/", 1)[1] + "/feedback"
+    form = {"transaction_id": bought, "rating": "5"}
+    with running_server(settings) as base:
+        responses = at_once(base, [lambda http: http.post(path, data=form)] * REQUESTS)
+    places = Counter(r.headers["location"].split("?")[1].split("#")[0] for r in responses)
+    assert places == {"feedback=thanks": 1, "feedback=taken": REQUESTS - 1}
+    listed = client.get(f"/api/v1/programs/{program}/feedback", headers=auth(key)).json()
+    assert [f["points"] for f in listed["items"]] == [30]
+    bonuses = [m for m in reconcile(client, key, member["id"]) if m["kind"] == "bonus"]
+    assert [m["amount"] for m in bonuses] == [30]

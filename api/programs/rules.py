@@ -117,9 +117,10 @@ class TierRules(_Strict):
 
 
 class SurpriseRules(_Strict):
-    """Unannounced bonuses (Panera Bread): a qualifying purchase (one at or above the earn
-    minimum) gets ``points`` with probability ``share_percent``, while the program has spent
-    less than ``budget_points`` on surprises in the calendar month (its time zone)."""
+    """Unannounced bonuses (Panera Bread): a qualifying purchase (in a points program, at or
+    above the earn minimum) gets ``points`` with probability ``share_percent``, while the
+    program's surprises this calendar month (its time zone) leave room in ``budget_points``.
+    A refund takes back the purchase's points, never the surprise."""
 
     share_percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
     points: Points = 0

@@ -6,14 +6,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from api.ledger.engine import birthday_multiplier, is_surprise
+from api.ledger.postings import Actor
+from api.members.models import Member
 from api.programs.rules import BonusRules, ProgramRules
+from api.transactions import service as transaction_service
+from api.transactions.schemas import PurchaseRequest
 from tests.api.actions.conftest import SetDraw
 from tests.api.transactions.test_ledger import reconcile
 from tests.support.factories import auth, enrol, new_merchant, new_program, purchase
@@ -172,3 +178,45 @@ class TestSurprises:
             member = enrol(client, key, program["id"])["id"]
             purchase(client, key, member, "100")
             assert len(_bonus_moves(client, key, member)) == 1
+
+    def test_a_refund_keeps_the_surprise_and_the_ledger_adds_up(
+        self, app: FastAPI, client: TestClient, set_draw: SetDraw
+    ) -> None:
+        key = new_merchant(app)
+        program = _program(client, key, surprise=SURPRISE)
+        member = enrol(client, key, program["id"])["id"]
+        set_draw(0.0)
+        bought = purchase(client, key, member, "1000")["transaction"]["id"]
+        response = client.post(f"/api/v1/transactions/{bought}/refund", json={}, headers=auth(key))
+        assert response.status_code == 201, response.text
+        moves = reconcile(client, key, member)
+        assert [(m["kind"], m["amount"]) for m in moves] == [
+            ("earn", 50), ("bonus", 30), ("reverse", -50),
+        ]  # fmt: skip
+
+    def test_the_budget_is_per_month_in_the_programs_time_zone(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key = new_merchant(app)
+        rules = {
+            "currency": "RUB",
+            "timezone": "Europe/Moscow",
+            "bonuses": {"surprise": {**SURPRISE, "budget_points": 30}},
+        }
+        program = new_program(client, key, rules=rules)
+        member = enrol(client, key, program["id"])["id"]
+        # 21:30 UTC on 31 January is 00:30 on 1 February in Moscow: a new month's budget
+        times = [datetime(2027, 1, 31, hour, minute, tzinfo=UTC)
+                 for hour, minute in ((20, 0), (20, 30), (21, 30))]  # fmt: skip
+        engine = app.state.engine
+        for n, now in enumerate(times):
+            with Session(engine) as session, session.begin():
+                merchant = session.get_one(Member, UUID(member)).merchant_id
+                transaction_service.record(
+                    session, merchant, UUID(member),
+                    PurchaseRequest(kind="purchase", amount=Decimal(100), currency="RUB",
+                                    receipt_id=f"month-{n}"),
+                    actor=Actor("test"), now=now, draw=lambda: 0.0,
+                )  # fmt: skip
+        surprises = [m for m in _bonus_moves(client, key, member) if m["reason"] == "surprise"]
+        assert len(surprises) == 2  # January's one, then February's one

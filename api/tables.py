@@ -3,6 +3,7 @@
 
 from sqlmodel import SQLModel
 
+from api.actions.models import ActionEvent, ActionRule, Feedback
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
 from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
 from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
@@ -29,12 +30,15 @@ from api.rewards.models import Coupon, Reward
 from api.segments.models import MemberRfm, Segment
 from api.staff.models import Staff, StaffAction, StaffSession
 from api.stores.models import Store
+from api.transactions.models import SurpriseBudget
 from api.verification.models import ContactChallenge
 from api.wheel.models import Wheel, WheelSpin
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ActionEvent",
+    "ActionRule",
     "ApiKey",
     "AppleDevice",
     "AppleDeviceLog",
@@ -52,6 +56,7 @@ __all__ = [
     "DesignDraft",
     "DesignImage",
     "DesignVersion",
+    "Feedback",
     "GeoCampaign",
     "GoogleCallbackNonce",
     "GoogleClass",
@@ -79,6 +84,7 @@ __all__ = [
     "StaffAction",
     "StaffSession",
     "Store",
+    "SurpriseBudget",
     "Transaction",
     "Wheel",
     "WheelSpin",

@@ -1,5 +1,5 @@
 """What the card page shows: the card, its wallet buttons in the visitor's platform order, the
-referral link and the coupons."""
+referral link, the coupons, and the feedback form for the latest purchase not yet rated."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from api.actions import feedback as feedback_service
+from api.actions.feedback import FeedbackOffer
 from api.cards.service import CardView, view_of
 from api.enrolment import qr
 from api.members import repository as member_repository
@@ -23,6 +25,7 @@ class CardPage:
     coupons: Sequence[tuple[Coupon, Reward]]
     referral_url: str
     barcode_svg: str
+    feedback: FeedbackOffer | None = None
 
     @property
     def discount_percent(self) -> int:
@@ -45,7 +48,8 @@ def find_card_page(
         f"{qr.join_url(public_url, view.program.public_slug)}?ref={view.member.referral_code}"
     )
     barcode = qr.inline_svg(view.card.serial_number, title=view.card.serial_number)
-    return CardPage(view, coupons, referral_url, barcode)
+    feedback = feedback_service.offer(session, view.member)
+    return CardPage(view, coupons, referral_url, barcode, feedback)
 
 
 def wallet_order(user_agent: str) -> tuple[str, str]:

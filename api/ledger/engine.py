@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from api.birthday import is_birthday
 from api.programs.rules import (
+    BonusRules,
     EarnRules,
     ExpiryPolicy,
     ExpiryRules,
@@ -50,6 +52,23 @@ def points_for_purchase(
         points = max(day_cap - earned_today, 0)
         reason = f"daily limit of {day_cap} points reached"
     return Earned(points, reason)
+
+
+def birthday_multiplier(rules: BonusRules, birthday: date | None, today: date) -> Decimal:
+    """What a purchase's points are multiplied by on ``today`` (the member's local day): the
+    birthday multiplier within the window of ``birthday_window_days`` days that starts on the
+    birthday (a 29 February birthday starts on 28 February in other years), else 1."""
+    if birthday is None or rules.birthday_multiplier == 1:
+        return Decimal(1)
+    window = range(rules.birthday_window_days)
+    if any(is_birthday(birthday, today - timedelta(days=back)) for back in window):
+        return rules.birthday_multiplier
+    return Decimal(1)
+
+
+def is_surprise(share_percent: Decimal, draw: float) -> bool:
+    """Whether a draw in [0, 1) falls in the surprised share of purchases."""
+    return Decimal(repr(draw)) * 100 < share_percent
 
 
 def stamps_for_purchase(amount: Decimal, rules: StampRules, *, stamped_today: int) -> Earned:

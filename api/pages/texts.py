@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from api.pages.consents import MARKETING_TEXTS
 from api.pages.design_texts import DESIGN_TEXTS
+from api.pages.feedback_texts import FEEDBACK_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 from api.pages.till_texts import TILL_TEXTS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"  # the seed market
 
-# The consent text is versioned: the version stored with each member's consent names the
-# exact words they saw. Change the words, change the version.
+# Versioned: each member's consent stores the version of the words seen. New words, new version.
 CONSENT_VERSION = "2026-12-1"
 
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
+        **FEEDBACK_TEXTS["ru"],
         **TILL_TEXTS["ru"],
         **MECHANICS_TEXTS["ru"],
         **DESIGN_TEXTS["ru"],
@@ -191,6 +192,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         **MARKETING_TEXTS["en"],
+        **FEEDBACK_TEXTS["en"],
         **TILL_TEXTS["en"],
         **MECHANICS_TEXTS["en"],
         **DESIGN_TEXTS["en"],

@@ -116,11 +116,38 @@ class TierRules(_Strict):
         return self
 
 
+class SurpriseRules(_Strict):
+    """Unannounced bonuses (Panera Bread): a qualifying purchase (in a points program, at or
+    above the earn minimum) gets ``points`` with probability ``share_percent``, while the
+    program's surprises this calendar month (its time zone) leave room in ``budget_points``.
+    A refund takes back the purchase's points, never the surprise."""
+
+    share_percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    points: Points = 0
+    budget_points: Points = 0
+
+    @model_validator(mode="after")
+    def _affordable(self) -> Self:
+        if self.share_percent > 0 and self.points == 0:
+            raise ValueError("points are required when share_percent is above 0")
+        if self.points > self.budget_points and self.share_percent > 0:
+            raise ValueError("budget_points must allow at least one surprise")
+        return self
+
+
 class BonusRules(_Strict):
+    """Fixed bonuses, and what a birthday multiplies: purchases in the ``birthday_window_days``
+    days starting on the member's birthday (in the program's time zone) earn their points
+    times ``birthday_multiplier`` (Simons: double points in the birthday week), beside the
+    fixed ``birthday_points``."""
+
     welcome_points: Points = 0
     birthday_points: Points = 0
     referrer_points: Points = 0
     referee_points: Points = 0
+    birthday_multiplier: Decimal = Field(default=Decimal(1), ge=1, le=10, decimal_places=2)
+    birthday_window_days: int = Field(default=7, ge=1, le=31)
+    surprise: SurpriseRules = Field(default_factory=SurpriseRules)
 
 
 class ExpiryRules(_Strict):

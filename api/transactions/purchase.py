@@ -11,12 +11,19 @@ from api.automations import purchase as purchase_messages
 from api.automations import service as automation_service
 from api.ledger import repository as ledger_repository
 from api.ledger import service as ledger_service
-from api.ledger.engine import Earned, points_for_purchase, stamps_for_purchase
+from api.ledger.engine import (
+    Earned,
+    birthday_multiplier,
+    points_for_purchase,
+    stamps_for_purchase,
+)
 from api.ledger.models import Currency, EntryKind, Transaction
 from api.ledger.postings import Book
 from api.programs.models import Program, ProgramKind
+from api.transactions import surprise
 from api.transactions.errors import CurrencyMismatch
 from api.transactions.schemas import PurchaseRequest
+from api.transactions.surprise import Draw, system_draw
 
 
 def earnings(
@@ -47,17 +54,24 @@ def earnings(
     if rules.earn.max_points_per_day is not None:
         since = ledger_service.day_start(book.now, rules)
         today = ledger_repository.earned_since(session, member.id, Currency.points, since)
+    local_day = book.now.astimezone(rules.zone).date()
+    birthday = birthday_multiplier(rules.bonuses, member.birthday, local_day)
     earned = points_for_purchase(
-        request.amount, rules.earn, multiplier=multiplier, earned_today=today
+        request.amount, rules.earn, multiplier=multiplier * birthday, earned_today=today
     )
+    if birthday != 1 and earned.amount > 0:
+        why = f"birthday week x{format(birthday.normalize(), 'f')}"
+        earned = Earned(earned.amount, f"{why}; {earned.reason}" if earned.reason else why)
     transaction.points_earned = earned.amount
     return earned
 
 
 def post(
-    session: Session, book: Book, program: Program, transaction: Transaction, earned: Earned
-) -> tuple[list[str], str | None]:
-    """Credit what the purchase earned, reward a first purchase's referral, move the tier.
+    session: Session, book: Book, program: Program, transaction: Transaction, earned: Earned,
+    *, draw: Draw = system_draw,
+) -> tuple[list[str], str | None]:  # fmt: skip
+    """Credit what the purchase earned, maybe a surprise (``draw`` is the random source),
+    reward a first purchase's referral, move the tier.
 
     Returns the response's notes and the message a tier automation put on the card (which
     the card's one change for this purchase carries to the wallets).
@@ -70,6 +84,10 @@ def post(
     notes = [earned.reason] if earned.reason else []
     if earned.amount > 0:
         purchase_messages.on_purchase(session, member, points=earned.amount, now=book.now)
+    amount = transaction.amount
+    is_points = program.kind != ProgramKind.stamps and amount is not None
+    if is_points and surprise.maybe_grant(session, book, program, amount or Decimal(0), draw):
+        notes.append(f"surprise: {book.rules.bonuses.surprise.points} points")
     _reward_referral(session, book, transaction)
     change = ledger_service.evaluate_tier(
         session, member, book.rules, now=book.now, allow_downgrade=False

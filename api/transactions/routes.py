@@ -29,6 +29,7 @@ from api.transactions.schemas import (
     TransactionRequest,
     TransactionResult,
 )
+from api.transactions.surprise import DrawDep
 
 router = APIRouter(prefix="/api/v1", tags=["transactions"])
 IdempotencyKey = Annotated[
@@ -76,6 +77,7 @@ def create_transaction(
     request: Request,
     session: SessionDep,
     caller: PosCaller,
+    draw: DrawDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Record a purchase (the engine computes points, stamps, tier and referral rewards), a
@@ -90,7 +92,8 @@ def create_transaction(
     return _once(
         request, session, caller, idempotency_key, body,
         lambda: transaction_service.record(
-            session, caller.merchant_id, member_id, body, actor=_actor(caller), now=utcnow()
+            session, caller.merchant_id, member_id, body, actor=_actor(caller), now=utcnow(),
+            draw=draw,
         ),
     )  # fmt: skip
 

@@ -55,6 +55,7 @@ from api.transactions.schemas import (
     TransactionPublic,
     TransactionResult,
 )
+from api.transactions.surprise import Draw, system_draw
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class Outcome:
 
 def record(
     session: Session, merchant_id: UUID, member_id: UUID, request: PosRequest, *, actor: Actor,
-    now: datetime,
+    now: datetime, draw: Draw = system_draw,
 ) -> Outcome:  # fmt: skip
     """Apply one POS request to a member's account.
 
@@ -108,7 +109,7 @@ def record(
     coupon: Coupon | None = None
     if isinstance(request, PurchaseRequest):
         assert earned is not None
-        notes, message = purchase.post(session, book, program, transaction, earned)
+        notes, message = purchase.post(session, book, program, transaction, earned, draw=draw)
     elif isinstance(request, EarnRequest):
         if request.points is not None:
             book.credit_points(request.points, EntryKind.earn, request.reason)

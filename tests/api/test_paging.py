@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from api.actions import feedback as feedback_service
 from api.members.models import Member
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Kind
@@ -152,6 +153,29 @@ def _messages(shop: Shop) -> str:
     return f"/api/v1/members/{shop.member}/messages"
 
 
+def _action_rules(shop: Shop) -> str:
+    path = f"/api/v1/programs/{shop.program}/actions"
+    for kind in ("review", "share", "custom:quiz"):
+        shop.post(path, kind=kind, points=5)
+    return path
+
+
+def _feedback(shop: Shop) -> str:
+    bought = [
+        transact(shop.client, shop.key, shop.member, kind="purchase", amount="100", currency="RUB")
+        for _ in range(3)
+    ]
+    engine = shop.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session, session.begin():
+        member = session.get_one(Member, UUID(shop.member))
+        for result in bought:
+            feedback_service.submit(
+                session, member, UUID(result["transaction"]["id"]), rating=5, comment=None,
+                now=datetime.now(UTC),
+            )  # fmt: skip
+    return f"/api/v1/programs/{shop.program}/feedback"
+
+
 def _design_versions(shop: Shop) -> str:
     path = f"/api/v1/programs/{shop.program}/design"
     for _ in range(3):
@@ -184,6 +208,8 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/members/{member_id}/messages": _messages,
     "/api/v1/programs/{program_id}/design/versions": _design_versions,
     "/api/v1/programs/{program_id}/rules/versions": _rules_versions,
+    "/api/v1/programs/{program_id}/actions": _action_rules,
+    "/api/v1/programs/{program_id}/feedback": _feedback,
 }
 
 

@@ -41,6 +41,9 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/locations/{store_id}"): {"name": "Mine"},
     ("PATCH", "/api/v1/staff/{staff_id}"): {"is_active": False},
     ("PATCH", "/api/v1/programs/{program_id}/rewards/{reward_id}"): {"name": "Mine"},
+    ("POST", "/api/v1/programs/{program_id}/actions"): {"kind": "review", "points": 5},
+    ("PATCH", "/api/v1/programs/{program_id}/actions/{rule_id}"): {"points": 5},
+    ("POST", "/api/v1/members/{member_id}/actions"): {"kind": "review", "reference": "mine"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": ["mine"]},
     ("PUT", "/api/v1/programs/{program_id}/design/draft"): {"program": {}, "colors": {}},
     ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): {"starter": "florist"},
@@ -86,7 +89,13 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         },  # fmt: skip
         headers=auth(theirs),
     ).json()
+    rule = client.post(
+        f"/api/v1/programs/{program['id']}/actions",
+        json={"kind": "review", "points": 5},
+        headers=auth(theirs),
+    ).json()
     ids = {
+        "rule_id": rule["id"],
         "program_id": program["id"],
         "member_id": member["id"],
         "transaction_id": bought["transaction"]["id"],

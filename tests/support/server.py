@@ -7,9 +7,10 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi.testclient import TestClient
@@ -27,13 +28,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    settings: Settings, *, port: int | None = None, log_level: str = "warning"
-) -> Iterator[str]:
-    """Serve ``create_app(settings)`` (on ``port``, default a free one); yields the base URL."""
+    settings: Settings, *, port: int | None = None, log_level: str = "warning",
+    overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
+) -> Iterator[str]:  # fmt: skip
+    """Serve ``create_app(settings)`` (on ``port``, default a free one), with dependency
+    ``overrides``; yields the base URL."""
     port = port or free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level=log_level, log_config=None
-    )
+    app = create_app(settings)
+    app.dependency_overrides.update(overrides or {})
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, log_config=None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -50,6 +50,7 @@ from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
 from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
+from api.promos import routes as promo_routes
 from api.rewards import routes as reward_routes
 from api.settings import Settings, get_settings
 from api.staff import routes as staff_routes
@@ -231,6 +232,7 @@ def create_app(
     app.include_router(member_routes.router)
     app.include_router(transaction_routes.router)
     app.include_router(reward_routes.router)
+    app.include_router(promo_routes.router)
     app.include_router(store_routes.router)
     app.include_router(campaign_routes.router)
     app.include_router(merchant_routes.router)

@@ -41,6 +41,15 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/locations/{store_id}"): {"name": "Mine"},
     ("PATCH", "/api/v1/staff/{staff_id}"): {"is_active": False},
     ("PATCH", "/api/v1/programs/{program_id}/rewards/{reward_id}"): {"name": "Mine"},
+    ("POST", "/api/v1/programs/{program_id}/promos"): {
+        "name": "Mine",
+        "kind": "shared",
+        "code": "MINE",
+        "grant": "points",
+        "points": 1,
+    },  # fmt: skip
+    ("PATCH", "/api/v1/programs/{program_id}/promos/{promo_id}"): {"name": "Mine"},
+    ("POST", "/api/v1/members/{member_id}/promo"): {"code": "SECRET"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": ["mine"]},
     ("PUT", "/api/v1/programs/{program_id}/design/draft"): {"program": {}, "colors": {}},
     ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): {"starter": "florist"},
@@ -86,7 +95,14 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         },  # fmt: skip
         headers=auth(theirs),
     ).json()
+    promo = client.post(
+        f"/api/v1/programs/{program['id']}/promos",
+        json={"name": "Secret Promo", "kind": "shared", "code": "SECRET", "grant": "points",
+              "points": 5},
+        headers=auth(theirs),
+    ).json()  # fmt: skip
     ids = {
+        "promo_id": promo["id"],
         "program_id": program["id"],
         "member_id": member["id"],
         "transaction_id": bought["transaction"]["id"],

@@ -1,5 +1,6 @@
-"""The console's words for a program's rules and a member's ledger, in Russian and English
-(merged into ``texts.TEXTS``)."""
+"""The console's words for a program's rules and a member's ledger, and the scanner's and join
+page's words for coupons and promo codes, in Russian and English (merged into
+``texts.TEXTS``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ MECHANICS_TEXTS: dict[str, dict[str, str]] = {
         "scan_coupon_was_used": "погашен {date}",
         "scan_coupon_expired": "истёк {date}",
         "scan_card_or_coupon": "Номер карты или код купона",
+        "scan_promo": "Промокод",
+        "scan_promo_redeem": "Применить промокод",
+        "scan_promo_points": "Промокод {code}: начислено {points} баллов.",
+        "scan_promo_coupon": "Промокод {code}: выдан купон {coupon}.",
+        "scan_promo_discount": "Промокод {code}: скидка {percent}% на следующую покупку.",
+        "scan_promo_again": "Этот промокод уже был применён к карте.",
+        "scan_promo_pending": "Скидка по промокоду",
+        "join_promo": "Промокод {code} будет применён к новой карте.",
     },
     "en": {
         "rules_confirm": "I understand: changing the currency or how stamps are earned changes "
@@ -33,5 +42,13 @@ MECHANICS_TEXTS: dict[str, dict[str, str]] = {
         "scan_coupon_was_used": "used on {date}",
         "scan_coupon_expired": "expired on {date}",
         "scan_card_or_coupon": "Card number or coupon code",
+        "scan_promo": "Promo code",
+        "scan_promo_redeem": "Apply the promo code",
+        "scan_promo_points": "Promo code {code}: {points} points added.",
+        "scan_promo_coupon": "Promo code {code}: coupon {coupon} issued.",
+        "scan_promo_discount": "Promo code {code}: {percent}% off the next purchase.",
+        "scan_promo_again": "This promo code was applied to the card before.",
+        "scan_promo_pending": "Promo discount",
+        "join_promo": "Promo code {code} will be applied to the new card.",
     },
 }

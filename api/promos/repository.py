@@ -117,6 +117,11 @@ def pending_discount(
     return session.exec(query).first()
 
 
+def discount_of_purchase(session: Session, transaction_id: UUID) -> PromoRedemption | None:
+    query = select(PromoRedemption).where(PromoRedemption.discount_transaction_id == transaction_id)
+    return session.exec(query).first()
+
+
 def code_values(session: Session, ids: Iterable[UUID]) -> dict[UUID, str]:
     wanted = list(ids)
     if not wanted:

@@ -54,7 +54,7 @@ from api.promos.models import Promo, PromoCode, PromoGrant, PromoKind, PromoRede
 from api.promos.schemas import PromoCreate, PromoUpdate, normalise
 from api.rewards import repository as reward_repository
 from api.rewards import service as reward_service
-from api.rewards.errors import RewardNotFound, RewardOutOfStock
+from api.rewards.errors import RewardNotAvailable, RewardNotFound, RewardOutOfStock
 from api.rewards.models import Coupon
 
 #: Unique codes: 10 of 32 symbols (50 bits; no 0/O, 1/I: read aloud, typed from paper).
@@ -95,12 +95,14 @@ def create_promo(
         assert data.code is not None
         if repository.taken_codes(session, merchant_id, [data.code]):
             raise PromoCodeTaken(f"{data.code} is another promo's code", field="code")
-        codes = [data.code]
-    else:
-        codes = _new_codes(session, merchant_id, data.count or 0)
+        shared = PromoCode(merchant_id=merchant_id, promo_id=promo.id, code=data.code,
+                           created_at=now)  # fmt: skip
+        if not insert_unless_conflict(session, shared):  # created at the same moment
+            raise PromoCodeTaken(f"{data.code} is another promo's code", field="code")
+        return promo
     session.add_all(
         PromoCode(merchant_id=merchant_id, promo_id=promo.id, code=code, created_at=now)
-        for code in codes
+        for code in _new_codes(session, merchant_id, data.count or 0)
     )
     session.flush()
     return promo
@@ -217,6 +219,12 @@ def take_discount(session: Session, member: Member, transaction_id: UUID, *, now
     return pending.discount_percent
 
 
+def discount_taken_by(session: Session, transaction_id: UUID) -> int:
+    """The promo discount a recorded purchase took (0: none), for its replayed answer."""
+    taken = repository.discount_of_purchase(session, transaction_id)
+    return taken.discount_percent or 0 if taken else 0
+
+
 def pending_discount(session: Session, member: Member) -> int:
     """The promo discount the member's next purchase will take (0: none)."""
     pending = repository.pending_discount(session, member.merchant_id, member.id)
@@ -255,6 +263,8 @@ def _grant(
     )
     if reward is None:
         raise RewardNotFound(field="reward_id")
+    if not reward.is_active:
+        raise RewardNotAvailable("the promo's reward has been withdrawn")
     if not reward_service.take_from_stock(session, reward):
         raise RewardOutOfStock()
     coupon = Coupon(

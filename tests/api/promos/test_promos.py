@@ -188,6 +188,20 @@ class TestGrants:
         ).json()["items"][0]
         assert promo["uses"] == 1  # the refused redemption wrote nothing
 
+    def test_an_archived_reward_gives_no_coupon(self, shop: Shop) -> None:
+        reward = shop.client.post(
+            f"/api/v1/programs/{shop.program}/rewards",
+            json={"name": "Cappuccino", "cost_points": 300},
+            headers=auth(shop.key),
+        ).json()
+        shop.promo(grant="coupon", points=None, reward_id=reward["id"])
+        shop.client.patch(
+            f"/api/v1/programs/{shop.program}/rewards/{reward['id']}",
+            json={"is_active": False},
+            headers=auth(shop.key),
+        )
+        problem(shop.redeem(shop.member(), "SUMMER25"), 409, "reward_not_available")
+
     def test_a_reward_of_another_program_is_refused(self, shop: Shop) -> None:
         other = new_program(shop.client, shop.key, name="Other", rules=POINTS_RULES)["id"]
         reward = shop.client.post(
@@ -203,8 +217,11 @@ class TestGrants:
         body = shop.redeem(member, "SUMMER25").json()
         assert body["discount_percent"] == 15
         assert body["discount_used_at"] is None
-        first = purchase(shop.client, shop.key, member, "1000")
+        first = purchase(shop.client, shop.key, member, "1000", receipt_id="R-1")
         assert first["promo_discount_percent"] == 15
+        retried = purchase(shop.client, shop.key, member, "1000", receipt_id="R-1", expect=200)
+        assert retried["transaction"]["id"] == first["transaction"]["id"]
+        assert retried["promo_discount_percent"] == 15
         second = purchase(shop.client, shop.key, member, "1000")
         assert second["promo_discount_percent"] == 0
         replay = shop.redeem(member, "SUMMER25").json()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -73,12 +71,8 @@ def download_codes(
 ) -> Response:
     """Every code of the promo as CSV (code, uses), to print or mail merge."""
     codes = promo_service.codes(session, caller.merchant_id, program_id, promo_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["code", "uses"])
-    writer.writerows([code.code, code.uses] for code in codes)
     return Response(
-        out.getvalue(),
+        promo_service.codes_csv(codes),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="promo-{promo_id}.csv"'},
     )

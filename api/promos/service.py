@@ -20,6 +20,8 @@ Any refusal raises before the request commits, so a refused redemption writes no
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -156,6 +158,15 @@ def codes(
     """Every code of the promo, to print. Raises: PromoNotFound."""
     promo = get_promo(session, merchant_id, program_id, promo_id)
     return repository.codes_of(session, promo.id)
+
+
+def codes_csv(rows: Sequence[PromoCode]) -> str:
+    """The codes as CSV (code, uses), to print or mail merge."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "uses"])
+    writer.writerows([row.code, row.uses] for row in rows)
+    return out.getvalue()
 
 
 def page_redemptions(

@@ -52,11 +52,13 @@ KNOWN_FORMS = {
     "/console/sign-out",
     "/console/programs/{program_id}",
     "/console/campaigns",
+    "/console/promos",
     "/scan/sign-in",
     "/scan/sign-out",
     "/scan/lookup",
     "/scan/photo",
     "/scan/cards/{number}",
+    "/scan/cards/{number}/promo",
     "/join/{public_slug}",
     "/join/{public_slug}/card",
     "/join/{public_slug}/card/{challenge_id}",
@@ -68,6 +70,7 @@ FIELD_NAMES = [
     "contact",
     "program", "segment", "min_balance", "visited_within_days", "not_visited_for_days",
     "message", "photo",
+    "promo", "kind", "grant", "points", "count", "usage_limit", "discount_percent",
 ]  # fmt: skip
 PLAUSIBLE = [
     "", "0", "1", "-1", "100", "1e9", "99999999999999999999", "12.50", "١٢٣", "1_000", "yes",
@@ -186,6 +189,7 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
         "public_slug": shop.public_slug,
         "token": shop.card_token,
         "challenge_id": str(a_code_sent(app, shop.public_slug)),
+        "code": "ABCD2345EF",  # a coupon code (/scan/coupons/{code}); unknown is fine
     }
     cookies = {
         "none": None,

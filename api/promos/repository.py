@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from sqlalchemy import func, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from api.paging import PageRequest, fetch_page
@@ -48,9 +48,30 @@ def taken_codes(session: Session, merchant_id: UUID, codes: Iterable[str]) -> se
     return taken
 
 
-def codes_of(session: Session, promo_id: UUID) -> Sequence[PromoCode]:
-    query = select(PromoCode).where(PromoCode.promo_id == promo_id)
-    return session.exec(query.order_by(col(PromoCode.created_at), col(PromoCode.code))).all()
+def insert_codes(
+    session: Session, merchant_id: UUID, promo_id: UUID, codes: Iterable[str], *, now: datetime
+) -> None:
+    """A batch's codes in one multi-row INSERT (10,000 rows through the unit of work took
+    seconds)."""
+    rows = [
+        {
+            "id": uuid4(),
+            "merchant_id": merchant_id,
+            "promo_id": promo_id,
+            "code": code,
+            "uses": 0,
+            "created_at": now,
+        }  # fmt: skip
+        for code in codes
+    ]
+    session.execute(insert(PromoCode), rows)
+
+
+def codes_of(session: Session, promo_id: UUID) -> list[tuple[str, int]]:
+    """The promo's codes and their uses (columns only: a batch may have 10,000)."""
+    query = select(PromoCode.code, PromoCode.uses).where(PromoCode.promo_id == promo_id)
+    rows = session.exec(query.order_by(col(PromoCode.created_at), col(PromoCode.code))).all()
+    return [(code, uses) for code, uses in rows]
 
 
 def code_stats(session: Session, promo_id: UUID) -> tuple[str | None, int, int]:

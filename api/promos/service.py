@@ -102,11 +102,8 @@ def create_promo(
         if not insert_unless_conflict(session, shared):  # created at the same moment
             raise PromoCodeTaken(f"{data.code} is another promo's code", field="code")
         return promo
-    session.add_all(
-        PromoCode(merchant_id=merchant_id, promo_id=promo.id, code=code, created_at=now)
-        for code in _new_codes(session, merchant_id, data.count or 0)
-    )
-    session.flush()
+    repository.insert_codes(session, merchant_id, promo.id, _new_codes(session, merchant_id,
+                            data.count or 0), now=now)  # fmt: skip
     return promo
 
 
@@ -154,18 +151,18 @@ def summary(session: Session, promo: Promo) -> tuple[str | None, int, int]:
 
 def codes(
     session: Session, merchant_id: UUID, program_id: UUID, promo_id: UUID
-) -> Sequence[PromoCode]:
-    """Every code of the promo, to print. Raises: PromoNotFound."""
+) -> list[tuple[str, int]]:
+    """Every code of the promo and its uses, to print. Raises: PromoNotFound."""
     promo = get_promo(session, merchant_id, program_id, promo_id)
     return repository.codes_of(session, promo.id)
 
 
-def codes_csv(rows: Sequence[PromoCode]) -> str:
+def codes_csv(rows: Sequence[tuple[str, int]]) -> str:
     """The codes as CSV (code, uses), to print or mail merge."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["code", "uses"])
-    writer.writerows([row.code, row.uses] for row in rows)
+    writer.writerows(rows)
     return out.getvalue()
 
 

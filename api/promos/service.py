@@ -184,7 +184,8 @@ def redeem(
 
     Raises:
         MemberNotFound, PromoNotFound (no such code in the member's program), PromoArchived,
-        PromoNotStarted, PromoExpired, PromoMemberLimit, PromoUsedUp, RewardOutOfStock.
+        PromoNotStarted, PromoExpired, PromoMemberLimit, PromoUsedUp; for a coupon
+        RewardNotFound, RewardNotAvailable (archived), RewardOutOfStock.
     """
     locked = ledger_repository.lock_member_with_program(session, merchant_id, member_id)
     if locked is None:

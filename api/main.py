@@ -24,6 +24,7 @@ from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
 from api.console import campaigns as console_campaigns
+from api.console import promos as console_promos
 from api.console import routes as console_routes
 from api.db import make_engine, migrate
 from api.designs import routes as design_routes
@@ -51,6 +52,7 @@ from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
 from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
+from api.promos import routes as promo_routes
 from api.rewards import routes as reward_routes
 from api.settings import Settings, get_settings
 from api.staff import routes as staff_routes
@@ -233,6 +235,7 @@ def create_app(
     app.include_router(transaction_routes.router)
     app.include_router(reward_routes.router)
     app.include_router(action_routes.router)
+    app.include_router(promo_routes.router)
     app.include_router(store_routes.router)
     app.include_router(campaign_routes.router)
     app.include_router(merchant_routes.router)
@@ -250,6 +253,7 @@ def create_app(
     app.include_router(wheel_routes.spins)
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
+    app.include_router(console_promos.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     install_docs(app)

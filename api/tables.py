@@ -25,6 +25,7 @@ from api.messaging.models import ChannelConsent, Message
 from api.outbound.models import OutboundChannel
 from api.outbox.models import OutboxEvent
 from api.programs.models import Program
+from api.promos.models import Promo, PromoCode, PromoRedemption
 from api.ratelimits.models import RateLimit
 from api.rewards.models import Coupon, Reward
 from api.segments.models import MemberRfm, Segment
@@ -75,6 +76,9 @@ __all__ = [
     "OutboxEvent",
     "PointLot",
     "Program",
+    "Promo",
+    "PromoCode",
+    "PromoRedemption",
     "PurchaseMessagePending",
     "RateLimit",
     "Reward",

@@ -35,12 +35,14 @@ def join_page(
     designs: DesignsDep,
     ref: Annotated[str, Query(max_length=16)] = "",
     store: Annotated[str, Query(max_length=36)] = "",
+    promo: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
-    """The enrolment form, in the program's design."""
+    """The enrolment form, in the program's design; ``?promo=`` carries a promo code that
+    the new member gets."""
     program = enrolment_service.find_program(session, public_slug)
     if program is None:
         return page.not_found()
-    return _form(page, designs, program, JoinForm(ref=ref, store=store))
+    return _form(page, designs, program, JoinForm(ref=ref, store=store, promo=promo.strip()))
 
 
 @router.post("/{public_slug}", response_class=HTMLResponse)

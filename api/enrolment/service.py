@@ -20,6 +20,7 @@ from api.clock import utcnow
 from api.enrolment.models import MemberConsent
 from api.enrolment.schemas import MemberEnrol
 from api.enrolment.throttle import JoinLimits
+from api.errors import ApiError
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
 from api.members import repository as member_repository
@@ -36,6 +37,7 @@ from api.programs import repository as program_repository
 from api.programs import service as program_service
 from api.programs.models import Program
 from api.programs.rules import rules_of
+from api.promos import service as promo_service
 from api.stores import repository as store_repository
 from api.stores import selection as store_selection
 
@@ -57,6 +59,7 @@ class JoinForm:
     marketing_sms: bool = False
     ref: str = ""
     store: str = ""
+    promo: str = ""  # a promo code from the join link (?promo=), granted to a new member
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -71,6 +74,7 @@ class JoinForm:
             marketing_sms=fields.get("marketing_sms") == "yes",
             ref=fields.get("ref", "").strip()[:16],
             store=fields.get("store", "").strip()[:36],
+            promo=fields.get("promo", "").strip()[:40],
         )
 
 
@@ -299,8 +303,25 @@ def join(
         session, member, email=form.marketing_email, sms=form.marketing_sms,
         text_version=MARKETING_CONSENT_VERSION, source="join_page", now=now, store_id=store_id,
     )  # fmt: skip
+    if form.promo:
+        _redeem_promo(session, member, form.promo, store_id=store_id, now=now)
     logger.info("join page enrolment", extra={"member_id": str(member.id), "is_new": is_new})
     return member, card, is_new
+
+
+def _redeem_promo(
+    session: Session, member: Member, code: str, *, store_id: UUID | None, now: datetime
+) -> None:
+    """The join link's promo code for the new member; a code that is unknown, used up or
+    expired is ignored (in a savepoint: nothing of it is written), as a mistyped referral is."""
+    try:
+        with session.begin_nested():
+            promo_service.redeem(
+                session, member.merchant_id, member.id, code,
+                actor=Actor("join page", location_id=store_id), now=now,
+            )  # fmt: skip
+    except ApiError as exc:
+        logger.info("join link promo refused", extra={"code": exc.code})
 
 
 def record_marketing_consent(

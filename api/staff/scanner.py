@@ -19,7 +19,9 @@ from api.clock import utcnow
 from api.deps import SessionDep, SettingsDep
 from api.enrolment import qr
 from api.errors import ApiError
+from api.ledger.postings import Actor
 from api.pages.render import FormFields, Page, PageDep
+from api.promos import service as promo_service
 from api.rewards.errors import CouponNotFound
 from api.staff import coupons as staff_coupons
 from api.staff import service as staff_service
@@ -92,7 +94,34 @@ def card(number: CardNumber, page: PageDep, session: SessionDep, user: StaffUser
         scanned = staff_service.find_card(session, user.staff, number)
     except CardNumberNotFound:
         return _lookup_page(page, user, error="err_card", number=number, status_code=404)
-    return _card_page(page, user, scanned=scanned)
+    pending = promo_service.pending_discount(session, scanned.member)
+    return _card_page(page, user, scanned=scanned, promo_discount=pending)
+
+
+@router.post("/cards/{number}/promo", response_class=HTMLResponse)
+def promo(
+    number: CardNumber, page: PageDep, session: SessionDep, user: StaffUser, fields: FormFields
+) -> Response:
+    """Apply a promo code the member brought (typed or scanned) to this card; a refusal
+    writes nothing, and the same code again shows it was applied before."""
+    try:
+        scanned = staff_service.find_card(session, user.staff, number)
+    except CardNumberNotFound:
+        return _lookup_page(page, user, error="err_card", number=number, status_code=404)
+    staff = user.staff
+    actor = Actor(f"staff {staff.code}: {staff.name}"[:100], None, staff.store_id)
+    try:
+        with session.begin_nested():
+            redeemed = promo_service.redeem(
+                session, staff.merchant_id, scanned.member.id, fields.get("code", "")[:64],
+                actor=actor, now=utcnow(),
+            )  # fmt: skip
+    except ApiError as exc:
+        return _card_page(page, user, scanned=scanned, refusal=staff_service.refusal(exc),
+                          status_code=exc.status_code)  # fmt: skip
+    scanned = staff_service.find_card(session, user.staff, number)
+    pending = promo_service.pending_discount(session, scanned.member)
+    return _card_page(page, user, scanned=scanned, promo=redeemed, promo_discount=pending)
 
 
 @router.post("/cards/{number}", response_class=HTMLResponse)
@@ -203,10 +232,13 @@ def _card_page(
     result: staff_service.ScanResult | None = None,
     refusal: str | None = None,
     status_code: int = 200,
+    promo: promo_service.Redeemed | None = None,
+    promo_discount: int = 0,
 ) -> HTMLResponse:
     return page.render(
         "scan_card.html", status_code=status_code, staff=user.staff, store=user.store,
         scanned=scanned, result=result, refusal=refusal, nonce=secrets.token_urlsafe(16),
+        promo=promo, promo_discount=promo_discount,
     )  # fmt: skip
 
 

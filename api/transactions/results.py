@@ -9,6 +9,7 @@ from api.ledger import service as ledger_service
 from api.ledger.models import LedgerEntry, Transaction, TransactionKind
 from api.members.models import Member
 from api.programs.rules import ProgramRules
+from api.promos import service as promo_service
 from api.rewards.models import Coupon
 from api.transactions.errors import ReceiptAlreadyUsed
 from api.transactions.schemas import (
@@ -49,7 +50,9 @@ def stored_result(
     session: Session, transaction: Transaction, member: Member, rules: ProgramRules
 ) -> TransactionResult:
     entries = list(ledger_repository.entries_of(session, transaction.id))
-    return result(transaction, entries, member, rules, ["already recorded"], None)
+    answer = result(transaction, entries, member, rules, ["already recorded"], None)
+    answer.promo_discount_percent = promo_service.discount_taken_by(session, transaction.id)
+    return answer
 
 
 def result(

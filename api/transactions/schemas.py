@@ -222,6 +222,9 @@ class TransactionResult(BaseModel):
     stamps: int
     tier: str | None
     discount_percent: int
+    promo_discount_percent: int = Field(
+        default=0, description="A promo code's discount this purchase took (once)"
+    )
     coupon: CouponPublic | None = None
     notes: list[str] = Field(default_factory=list)
 

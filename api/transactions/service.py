@@ -28,6 +28,7 @@ from api.paging import Page, PageRequest
 from api.programs import repository as program_repository
 from api.programs.models import Program, ProgramKind
 from api.programs.rules import rules_of
+from api.promos import service as promo_service
 from api.rewards import service as reward_service
 from api.rewards.models import Coupon
 from api.stores import repository as store_repository
@@ -137,7 +138,12 @@ def record(
         session, member.id, kind=request.kind, now=now, message=message
     )
     session.flush()
-    return Outcome(result(transaction, book.entries, member, rules, notes, coupon), True)
+    answer = result(transaction, book.entries, member, rules, notes, coupon)
+    if isinstance(request, PurchaseRequest):  # the discount a promo code granted, taken once
+        answer.promo_discount_percent = promo_service.take_discount(
+            session, member, transaction.id, now=now
+        )
+    return Outcome(answer, True)
 
 
 def refund(

@@ -53,11 +53,13 @@ KNOWN_FORMS = {
     "/console/sign-out",
     "/console/programs/{program_id}",
     "/console/campaigns",
+    "/console/promos",
     "/scan/sign-in",
     "/scan/sign-out",
     "/scan/lookup",
     "/scan/photo",
     "/scan/cards/{number}",
+    "/scan/cards/{number}/promo",
     "/join/{public_slug}",
     "/join/{public_slug}/card",
     "/join/{public_slug}/card/{challenge_id}",
@@ -69,6 +71,7 @@ FIELD_NAMES = [
     "contact",
     "program", "segment", "min_balance", "visited_within_days", "not_visited_for_days",
     "message", "photo",
+    "promo", "kind", "grant", "points", "count", "usage_limit", "discount_percent",
 ]  # fmt: skip
 PLAUSIBLE = [
     "", "0", "1", "-1", "100", "1e9", "99999999999999999999", "12.50", "١٢٣", "1_000", "yes",

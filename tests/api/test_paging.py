@@ -191,6 +191,29 @@ def _rules_versions(shop: Shop) -> str:
     return f"{path}/versions"
 
 
+def _promos(shop: Shop) -> str:
+    path = f"/api/v1/programs/{shop.program}/promos"
+    for n in range(3):
+        shop.post(path, name=f"P{n}", kind="shared", code=f"CODE{n}", grant="points", points=5)
+    return path
+
+
+def _promo_redemptions(shop: Shop) -> str:
+    path = f"/api/v1/programs/{shop.program}/promos"
+    promo = shop.post(
+        path, name="Batch", kind="unique", count=3, grant="points", points=5, per_member_limit=3
+    )
+    codes = shop.get(f"{path}/{promo}/codes.csv").text.split()[1:]
+    for code in codes:
+        redeemed = shop.client.post(
+            f"/api/v1/members/{shop.member}/promo",
+            json={"code": code.split(",")[0]},
+            headers={"Authorization": f"Bearer {shop.key}"},
+        )
+        assert redeemed.status_code == 201, redeemed.text
+    return f"{path}/{promo}/redemptions"
+
+
 LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs": _programs,
     "/api/v1/locations": _stores,
@@ -210,6 +233,8 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs/{program_id}/rules/versions": _rules_versions,
     "/api/v1/programs/{program_id}/actions": _action_rules,
     "/api/v1/programs/{program_id}/feedback": _feedback,
+    "/api/v1/programs/{program_id}/promos": _promos,
+    "/api/v1/programs/{program_id}/promos/{promo_id}/redemptions": _promo_redemptions,
 }
 
 
@@ -218,12 +243,15 @@ def _key(item: dict[str, Any]) -> str:
 
 
 def _answers(app: FastAPI) -> dict[str, dict[str, Any]]:
-    """The JSON schema of each ``/api/v1`` GET route's 200 answer, from the OpenAPI."""
+    """The JSON schema of each ``/api/v1`` GET route's 200 answer, from the OpenAPI (a file
+    download, such as a CSV, is no list)."""
     paths: dict[str, dict[str, Any]] = app.openapi()["paths"]
     return {
-        path: operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        path: content["application/json"]["schema"]
         for path, operations in paths.items()
         if path.startswith("/api/v1/") and "get" in operations
+        for content in [operations["get"]["responses"]["200"]["content"]]
+        if "application/json" in content
     }
 
 
@@ -274,7 +302,9 @@ def test_out_of_range_paging_is_a_422_problem(
     app: FastAPI, client: TestClient, route: str, params: dict[str, int], field: str
 ) -> None:
     key = new_merchant(app)
-    path = route.format(program_id=new_program(client, key)["id"], member_id="0" * 32)
+    path = route.format(
+        program_id=new_program(client, key)["id"], member_id="0" * 32, promo_id="0" * 32
+    )
     response = client.get(path, params=params, headers=auth(key))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"

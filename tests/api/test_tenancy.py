@@ -44,6 +44,15 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/programs/{program_id}/actions"): {"kind": "review", "points": 5},
     ("PATCH", "/api/v1/programs/{program_id}/actions/{rule_id}"): {"points": 5},
     ("POST", "/api/v1/members/{member_id}/actions"): {"kind": "review", "reference": "mine"},
+    ("POST", "/api/v1/programs/{program_id}/promos"): {
+        "name": "Mine",
+        "kind": "shared",
+        "code": "MINE",
+        "grant": "points",
+        "points": 1,
+    },  # fmt: skip
+    ("PATCH", "/api/v1/programs/{program_id}/promos/{promo_id}"): {"name": "Mine"},
+    ("POST", "/api/v1/members/{member_id}/promo"): {"code": "SECRET"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": ["mine"]},
     ("PUT", "/api/v1/programs/{program_id}/design/draft"): {"program": {}, "colors": {}},
     ("POST", "/api/v1/programs/{program_id}/design/draft/starter"): {"starter": "florist"},
@@ -94,8 +103,15 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         json={"kind": "review", "points": 5},
         headers=auth(theirs),
     ).json()
+    promo = client.post(
+        f"/api/v1/programs/{program['id']}/promos",
+        json={"name": "Secret Promo", "kind": "shared", "code": "SECRET", "grant": "points",
+              "points": 5},
+        headers=auth(theirs),
+    ).json()  # fmt: skip
     ids = {
         "rule_id": rule["id"],
+        "promo_id": promo["id"],
         "program_id": program["id"],
         "member_id": member["id"],
         "transaction_id": bought["transaction"]["id"],

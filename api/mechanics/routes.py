@@ -8,14 +8,17 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query
 
 from api.clock import utcnow
-from api.deps import AdminCaller, ReaderCaller, SessionDep
+from api.deps import AdminCaller, EngineDep, ReaderCaller, ReportCaller, SessionDep
 from api.mechanics import service as mechanics_service
+from api.mechanics import simulation
 from api.mechanics.schemas import (
     CompleteRules,
     Confirmable,
     RulesPublic,
     RulesRollback,
     RulesVersionPublic,
+    SimulationPublic,
+    SimulationRequest,
 )
 from api.paging import Page, Paging
 from api.programs.schemas import ProgramPublic
@@ -106,3 +109,19 @@ def rollback(
         session, caller, program_id, body.version, confirm=confirm, now=utcnow()
     )
     return ProgramPublic.of(program)
+
+
+@router.post("/simulate")
+def simulate(
+    program_id: UUID, body: SimulationRequest, engine: EngineDep, caller: ReportCaller
+) -> SimulationPublic:
+    """Replay the program's purchases of the last `days` under a draft of the rules (a
+    complete document, as `PUT` takes it) and under the live rules, side by side: points
+    issued, liability, tiers at the end, rewards members could afford, cost as a share of
+    revenue. Nothing is saved; the replay runs in a read-only transaction."""
+    with simulation.read_only_session(engine) as session:
+        result = simulation.simulate(
+            session, caller.merchant_id, program_id, body.rules, days=body.days,
+            point_value=body.point_value, now=utcnow(),
+        )  # fmt: skip
+    return SimulationPublic.of(result)

@@ -13,6 +13,7 @@ from api.clock import utcnow
 from api.console import service as console_service
 from api.console.auth import COOKIE, ConsoleUser, MaybeConsoleUser
 from api.console.errors import ConsoleSignInFailed
+from api.console.mechanics import router as mechanics_router
 from api.console.preview import Sample
 from api.console.service import ConsoleCaller
 from api.deps import AppleWalletDep, DesignsDep, SessionDep, SettingsDep
@@ -155,3 +156,6 @@ def stores(page: PageDep, session: SessionDep, user: ConsoleUser) -> Response:
     """The stores with their coordinates, and each one's join QR code."""
     context = console_service.stores_page(session, user.merchant_id)
     return console_page(page, "stores.html", user, **context)
+
+
+router.include_router(mechanics_router)  # the mechanics editor, /console/programs/{id}/rules

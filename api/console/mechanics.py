@@ -5,6 +5,7 @@ with roll back. Changes go through ``api.mechanics.service`` like the API's."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Final
@@ -145,7 +146,7 @@ def rollback(
     program, current, _ = mechanics_service.current_rules(session, user.merchant_id, program_id)
     values, tiers = values_of(current)
     form: dict[str, Any] = {"values": values, "tiers": tiers}
-    number = int(fields["version"]) if fields.get("version", "").isdigit() else 0
+    number = _whole(fields.get("version", "")) or 0
     if not user.can_edit:
         return _render(page, session, user, program, **form, error="read_only", status_code=403)
     try:
@@ -249,7 +250,13 @@ def _confirmed(fields: Mapping[str, str]) -> list[str]:
 
 
 def _days(raw: str) -> int:
-    return int(raw) if raw.isdigit() and int(raw) in SIMULATION_DAYS else 90
+    days = _whole(raw)
+    return days if days in SIMULATION_DAYS else 90
+
+
+def _whole(raw: str) -> int | None:
+    """A small whole number typed in ASCII digits (``str.isdigit`` also takes "²")."""
+    return int(raw) if re.fullmatch(r"[0-9]{1,7}", raw) else None
 
 
 def _point_value(raw: str) -> Decimal | None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from api.console.mechanics_form import TIER_FIELDS, values_of
+from api.console.mechanics_form import SCALARS, TIER_FIELDS, values_of
 from api.merchants.models import Role
 from api.programs.rules import ProgramRules
 from tests.support.factories import auth, enrol, new_key, new_merchant, new_program, purchase
@@ -215,3 +218,36 @@ class TestHistory:
         other = new_merchant(app, "Other Coffee")
         theirs = new_program(client, other)
         assert client.get(f"/console/programs/{theirs['id']}/rules").status_code == 404
+
+
+FIELD_NAMES = [
+    *SCALARS, "action", "days", "point_value", "version", "confirm.currency",
+    *(f"tiers.levels.{i}.{name}" for i in (0, 1, 20, 21) for name in (*TIER_FIELDS, "remove")),
+]  # fmt: skip
+PLAUSIBLE = [
+    "", "0", "1", "-1", "100", "1e9", "99999999999999999999", "12.50", "١٢٣", "²", "1_000",
+    "NaN", "sNaN", "Infinity", "save", "simulate", "30", "365", "amount", "rolling_days",
+    "days", "grace", "EUR", "XYZ", "Europe/Moscow", "../../etc", "a" * 5000, "\x00",
+]  # fmt: skip
+
+
+class TestFuzz:
+    def test_whatever_is_posted_the_editor_never_answers_5xx(
+        self, app: FastAPI, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        fuzzer = TestClient(app, raise_server_exceptions=False)
+        fuzzer.cookies.update(client.cookies)
+        values = st.one_of(st.sampled_from(PLAUSIBLE), st.text(max_size=30))
+        fields = st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=40)
+        statuses: Counter[int] = Counter()
+
+        @settings(max_examples=60, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(form=fields, tail=st.sampled_from(["", "/rollback"]))
+        def post(form: dict[str, str], tail: str) -> None:
+            response = fuzzer.post(shop["url"] + tail, data=form, follow_redirects=False)
+            statuses[response.status_code] += 1
+            assert response.status_code < 500, (form, response.text[:300])
+
+        post()
+        assert statuses[422] > 0, statuses

@@ -170,6 +170,7 @@ class TestRefusals:
                 ["body", "rules", "earn", "per_amount"],
             ),
             ({"rules": {"currency": "RUB"}}, ["body", "rules", "tiers"]),
+            ({"rules": {**DRAFT, "timezone": "a" * 5000}}, ["body", "rules", "timezone"]),
             ({"rules": DRAFT, "days": 0}, ["body", "days"]),
             ({"rules": DRAFT, "days": 731}, ["body", "days"]),
         ],

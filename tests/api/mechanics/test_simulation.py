@@ -187,3 +187,29 @@ class TestRefusals:
         assert response.status_code == 422
         assert response.headers["content-type"] == "application/problem+json"
         assert location in [error["location"] for error in response.json()["errors"]]
+
+
+class TestStamps:
+    def test_a_stamp_program_counts_stamps(self, app: FastAPI, client: TestClient) -> None:
+        """Per visit: 3 stamps; per 200 spent: 600 -> 3, 300 -> 1, 100 -> 0. A free coffee
+        costs the full card of 3: the member holds 3 now, and would hold 4 under the draft."""
+        key = new_merchant(app)
+        program = new_program(
+            client, key, name="Stamp Club", kind="stamps", stamps_required=3, rules=LIVE
+        )
+        member = enrol(client, key, program["id"], name="Dora", phone="+79160000009")
+        for amount in ("600", "300", "100"):
+            purchase(client, key, member["id"], amount)
+        reward = {"name": "Free coffee", "costs_full_card": True}
+        client.post(
+            f"/api/v1/programs/{program['id']}/rewards", json=reward, headers=auth(key)
+        ).raise_for_status()
+        draft = {**LIVE, "stamps": {"basis": "amount", "stamp_amount": "200"}}
+        result = simulate(client, key, program, rules=draft, days=30, point_value="20")
+        assert result["unit"] == "stamps"
+        assert (result["live"]["issued"], result["draft"]["issued"]) == (3, 4)
+        assert (result["live"]["liability"], result["draft"]["liability"]) == (3, 4)
+        assert result["live"]["cost"] == "60.00"
+        assert [r["members"] for r in result["live"]["rewards"]] == [1]
+        assert [r["members"] for r in result["draft"]["rewards"]] == [1]
+        assert result["members_affected"] == 1

@@ -212,6 +212,25 @@ class TestHistory:
         assert missing.status_code == 404
         assert "There is no such rules version" in missing.text
 
+    def test_a_breaking_roll_back_asks_for_confirmation(
+        self, client: TestClient, shop: dict[str, Any]
+    ) -> None:
+        form = form_of(live_rules(client, shop)["rules"], currency="EUR", action="save")
+        form["confirm.currency"] = "1"
+        assert client.post(shop["url"], data=form, follow_redirects=False).status_code == 303
+        asked = client.post(f"{shop['url']}/rollback", data={"version": "1"})
+        assert asked.status_code == 409
+        assert f'action="{shop["url"]}/rollback"' in asked.text
+        assert '<input type="hidden" name="version" value="1">' in asked.text
+        assert live_rules(client, shop)["rules"]["currency"] == "EUR"
+        back = client.post(
+            f"{shop['url']}/rollback",
+            data={"version": "1", "confirm.currency": "1"},
+            follow_redirects=False,
+        )
+        assert back.status_code == 303
+        assert live_rules(client, shop)["rules"]["currency"] == "RUB"
+
     def test_another_merchants_program_is_not_found(
         self, app: FastAPI, client: TestClient, shop: dict[str, Any]
     ) -> None:

@@ -14,6 +14,7 @@ from api.console import design_routes
 from api.console import service as console_service
 from api.console.auth import COOKIE, ConsoleUser, MaybeConsoleUser
 from api.console.errors import ConsoleSignInFailed
+from api.console.mechanics import router as mechanics_router
 from api.console.preview import Sample
 from api.console.service import ConsoleCaller
 from api.deps import AppleWalletDep, DesignsDep, SessionDep, SettingsDep
@@ -159,3 +160,4 @@ def stores(page: PageDep, session: SessionDep, user: ConsoleUser) -> Response:
 
 
 router.include_router(design_routes.router)
+router.include_router(mechanics_router)  # the mechanics editor, /console/programs/{id}/rules

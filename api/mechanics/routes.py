@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from api.clock import utcnow
-from api.deps import AdminCaller, ReaderCaller, SessionDep
+from api.deps import AdminCaller, EngineDep, ReaderCaller, SessionDep
 from api.mechanics import service as mechanics_service
+from api.mechanics import simulation
 from api.mechanics.schemas import (
     CompleteRules,
     Confirmable,
     RulesPublic,
     RulesRollback,
     RulesVersionPublic,
+    SimulationPublic,
+    SimulationRequest,
 )
+from api.merchants.models import Role
+from api.merchants.service import Caller, authenticate
 from api.paging import Page, Paging
 from api.programs.schemas import ProgramPublic
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/rules", tags=["programs"])
+_bearer = HTTPBearer(auto_error=False, description="A merchant API key: `lp_...`")
 
 Confirm = Annotated[
     list[Confirmable],
@@ -106,3 +115,37 @@ def rollback(
         session, caller, program_id, body.version, confirm=confirm, now=utcnow()
     )
     return ProgramPublic.of(program)
+
+
+def read_only_reporter(
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Iterator[tuple[Session, Caller]]:
+    """A read-only transaction and the caller (a ``read`` or ``admin`` key) found in it.
+
+    The simulation reads for seconds: in the request's own transaction it would hold
+    SQLite's write lock (``BEGIN IMMEDIATE``) all that time and stall every till."""
+    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+    with simulation.read_only_session(engine) as session:
+        caller = authenticate(session, header)
+        caller.require(Role.read)
+        yield session, caller
+
+
+ReadOnlyReporter = Annotated[tuple[Session, Caller], Depends(read_only_reporter)]
+
+
+@router.post("/simulate")
+def simulate(
+    program_id: UUID, body: SimulationRequest, reporter: ReadOnlyReporter
+) -> SimulationPublic:
+    """Replay the program's purchases of the last `days` under a draft of the rules (a
+    complete document, as `PUT` takes it) and under the live rules, side by side: points
+    issued, liability, tiers at the end, rewards members could afford, cost as a share of
+    revenue. Nothing is saved; the replay runs in a read-only transaction."""
+    session, caller = reporter
+    result = simulation.simulate(
+        session, caller.merchant_id, program_id, body.rules, days=body.days,
+        point_value=body.point_value, now=utcnow(),
+    )  # fmt: skip
+    return SimulationPublic.of(result)

@@ -4,8 +4,11 @@ page's words for coupons and promo codes, in Russian and English (merged into
 
 from __future__ import annotations
 
+from api.pages.rules_editor_texts import RULES_EDITOR_TEXTS
+
 MECHANICS_TEXTS: dict[str, dict[str, str]] = {
     "ru": {
+        **RULES_EDITOR_TEXTS["ru"],
         "rules_confirm": "Я понимаю: смена валюты или способа начисления штампов меняет смысл "
         "баллов и штампов, которые уже есть у участников",
         "rules_version": "Версия правил",
@@ -54,6 +57,7 @@ MECHANICS_TEXTS: dict[str, dict[str, str]] = {
         "promo_create": "Создать",
     },
     "en": {
+        **RULES_EDITOR_TEXTS["en"],
         "rules_confirm": "I understand: changing the currency or how stamps are earned changes "
         "what the points and stamps members already hold mean",
         "rules_version": "Rules version",

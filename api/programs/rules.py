@@ -222,8 +222,8 @@ class ProgramRules(_Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
+            raise ValueError(f"unknown time zone {value[:64]!r}") from None
         return value
 
     @property

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.merchants.models import Role
-from tests.support.factories import auth, new_key, new_merchant
+from tests.support.factories import COMPLETE_RULES, auth, new_key, new_merchant
 
 pytestmark = pytest.mark.db
 
@@ -35,6 +35,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/api/v1/programs/{program_id}/rules"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/rules/versions"): ADMIN,
     ("POST", "/api/v1/programs/{program_id}/rules/rollback"): ADMIN,
+    ("POST", "/api/v1/programs/{program_id}/rules/simulate"): ADMIN_READ,
     ("POST", "/api/v1/programs/{program_id}/members"): POS,
     ("GET", "/api/v1/members"): ANY,
     ("GET", "/api/v1/members/by-barcode/{barcode}"): ANY,
@@ -114,6 +115,7 @@ _SOON, _LATER = "2030-01-01T10:00:00+00:00", "2030-01-02T10:00:00+00:00"
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/programs"): {"name": "Role Club", "kind": "points"},
     ("PUT", "/api/v1/programs/{program_id}/rules"): {},
+    ("POST", "/api/v1/programs/{program_id}/rules/simulate"): {"rules": COMPLETE_RULES},
     ("POST", "/api/v1/programs/{program_id}/members"): {"name": "Eve", "email": "e@example.com"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": []},
     ("POST", "/api/v1/members/{member_id}/transactions"): {"kind": "earn", "points": 5},

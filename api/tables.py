@@ -4,6 +4,7 @@
 from sqlmodel import SQLModel
 
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
+from api.accounts.models import Account, AccountSession, Invitation, PasswordReset
 from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
 from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
 from api.console.models import ConsoleSession
@@ -35,6 +36,8 @@ from api.wheel.models import Wheel, WheelSpin
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Account",
+    "AccountSession",
     "ApiKey",
     "AppleDevice",
     "AppleDeviceLog",
@@ -58,6 +61,7 @@ __all__ = [
     "GoogleNotification",
     "GoogleObject",
     "IdempotencyRecord",
+    "Invitation",
     "LedgerEntry",
     "LotAllocation",
     "Member",
@@ -68,6 +72,7 @@ __all__ = [
     "Message",
     "OutboundChannel",
     "OutboxEvent",
+    "PasswordReset",
     "PointLot",
     "Program",
     "PurchaseMessagePending",

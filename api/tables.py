@@ -3,8 +3,8 @@
 
 from sqlmodel import SQLModel
 
-from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
 from api.accounts.models import Account, AccountSession, Invitation, PasswordReset
+from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
 from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
 from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
 from api.console.models import ConsoleSession

@@ -6,6 +6,7 @@ Templates call ``t("key")``; a key missing in one language is a test failure
 
 from __future__ import annotations
 
+from api.pages.account_texts import ACCOUNT_TEXTS
 from api.pages.consents import MARKETING_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 
@@ -19,6 +20,7 @@ CONSENT_VERSION = "2026-12-1"
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
+        **ACCOUNT_TEXTS["ru"],
         **MECHANICS_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
@@ -205,6 +207,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         **MARKETING_TEXTS["en"],
+        **ACCOUNT_TEXTS["en"],
         **MECHANICS_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",

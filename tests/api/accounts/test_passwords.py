@@ -10,8 +10,9 @@ from api.accounts.errors import WeakPassword
 
 class TestHashing:
     def test_argon2id_with_a_salt_and_never_the_password(self) -> None:
-        first, second = passwords.hash_password("a fine password"), passwords.hash_password(
-            "a fine password"
+        first, second = (
+            passwords.hash_password("a fine password"),
+            passwords.hash_password("a fine password"),
         )
         assert first.startswith("$argon2id$")
         assert first != second  # salted

@@ -136,7 +136,8 @@ class TestLockout:
         assert attempt(engine, shop.email, PASSWORD, "10.9.9.9") == "locked"
         with Session(engine) as session:
             account = account_repository.by_email(session, shop.email)
-            assert account is not None and account.locked_until is not None
+            assert account is not None
+            assert account.locked_until is not None
             assert account.locked_until > utcnow() + timedelta(minutes=14)
 
     def test_the_locked_form_says_when_to_come_back(self, client: TestClient, shop: Shop) -> None:
@@ -206,8 +207,8 @@ class TestSecondFactor:
         assert started.status_code == 200
         assert "<svg" in started.text
         secret = started.text.split('id="totp-secret">')[1].split("<")[0]
-        wrong = client.post("/console/account/totp",
-                            data={"action": "confirm", "secret": secret, "code": "000000"})  # fmt: skip
+        bad = {"action": "confirm", "secret": secret, "code": "000000"}
+        wrong = client.post("/console/account/totp", data=bad)
         assert wrong.status_code == 422
         code = totp.code_at(secret, utcnow())
         confirmed = client.post(

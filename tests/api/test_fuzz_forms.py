@@ -67,7 +67,7 @@ FIELD_NAMES = [
     "phone", "email", "birthday", "consent", "ref", "store", "website", "rules", "cost",
     "contact",
     "program", "segment", "min_balance", "visited_within_days", "not_visited_for_days",
-    "message", "photo",
+    "message", "photo", "password", "session", "secret", "role",
 ]  # fmt: skip
 PLAUSIBLE = [
     "", "0", "1", "-1", "100", "1e9", "99999999999999999999", "12.50", "١٢٣", "1_000", "yes",
@@ -186,6 +186,8 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
         "public_slug": shop.public_slug,
         "token": shop.card_token,
         "challenge_id": str(a_code_sent(app, shop.public_slug)),
+        "account_id": "00000000-0000-4000-8000-000000000000",  # no such account
+        "code": "NOCOUPON1",  # the scanner's coupon form: no such coupon
     }
     cookies = {
         "none": None,

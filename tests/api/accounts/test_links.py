@@ -176,24 +176,27 @@ class TestSessions:
 
 class TestPasswordReset:
     def test_mailed_link_sets_a_password_once_and_ends_sessions(
-        self, app: FastAPI, client: TestClient, shop: Shop, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:  # fmt: skip
+        self, app: FastAPI, client: TestClient, shop: Shop, tmp_path: Path
+    ) -> None:
         assert sign_in(client, shop.email, PASSWORD) == 303
         with SmtpServer(tmp_path) as smtp:
             # model_copy does not validate: the password is given as the SecretStr it becomes
             update = {**smtp.settings(), "smtp_password": SecretStr(SMTP_PASSWORD)}
-            smtp_settings = app.state.settings.model_copy(update=update)
-            monkeypatch.setattr(app.state, "settings", smtp_settings)
-            stranger = TestClient(app, headers={"Accept-Language": "en"})
-            asked = stranger.post("/console/reset", data={"email": shop.email})
-            unknown = stranger.post("/console/reset", data={"email": "nobody@example.com"})
-            assert asked.status_code == unknown.status_code == 200
-            # The same answer either way (but its CSP nonce): it does not tell who has accounts.
-            nonce = re.compile(r'nonce="[^"]+"')
-            assert nonce.sub("", asked.text) == nonce.sub("", unknown.text)
-            assert len(smtp.messages) == 1
-            message = smtp.messages[0]
+            # (monkeypatch cannot restore a State attribute: it deletes it on undo)
+            original = app.state.settings
+            app.state.settings = original.model_copy(update=update)
+            try:
+                stranger = TestClient(app, headers={"Accept-Language": "en"})
+                asked = stranger.post("/console/reset", data={"email": shop.email})
+                unknown = stranger.post("/console/reset", data={"email": "nobody@example.com"})
+                assert asked.status_code == unknown.status_code == 200
+                # The same answer either way (but its CSP nonce): it does not tell who has accounts.
+                nonce = re.compile(r'nonce="[^"]+"')
+                assert nonce.sub("", asked.text) == nonce.sub("", unknown.text)
+                assert len(smtp.messages) == 1
+                message = smtp.messages[0]
+            finally:
+                app.state.settings = original
         assert message["To"] == shop.email
         body = message.get_content()
         assert PASSWORD not in body

@@ -30,10 +30,16 @@ class AccountLinkInvalid(NotFound):
 
 
 class AccountNotFound(NotFound):
+    """The account id is unknown or another merchant's (or, from the operator's CLI, no
+    active account has that email, or no merchant that id)."""
+
     code, title = "account_not_found", "Account not found"
 
 
 class AccountExists(Conflict):
+    """An invitation or a new account names an email that has an account: emails are
+    unique across the service, as they alone name an account at sign-in."""
+
     code, title = "account_exists", "An account with this email exists"
 
 

@@ -187,6 +187,7 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
         "token": shop.card_token,
         "challenge_id": str(a_code_sent(app, shop.public_slug)),
         "account_id": "00000000-0000-4000-8000-000000000000",  # no such account
+        "key_id": "00000000-0000-4000-8000-000000000000",  # no such key
         "code": "NOCOUPON1",  # the scanner's coupon form: no such coupon
     }
     cookies = {

@@ -32,6 +32,7 @@ class Account(SQLModel, table=True):
     role: AccountRole = Field(sa_type=String(10))
     stores: list[str] = Field(default_factory=list, sa_type=JSON)
     totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = None  # the time step of the last code used (no reuse)
     failed_attempts: int = 0
     locked_until: datetime | None = optional_timestamp()
     is_active: bool = True

@@ -145,9 +145,13 @@ def sign_in(
         if by_address.remaining == 0 or by_email.remaining == 0:
             raise AccountSignInLocked(retry_after=_retry_after(by_address, by_email))
         raise AccountSignInFailed()
-    if account.totp_secret and not totp.is_code(account.totp_secret, code, now=now):
-        _count_failure(session, account, now)  # the code is guessed like a password
-        raise SecondFactorFailed()
+    if account.totp_secret:
+        step = totp.matching_step(account.totp_secret, code, now=now,
+                                  after=account.totp_last_step)  # fmt: skip
+        if step is None:
+            _count_failure(session, account, now)  # the code is guessed like a password
+            raise SecondFactorFailed()
+        account.totp_last_step = step  # the row is locked: a reused code is refused
     ratelimits.reset(session, EMAIL_SCOPE, f"{email} {client}")
     ratelimits.forgive(session, ADDRESS_SCOPE, client, now=now)
     account.failed_attempts, account.locked_until = 0, None

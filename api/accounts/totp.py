@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pyotp
 import segno
+from pyotp.exceptions import OTPVerificationError
 
 ISSUER = "loyalpass"
 
@@ -27,10 +28,21 @@ def qr_svg(secret: str, email: str) -> str:
 
 def is_code(secret: str, code: str, *, now: datetime) -> bool:
     """Whether ``code`` is the current code, or the one before or after (clock drift)."""
+    return matching_step(secret, code, now=now) is not None
+
+
+def matching_step(secret: str, code: str, *, now: datetime, after: int | None = None) -> int | None:
+    """The time step ``code`` belongs to (the current one, or the one before or after), or
+    None. With ``after``: only a later step counts, so a code once used is refused until the
+    next one (RFC 6238, 5.2: a verifier must not accept the same code twice)."""
     code = code.strip().replace(" ", "")
     if len(code) != 6 or not code.isdigit():
-        return False
-    return pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+        return None
+    try:
+        step = pyotp.TOTP(secret).verify_and_get_timecode(code, for_time=now, valid_window=1)
+    except (OTPVerificationError, ValueError):
+        return None
+    return step if after is None or step > after else None
 
 
 def code_at(secret: str, now: datetime) -> str:

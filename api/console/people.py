@@ -93,17 +93,19 @@ def second_factor(
                      totp_qr=totp.qr_svg(secret, account.email), **context)  # fmt: skip
     if action == "confirm" and not account.totp_secret:
         secret = fields.get("secret", "")[:64]
-        if not secret or not totp.is_code(secret, code, now=now):
+        step = totp.matching_step(secret, code, now=now) if secret else None
+        if step is None:
             return _page(page, "account.html", user, status_code=422, error="err_totp_code",
                          totp_secret=secret or None,
                          totp_qr=totp.qr_svg(secret, account.email) if secret else None,
                          **context)  # fmt: skip
-        account.totp_secret = secret
+        # The enrolment code proves the app has the secret; it signs nobody in.
+        account.totp_secret, account.totp_last_step = secret, None
     elif action == "off" and account.totp_secret:
         if not totp.is_code(account.totp_secret, code, now=now):
             return _page(page, "account.html", user, status_code=422, error="err_totp_code",
                          **context)  # fmt: skip
-        account.totp_secret = None
+        account.totp_secret, account.totp_last_step = None, None
     session.add(account)
     return RedirectResponse("/console/account", status_code=303)
 

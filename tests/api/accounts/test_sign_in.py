@@ -222,6 +222,8 @@ class TestSecondFactor:
         assert attempt(engine, shop.email, PASSWORD, "192.0.2.1", code="123") == "code"
         code = totp.code_at(secret, utcnow())
         assert attempt(engine, shop.email, PASSWORD, "192.0.2.1", code=code) == "ok"
+        # A code signs in once (RFC 6238, 5.2): a copied code is refused.
+        assert attempt(engine, shop.email, PASSWORD, "192.0.2.2", code=code) == "code"
         fresh = TestClient(client.app, headers={"Accept-Language": "en"})
         missing = fresh.post("/console/sign-in", data={"email": shop.email, "password": PASSWORD})
         assert missing.status_code == 401

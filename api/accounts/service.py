@@ -253,3 +253,30 @@ def set_password(session: Session, account: Account, password: str) -> None:
     session.add(account)
     repository.end_sessions(session, account.id)
     session.flush()
+
+
+def change_password(
+    session: Session, caller: AccountCaller, current: str, new: str, *, client: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """The signed-in person changes their password, proving the current one (counted like a
+    sign-in, so a borrowed session cannot guess it); their other sessions end.
+
+    Raises:
+        AccountSignInFailed: the current password is wrong.
+        AccountSignInLocked: too many wrong passwords.
+        WeakPassword: the new password is too short or too common.
+    """
+    hit = ratelimits.hit(session, EMAIL_SCOPE, f"{caller.email} {client}", limit=MAX_ATTEMPTS,
+                         window=LOCKOUT, now=now)  # fmt: skip
+    if not hit.allowed:
+        raise AccountSignInLocked(retry_after=hit.retry_after_seconds)
+    account = repository.by_email(session, caller.email, lock=True)
+    if account is None or not passwords.is_password(current, account.password_hash):
+        raise AccountSignInFailed()
+    passwords.check_new(new)
+    account.password_hash = passwords.hash_password(new)
+    session.add(account)
+    repository.end_sessions(session, account.id, keep=caller.session_id)
+    session.flush()
+    logger.info("password changed", extra={"account_id": str(account.id)})

@@ -23,6 +23,8 @@ from api.accounts.errors import (
     AccountExists,
     AccountLinkInvalid,
     AccountNotFound,
+    AccountSignInFailed,
+    AccountSignInLocked,
     LastOwner,
     WeakPassword,
 )
@@ -75,6 +77,26 @@ def revoke_sessions(
         with suppress(ValueError):
             account_service.revoke_session(session, user, UUID(which))
     return RedirectResponse("/console/account/sessions", status_code=303)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request, page: PageDep, session: SessionDep, user: AccountUser, fields: FormFields
+) -> Response:
+    """A new password, given the current one; the other sessions end."""
+    try:
+        account_service.change_password(
+            session, user, fields.get("current", ""), fields.get("password", ""),
+            client=client_address(request), now=utcnow(),
+        )  # fmt: skip
+    except WeakPassword as exc:
+        return _page(page, "account.html", user, status_code=422, error=exc.extra["reason"],
+                     **_account_context(session, user))  # fmt: skip
+    except (AccountSignInFailed, AccountSignInLocked):
+        return _page(page, "account.html", user, status_code=422, error="err_account_signin",
+                     **_account_context(session, user))  # fmt: skip
+    return _page(page, "account.html", user, notice="password_changed",
+                 **_account_context(session, user))  # fmt: skip
 
 
 @router.post("/account/totp", response_class=HTMLResponse)

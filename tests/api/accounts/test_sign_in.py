@@ -228,3 +228,24 @@ class TestSecondFactor:
         missing = fresh.post("/console/sign-in", data={"email": shop.email, "password": PASSWORD})
         assert missing.status_code == 401
         assert "authenticator" in missing.text
+
+
+class TestPasswordChange:
+    def test_needs_the_current_password_and_ends_other_sessions(
+        self, client: TestClient, shop: Shop
+    ) -> None:
+        other = TestClient(client.app, headers={"Accept-Language": "en"})
+        assert sign_in(other, shop.email, PASSWORD) == 303
+        assert sign_in(client, shop.email, PASSWORD) == 303
+        new = "another long passphrase"
+        wrong = client.post("/console/account/password", data={"current": "nope", "password": new})
+        assert wrong.status_code == 422
+        weak = client.post("/console/account/password",
+                           data={"current": PASSWORD, "password": "short"})  # fmt: skip
+        assert weak.status_code == 422
+        done = client.post("/console/account/password", data={"current": PASSWORD, "password": new})
+        assert done.status_code == 200
+        assert "Password changed" in done.text
+        assert client.get("/console/account").status_code == 200  # this session stays
+        assert "f-email" in other.get("/console").text  # the other one ended
+        assert sign_in(other, shop.email, new) == 303

@@ -75,6 +75,10 @@ class AccountCaller(Caller):
     def can_edit(self) -> bool:
         return self.account_role != AccountRole.analyst
 
+    def covers_store(self, store_id: UUID) -> bool:
+        """Whether per-store data of ``store_id`` is this person's (no stores: all)."""
+        return not self.stores or str(store_id) in self.stores
+
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()[:254]

@@ -13,6 +13,7 @@ key cannot sign in at all).
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
@@ -65,6 +66,14 @@ def require_account(user: ConsoleUser) -> AccountCaller:
 
 
 AccountUser = Annotated[AccountCaller, Depends(require_account)]
+
+
+def covers_store(user: ConsoleCaller, store_id: UUID) -> bool:
+    """Whether a console page may show or change per-store data of ``store_id`` for
+    ``user``: a manager scoped to stores sees theirs; everyone else (owners, analysts,
+    managers without a scope, API keys) every store."""
+    caller = user.caller
+    return not isinstance(caller, AccountCaller) or caller.covers_store(store_id)
 
 
 def client_address(request: Request) -> str:

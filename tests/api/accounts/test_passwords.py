@@ -48,3 +48,27 @@ class TestNewPasswords:
     def test_a_long_uncommon_password_passes(self) -> None:
         passwords.check_new("correct horse battery")
         assert passwords.MIN_LENGTH >= 10
+
+
+class TestStoreScope:
+    def test_a_scoped_manager_covers_their_stores_only(self) -> None:
+        import uuid
+
+        from api.accounts.models import AccountRole
+        from api.accounts.service import AccountCaller
+        from api.console.auth import covers_store
+        from api.console.service import ConsoleCaller
+        from api.merchants.models import Role
+        from api.merchants.service import Caller
+
+        mine, other = uuid.uuid4(), uuid.uuid4()
+        manager = AccountCaller(uuid.uuid4(), uuid.uuid4(), Role.admin, email="m@example.com",
+                                account_role=AccountRole.manager, stores=(str(mine),))  # fmt: skip
+        everyone = AccountCaller(uuid.uuid4(), uuid.uuid4(), Role.admin, email="o@example.com",
+                                 account_role=AccountRole.owner)  # fmt: skip
+        key = Caller(uuid.uuid4(), uuid.uuid4(), Role.admin)
+        assert covers_store(ConsoleCaller(manager, can_edit=True), mine)
+        assert not covers_store(ConsoleCaller(manager, can_edit=True), other)
+        assert covers_store(ConsoleCaller(everyone, can_edit=True), other)
+        assert covers_store(ConsoleCaller(key, can_edit=True), other)
+        assert manager.label == "account:m@example.com"

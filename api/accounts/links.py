@@ -22,11 +22,15 @@ from api.accounts.models import Account, AccountRole, Invitation, PasswordReset
 from api.accounts.service import AccountCaller
 from api.errors import Forbidden, InvalidRequest
 from api.pages.sessions import lookup_hash, new_token, token_hash
+from api.ratelimits import service as ratelimits
 from api.stores import repository as store_repository
 
 logger = logging.getLogger(__name__)
 INVITATION_LENGTH = timedelta(days=7)
 RESET_LENGTH = timedelta(minutes=30)
+RESET_LIMITS = (10, 3)  # reset requests per address, per email, in RESET_WINDOW
+RESET_WINDOW = timedelta(hours=1)
+RESET_ADDRESS_SCOPE, RESET_EMAIL_SCOPE = "account_reset_address", "account_reset_email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +103,27 @@ def accept(session: Session, token: str, password: str, *, now: datetime) -> Acc
     )  # fmt: skip
 
 
-def request_reset(session: Session, email: str, *, now: datetime) -> Link | None:
+def request_reset(
+    session: Session, email: str, *, client: str | None = None, now: datetime
+) -> Link | None:
     """A reset link for the active account with ``email``; None when there is none (the
-    page answers the same either way, so it does not tell which emails have accounts)."""
-    account = repository.by_email(session, account_service.normalize_email(email))
+    page answers the same either way, so it does not tell which emails have accounts).
+
+    From the page (``client``, the visitor's address) requests are limited per address and
+    per email (``RESET_LIMITS``), so the form cannot flood someone's mailbox; over a limit
+    it is None too. The operator's CLI passes no client.
+    """
+    email = account_service.normalize_email(email)
+    if client is not None:
+        per_address, per_email = RESET_LIMITS
+        by_address = ratelimits.hit(session, RESET_ADDRESS_SCOPE, client, limit=per_address,
+                                    window=RESET_WINDOW, now=now)  # fmt: skip
+        by_email = ratelimits.hit(session, RESET_EMAIL_SCOPE, email, limit=per_email,
+                                  window=RESET_WINDOW, now=now)  # fmt: skip
+        if not (by_address.allowed and by_email.allowed):
+            logger.info("password reset refused by its limits")
+            return None
+    account = repository.by_email(session, email)
     if account is None or not account.is_active:
         return None
     token = new_token()

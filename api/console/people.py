@@ -241,7 +241,8 @@ def request_reset(
     either way (it does not tell which emails have accounts)."""
     link = None
     if mail.can_mail(settings):
-        link = links.request_reset(session, fields.get("email", ""), now=utcnow())
+        link = links.request_reset(session, fields.get("email", ""),
+                                   client=client_address(request), now=utcnow())  # fmt: skip
     if link is not None:
         url = f"{settings.public_url}/console/reset/{link.token}"
         _mail_later(background, settings, kind="reset", to=link.email, url=url, request=request)

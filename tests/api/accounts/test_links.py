@@ -286,3 +286,17 @@ def test_operator_functions_refuse_an_unknown_merchant(engine: Engine) -> None:
 
     with Session(engine) as session, pytest.raises(AccountNotFound):
         operator.create_owner(session, uuid.uuid4(), "who@example.com")
+
+
+def test_reset_requests_are_limited_per_email(engine: Engine, shop: Shop) -> None:
+    """The form cannot flood a mailbox: three links per email an hour, whatever the address;
+    the operator's CLI (no client address) is not limited."""
+    made = []
+    for i in range(5):
+        with Session(engine) as session, session.begin():
+            made.append(
+                links.request_reset(session, shop.email, client=f"10.2.{i}.1", now=utcnow())
+            )
+    assert [link is not None for link in made] == [True, True, True, False, False]
+    with Session(engine) as session, session.begin():
+        assert links.request_reset(session, shop.email, now=utcnow()) is not None

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,7 +23,10 @@ from api.accounts import service as account_service
 from api.accounts.errors import AccountSignInFailed, AccountSignInLocked, SecondFactorFailed
 from api.accounts.models import AccountRole
 from api.clock import utcnow
+from api.settings import Settings
 from tests.api.accounts.conftest import PASSWORD, Shop, sign_in
+from tests.support.burst import at_once
+from tests.support.server import running_server
 
 pytestmark = pytest.mark.db
 
@@ -196,6 +200,27 @@ class TestParallelGuessing:
         assert outcomes["ok"] == 0
         assert outcomes["failed"] == account_service.ACCOUNT_ATTEMPTS - 1
         assert attempt(engine, shop.email, PASSWORD, "10.9.9.9") == "locked"
+
+
+class TestParallelGuessingOverHttp:
+    def test_forty_parallel_form_posts_check_exactly_five_passwords(
+        self, engine: Engine, settings: Settings, shop: Shop, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The sign-in form itself, 40 wrong passwords at once from one address: every answer
+        is a 401 and exactly ``MAX_ATTEMPTS`` passwords are checked and counted."""
+        skip_unless_postgresql(engine)
+        checks = CountedChecks(monkeypatch)
+        body = {"email": shop.email, "password": "wrong password"}
+        with running_server(settings) as base:
+            assert httpx2.get(f"{base}/console").status_code == 200  # routes built first
+            calls = [lambda http: http.post("/console/sign-in", data=body)] * 40
+            responses = at_once(base, calls)
+        assert Counter(r.status_code for r in responses) == {401: 40}
+        assert checks.count == account_service.MAX_ATTEMPTS
+        with Session(engine) as session:
+            account = account_repository.by_email(session, shop.email)
+            assert account is not None
+            assert account.failed_attempts == account_service.MAX_ATTEMPTS
 
 
 class TestSecondFactor:

@@ -13,9 +13,11 @@ concurrency, are counted *before* a password is checked (the staff PIN lockout's
   ``FOR UPDATE`` while its password is checked; then the account is locked for ``LOCKOUT``.
 
 An unknown email costs what a known one does: its password is checked against
-``passwords.DUMMY_HASH``. The answer is the same for an unknown email, a removed account and
-a wrong password. A session is a random token in the console's HttpOnly cookie; only its
-SHA-256 is stored (``AccountSession``), and it is listed and revocable.
+``passwords.DUMMY_HASH``, and its wrong passwords from all addresses are counted too
+(``ratelimits``), so it "locks" when an account would. The answer is the same for an
+unknown email, a removed account and a wrong password. A session is a random token in the
+console's HttpOnly cookie; only its SHA-256 is stored (``AccountSession``), and it is listed
+and revocable.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ ADDRESS_ATTEMPTS = 30  # wrong passwords per client address, whatever the emails
 ACCOUNT_ATTEMPTS = 10  # wrong passwords per account, from all addresses together
 LOCKOUT = timedelta(minutes=15)
 EMAIL_SCOPE, ADDRESS_SCOPE = "account_password", "account_password_address"
+UNKNOWN_SCOPE = "account_password_unknown"
 SESSION_LENGTH = timedelta(hours=8)
 
 
@@ -146,6 +149,11 @@ def sign_in(
             _count_failure(session, account, now)
             if _is_locked(account, now):
                 raise AccountSignInLocked(retry_after=_seconds_until(account.locked_until, now))
+        else:  # an unknown email "locks" at the same count, so lockouts do not reveal accounts
+            unknown = ratelimits.hit(session, UNKNOWN_SCOPE, email, limit=ACCOUNT_ATTEMPTS,
+                                     window=LOCKOUT, now=now)  # fmt: skip
+            if unknown.remaining == 0:
+                raise AccountSignInLocked(retry_after=unknown.retry_after_seconds)
         if by_address.remaining == 0 or by_email.remaining == 0:
             raise AccountSignInLocked(retry_after=_retry_after(by_address, by_email))
         raise AccountSignInFailed()

@@ -144,6 +144,15 @@ class TestLockout:
             assert account.locked_until is not None
             assert account.locked_until > utcnow() + timedelta(minutes=14)
 
+    def test_an_unknown_email_locks_like_an_account(self, engine: Engine, shop: Shop) -> None:
+        """Lockouts do not tell which emails have accounts."""
+        for email in (shop.email, "nobody@example.com"):
+            outcomes = [
+                attempt(engine, email, "wrong password", f"10.3.{i}.1")
+                for i in range(account_service.ACCOUNT_ATTEMPTS)
+            ]
+            assert outcomes == ["failed"] * (account_service.ACCOUNT_ATTEMPTS - 1) + ["locked"]
+
     def test_the_locked_form_says_when_to_come_back(self, client: TestClient, shop: Shop) -> None:
         for _ in range(account_service.MAX_ATTEMPTS):
             client.post("/console/sign-in", data={"email": shop.email, "password": "x" * 12})

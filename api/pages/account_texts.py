@@ -1,10 +1,13 @@
-"""The words of console accounts (sign-in, the account page, people, one-time links), in
-Russian and English (merged into ``texts.TEXTS``)."""
+"""The words of the console's sign-in and of accounts (the account page, people, keys,
+one-time links), in Russian and English (merged into ``texts.TEXTS``)."""
 
 from __future__ import annotations
 
 ACCOUNT_TEXTS: dict[str, dict[str, str]] = {
     "ru": {
+        "console_signin": "Вход в консоль",
+        "api_key": "API-ключ (admin или read)",
+        "err_console_signin": "Ключ не подходит: неизвестный, отозванный или кассовый (pos)",
         "account_email": "Эл. почта",
         "account_password": "Пароль",
         "account_code": "Код из приложения-аутентификатора",
@@ -81,6 +84,9 @@ ACCOUNT_TEXTS: dict[str, dict[str, str]] = {
         "err_key": "Укажите название и роль ключа",
     },
     "en": {
+        "console_signin": "Console sign-in",
+        "api_key": "API key (admin or read)",
+        "err_console_signin": "This key does not work here: unknown, revoked, or a till (pos) key",
         "account_email": "Email",
         "account_password": "Password",
         "account_code": "Authenticator code",

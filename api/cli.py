@@ -1,5 +1,5 @@
-"""The ``loyalpass`` command: migrate, serve, demo, worker, merchants and development
-certificates.
+"""The ``loyalpass`` command: migrate, serve, demo, worker, merchants, console accounts and
+development certificates.
 
 Migrations run once per start, in this process, before any server process starts:
 ``serve`` and ``demo`` migrate and then start the app(s) with ``migrate_on_start`` off, so the
@@ -31,6 +31,8 @@ stores_app = typer.Typer(help="Manage a merchant's stores.")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(stores_app, name="stores")
 app.add_typer(certs_app, name="certs")
+accounts_app = typer.Typer(help="People who sign in to the console.")
+app.add_typer(accounts_app, name="accounts")
 deliveries_app = typer.Typer(help="Card updates to the wallets.")
 app.add_typer(deliveries_app, name="deliveries")
 logger = logging.getLogger(__name__)
@@ -180,6 +182,52 @@ def create_merchant(name: Annotated[str, typer.Option(help="The merchant's name.
         merchant_id = str(merchant.id)
     engine.dispose()
     typer.echo(json.dumps({"merchant_id": merchant_id, "api_key": api_key}))
+
+
+@accounts_app.command("create-owner")
+def create_owner(
+    merchant: Annotated[str, typer.Option(help="The merchant's id.")],
+    email: Annotated[str, typer.Option(help="The owner's email (their sign-in).")],
+) -> None:
+    """Create a merchant's owner account and print its password (shown only this once)."""
+    from uuid import UUID
+
+    from api.accounts import operator
+    from api.errors import ApiError
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    try:
+        with Session(engine) as session, session.begin():
+            password = operator.create_owner(session, UUID(merchant), email)
+    except (ApiError, ValueError) as exc:
+        typer.echo(f"error: {getattr(exc, 'title', exc)}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps({"email": email.strip().lower(), "password": password}))
+
+
+@accounts_app.command("reset-password")
+def reset_password(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
+    """Print a one-time password reset link (30 minutes) for the account."""
+    from api.accounts import operator
+    from api.clock import utcnow
+    from api.errors import ApiError
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    try:
+        with Session(engine) as session, session.begin():
+            url = operator.reset_link(session, email, public_url=settings.public_url, now=utcnow())
+    except ApiError as exc:
+        typer.echo(f"error: {exc.title}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(url)
 
 
 @stores_app.command("import")

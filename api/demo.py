@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from uuid import UUID
 
 from sqlmodel import Session, col, select
 
+from api.accounts import operator as account_operator
+from api.accounts import repository as account_repository
+from api.accounts import service as account_service
 from api.enrolment import service as enrolment_service
 from api.members.schemas import MemberCreate, MemberPublic
 from api.merchants import service as merchant_service
@@ -21,6 +26,7 @@ from api.stores.models import Store
 from passes import load_designs
 
 DEMO_MERCHANT = "Bean & Brew (demo)"
+DEMO_OWNER = "owner@bean-and-brew.example"  # the demo owner's console sign-in
 DEMO_PIN = "1234"  # the demo cashier's scanner PIN (a demo: printed, never do this for real)
 DEMO_STORES = (
     ("Bean & Brew Tverskaya", 55.7651, 37.6056, "Your coffee is ready at Tverskaya."),
@@ -37,6 +43,7 @@ class DemoInfo:
     member: MemberPublic
     join_url: str = ""
     staff_code: str = ""
+    owner_password: str = ""
 
     def describe(self) -> str:
         return "\n".join(
@@ -47,6 +54,8 @@ class DemoInfo:
                 f"  API docs:         {self.public_url}/docs",
                 f"  health:           {self.public_url}/healthz",
                 f"  demo API key:     {self.api_key}",
+                f"  console:          {self.public_url}/console  "
+                f"(email {DEMO_OWNER}, password {self.owner_password})",
                 f"  demo program:     {self.program_id}",
                 f"  demo member card: {self.member.card_url}",
                 f"  Apple pass:       {self.member.apple_pass_url}",
@@ -111,6 +120,7 @@ def seed_demo(session: Session, settings: Settings) -> DemoInfo:
             )
         ]
     return DemoInfo(
+        owner_password=_demo_owner(session, merchant.id),
         join_url=f"{settings.public_url}/join/{program.public_slug}",
         staff_code=staff[0].code,
         api_key=api_key,
@@ -120,3 +130,13 @@ def seed_demo(session: Session, settings: Settings) -> DemoInfo:
             member, card, public_url=settings.public_url, google=settings.google_enabled
         ),
     )
+
+
+def _demo_owner(session: Session, merchant_id: UUID) -> str:
+    """The demo owner's password: a fresh random one each run (like the key), printed."""
+    password = secrets.token_urlsafe(12)
+    account = account_repository.by_email(session, DEMO_OWNER)
+    if account is None:
+        return account_operator.create_owner(session, merchant_id, DEMO_OWNER, password=password)
+    account_service.set_password(session, account, password)
+    return password

@@ -27,7 +27,7 @@ def configure_logging(level: str) -> None:
 
 # Path segments that identify a member or a device: whoever reads the logs must not be able to
 # open a card, redeem a coupon or look a member up with what they find there.
-_SECRET_SEGMENTS = re.compile(r"(/(?:cards|by-barcode|coupons|devices)/)[^/?#]+")
+_SECRET_SEGMENTS = re.compile(r"(/(?:cards|by-barcode|coupons|devices|invite|reset)/)[^/?#]+")
 _SAFE_QUERY_KEYS = frozenset({"limit", "offset", "lang", "passesUpdatedSince", "kind", "status"})
 
 

@@ -24,6 +24,8 @@ from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
 from api.console import campaigns as console_campaigns
+from api.console import keys as console_keys
+from api.console import people as console_people
 from api.console import promos as console_promos
 from api.console import routes as console_routes
 from api.db import make_engine, migrate
@@ -254,6 +256,8 @@ def create_app(
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
     app.include_router(console_promos.router)
+    app.include_router(console_people.router)
+    app.include_router(console_keys.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     install_docs(app)

@@ -3,6 +3,7 @@
 
 from sqlmodel import SQLModel
 
+from api.accounts.models import Account, AccountSession, Invitation, PasswordReset
 from api.actions.models import ActionEvent, ActionRule, Feedback
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
 from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
@@ -38,6 +39,8 @@ from api.wheel.models import Wheel, WheelSpin
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Account",
+    "AccountSession",
     "ActionEvent",
     "ActionRule",
     "ApiKey",
@@ -64,6 +67,7 @@ __all__ = [
     "GoogleNotification",
     "GoogleObject",
     "IdempotencyRecord",
+    "Invitation",
     "LedgerEntry",
     "LotAllocation",
     "Member",
@@ -74,6 +78,7 @@ __all__ = [
     "Message",
     "OutboundChannel",
     "OutboxEvent",
+    "PasswordReset",
     "PointLot",
     "Program",
     "Promo",

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from api.clock import utcnow
-from api.console import design_routes
+from api.console import auth, design_routes
 from api.console import service as console_service
-from api.console.auth import COOKIE, ConsoleUser, MaybeConsoleUser
-from api.console.errors import ConsoleSignInFailed
+from api.console.auth import ConsoleUser, MaybeConsoleUser
 from api.console.mechanics import router as mechanics_router
 from api.console.preview import Sample
 from api.console.service import ConsoleCaller
@@ -45,17 +44,13 @@ def home(page: PageDep, session: SessionDep, user: MaybeConsoleUser) -> HTMLResp
 
 @router.post("/sign-in", response_class=HTMLResponse)
 def sign_in(request: Request, page: PageDep, session: SessionDep, fields: FormFields) -> Response:
-    try:
-        token = console_service.sign_in(session, fields.get("api_key", ""), now=utcnow())
-    except ConsoleSignInFailed:
-        return page.render("console/signin.html", status_code=401, error="err_console_signin")
-    return COOKIE.signed_in_redirect(token, request=request)
+    """An account's email and password (and TOTP code), or an API key."""
+    return auth.sign_in_form(request, page, session, fields)
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, session: SessionDep) -> Response:
-    console_service.sign_out(session, COOKIE.token(request))
-    return COOKIE.signed_out_redirect()
+    return auth.sign_out(request, session)
 
 
 @router.get("/members", response_class=HTMLResponse)

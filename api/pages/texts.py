@@ -6,6 +6,7 @@ Templates call ``t("key")``; a key missing in one language is a test failure
 
 from __future__ import annotations
 
+from api.pages.account_texts import ACCOUNT_TEXTS
 from api.pages.consents import MARKETING_TEXTS
 from api.pages.design_texts import DESIGN_TEXTS
 from api.pages.feedback_texts import FEEDBACK_TEXTS
@@ -23,6 +24,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **MARKETING_TEXTS["ru"],
         **FEEDBACK_TEXTS["ru"],
         **TILL_TEXTS["ru"],
+        **ACCOUNT_TEXTS["ru"],
         **MECHANICS_TEXTS["ru"],
         **DESIGN_TEXTS["ru"],
         "on_the_phone": "На телефоне",
@@ -125,9 +127,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "prize_nothing": "Без приза",
         "language": "Язык",
         "console_title": "Кабинет",
-        "console_signin": "Вход для владельца",
-        "api_key": "API-ключ (admin или read)",
-        "err_console_signin": "Ключ не подходит: неизвестный, отозванный или кассовый (pos)",
         "nav_home": "Обзор",
         "nav_members": "Участники",
         "nav_programs": "Программы",
@@ -194,6 +193,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **MARKETING_TEXTS["en"],
         **FEEDBACK_TEXTS["en"],
         **TILL_TEXTS["en"],
+        **ACCOUNT_TEXTS["en"],
         **MECHANICS_TEXTS["en"],
         **DESIGN_TEXTS["en"],
         "on_the_phone": "On the phone",
@@ -298,9 +298,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "prize_nothing": "No prize",
         "language": "Language",
         "console_title": "Console",
-        "console_signin": "Merchant sign-in",
-        "api_key": "API key (admin or read)",
-        "err_console_signin": "This key does not work here: unknown, revoked, or a till (pos) key",
         "nav_home": "Overview",
         "nav_members": "Members",
         "nav_programs": "Programs",

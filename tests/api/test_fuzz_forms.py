@@ -70,7 +70,7 @@ FIELD_NAMES = [
     "phone", "email", "birthday", "consent", "ref", "store", "website", "rules", "cost",
     "contact",
     "program", "segment", "min_balance", "visited_within_days", "not_visited_for_days",
-    "message", "photo",
+    "message", "photo", "password", "session", "secret", "role",
     "promo", "kind", "grant", "points", "count", "usage_limit", "discount_percent",
 ]  # fmt: skip
 PLAUSIBLE = [
@@ -192,6 +192,8 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
         "token": shop.card_token,
         "challenge_id": str(a_code_sent(app, shop.public_slug)),
         "code": "ABCDEFGH23",  # a coupon code no coupon has: the scanner answers 404
+        "account_id": "00000000-0000-4000-8000-000000000000",  # no such account
+        "key_id": "00000000-0000-4000-8000-000000000000",  # no such key
     }
     cookies = {
         "none": None,

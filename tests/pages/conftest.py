@@ -23,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 from sqlmodel import Session
 
+from api.accounts import operator as account_operator
 from api.db import make_engine
 from api.merchants import service as merchant_service
 from tests.conftest import PROJECT_ROOT, make_settings
@@ -85,6 +86,8 @@ class Site:
     database_url: str
     key: str
     merchant_id: str
+    owner_email: str = "owner@bean-and-brew.example"  # the merchant's owner account
+    owner_password: str = "pages owner passphrase"
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         request = urllib.request.Request(
@@ -108,6 +111,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, pki_dir: Path) -> Iterator[Si
         with Session(engine) as session, session.begin():
             merchant, key = merchant_service.create_merchant(session, name="Bean & Brew")
             merchant_id = str(merchant.id)
+            account_operator.create_owner(
+                session, merchant.id, Site.owner_email, password=Site.owner_password
+            )
         engine.dispose()
         yield Site(url, database_url, key, merchant_id)
 

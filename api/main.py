@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from api import health
+from api.analytics import routes as analytics_routes
 from api.apple_webservice import routes as apple_routes
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
@@ -233,6 +234,7 @@ def create_app(
     app.include_router(reward_routes.router)
     app.include_router(store_routes.router)
     app.include_router(campaign_routes.router)
+    app.include_router(analytics_routes.router)
     app.include_router(merchant_routes.router)
     app.include_router(apple_routes.router)
     app.include_router(apple_routes.operator)

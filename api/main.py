@@ -23,6 +23,7 @@ from api.campaigns import routes as campaign_routes
 from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
+from api.console import analytics as console_analytics
 from api.console import campaigns as console_campaigns
 from api.console import routes as console_routes
 from api.db import make_engine, migrate
@@ -250,6 +251,7 @@ def create_app(
     app.include_router(wheel_routes.spins)
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
+    app.include_router(console_analytics.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     install_docs(app)

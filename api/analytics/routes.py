@@ -22,6 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["analytics"])
 class CsvResponse(Response):
     media_type = "text/csv"
 
+
 From = Annotated[date | None, Query(alias="from", description="first day (UTC), included")]
 To = Annotated[date | None, Query(description="last day (UTC), included; default today")]
 Goal = Annotated[

@@ -197,7 +197,8 @@ def _answers(app: FastAPI) -> dict[str, dict[str, Any]]:
     return {
         path: operations["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         for path, operations in paths.items()
-        if path.startswith("/api/v1/") and "get" in operations
+        if path.startswith("/api/v1/")
+        and "get" in operations
         # a download (CSV) is not a list of items
         and "application/json" in operations["get"]["responses"]["200"].get("content", {})
     }

@@ -77,15 +77,22 @@ def purchases(
     return Purchases(int(row[0]), int(row[1]), int(row[2]), Decimal(row[3]))
 
 
-def first_purchases(merchant_id: UUID, program_id: UUID) -> Subquery:
-    """Each member's first purchase ever: ``member_id``, ``first_at``."""
+def ranked_purchases(merchant_id: UUID, program_id: UUID) -> Subquery:
+    """The program's purchases, each with its place in its member's purchases (``rank`` 1
+    is the first ever): ``member_id``, ``created_at``, ``actor``, ``rank``. One sorted pass
+    (a window function), where joining each purchase to its member's first is quadratic."""
+    rank = func.row_number().over(
+        partition_by=col(Transaction.member_id),
+        order_by=(col(Transaction.created_at), col(Transaction.id)),
+    )
     return (
         select(
             col(Transaction.member_id).label("member_id"),
-            func.min(col(Transaction.created_at)).label("first_at"),
+            col(Transaction.created_at).label("created_at"),
+            col(Transaction.actor).label("actor"),
+            rank.label("rank"),
         )
         .where(_purchases(merchant_id, program_id))
-        .group_by(col(Transaction.member_id))
         .subquery()
     )
 
@@ -96,26 +103,25 @@ def came_back(
 ) -> tuple[int, list[int]]:  # fmt: skip
     """Members whose first purchase was in the period, and how many of them bought again
     within each of ``within_days`` days of it."""
-    firsts = first_purchases(merchant_id, program_id)
-    seconds = (
+    ranked = ranked_purchases(merchant_id, program_id)
+    pairs = (
         select(
-            col(Transaction.member_id).label("member_id"),
-            func.min(col(Transaction.created_at)).label("second_at"),
+            func.min(case((ranked.c.rank == 1, ranked.c.created_at))).label("first_at"),
+            func.min(case((ranked.c.rank == 2, ranked.c.created_at))).label("second_at"),
         )
-        .join(firsts, firsts.c.member_id == col(Transaction.member_id))
-        .where(_purchases(merchant_id, program_id), col(Transaction.created_at) > firsts.c.first_at)
-        .group_by(col(Transaction.member_id))
+        .where(ranked.c.rank <= 2)
+        .group_by(ranked.c.member_id)
         .subquery()
     )
-    gap = epoch_days(seconds.c.second_at) - epoch_days(firsts.c.first_at)
+    gap = epoch_days(pairs.c.second_at) - epoch_days(pairs.c.first_at)
     row = session.execute(
         select(
             func.count(),
-            *(func.coalesce(func.sum(case((gap <= days, 1), else_=0)), 0) for days in within_days),
-        )
-        .select_from(firsts)
-        .outerjoin(seconds, seconds.c.member_id == firsts.c.member_id)
-        .where(_in(firsts.c.first_at, start, end))
+            *(
+                func.coalesce(func.sum(case((gap <= days, 1), else_=0)), 0)
+                for days in within_days
+            ),
+        ).where(_in(pairs.c.first_at, start, end))
     ).one()
     return int(row[0]), [int(n) for n in row[1:]]
 
@@ -185,23 +191,17 @@ def staff_purchases(
     session: Session, merchant_id: UUID, program_id: UUID, start: datetime, end: datetime
 ) -> list[tuple[str, int, int, int]]:
     """(staff, purchases, members, first purchases) the scanner recorded, per staff member."""
-    firsts = first_purchases(merchant_id, program_id)
-    is_first = case((col(Transaction.created_at) == firsts.c.first_at, 1), else_=0)
+    ranked = ranked_purchases(merchant_id, program_id)
     rows = session.execute(
         select(
-            col(Transaction.actor),
+            ranked.c.actor,
             func.count(),
-            func.count(distinct(col(Transaction.member_id))),
-            func.sum(is_first),
+            func.count(distinct(ranked.c.member_id)),
+            func.sum(case((ranked.c.rank == 1, 1), else_=0)),
         )
-        .join(firsts, firsts.c.member_id == col(Transaction.member_id))
-        .where(
-            _purchases(merchant_id, program_id),
-            _in(col(Transaction.created_at), start, end),
-            col(Transaction.actor).like(STAFF_ACTOR),
-        )
-        .group_by(col(Transaction.actor))
-        .order_by(func.count().desc(), col(Transaction.actor))
+        .where(_in(ranked.c.created_at, start, end), ranked.c.actor.like(STAFF_ACTOR))
+        .group_by(ranked.c.actor)
+        .order_by(func.count().desc(), ranked.c.actor)
     ).all()
     return [(actor, int(n), int(m), int(f)) for actor, n, m, f in rows]
 
@@ -227,14 +227,29 @@ def cohort_activity(
     session: Session, merchant_id: UUID, program_id: UUID, start: datetime, end: datetime
 ) -> dict[tuple[int, int], int]:
     """(month joined, months since) -> members of that cohort who bought in that month."""
-    joined = month_number(col(Member.created_at))
-    since = month_number(col(Transaction.created_at)) - joined
-    rows = session.execute(
-        select(joined, since, func.count(distinct(col(Member.id))))
+    bought = (
+        select(
+            col(Transaction.member_id).label("member_id"),
+            month_number(col(Transaction.created_at)).label("month"),
+        )
         .where(
-            _purchases(merchant_id, program_id),
-            _in(col(Member.created_at), start, end),
+            col(Transaction.merchant_id) == merchant_id,
+            col(Transaction.kind) == TransactionKind.purchase,
             col(Transaction.created_at) < end,
+        )
+        .distinct()
+        .subquery()
+    )
+    joined = month_number(col(Member.created_at))
+    since = bought.c.month - joined
+    rows = session.execute(
+        select(joined, since, func.count())
+        .select_from(Member)
+        .join(bought, bought.c.member_id == col(Member.id))
+        .where(
+            col(Member.merchant_id) == merchant_id,
+            col(Member.program_id) == program_id,
+            _in(col(Member.created_at), start, end),
         )
         .group_by(joined, since)
     ).all()

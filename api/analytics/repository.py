@@ -117,10 +117,7 @@ def came_back(
     row = session.execute(
         select(
             func.count(),
-            *(
-                func.coalesce(func.sum(case((gap <= days, 1), else_=0)), 0)
-                for days in within_days
-            ),
+            *(func.coalesce(func.sum(case((gap <= days, 1), else_=0)), 0) for days in within_days),
         ).where(_in(pairs.c.first_at, start, end))
     ).one()
     return int(row[0]), [int(n) for n in row[1:]]

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from api import health
 from api.actions import routes as action_routes
+from api.analytics import routes as analytics_routes
 from api.apple_webservice import routes as apple_routes
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
@@ -23,6 +24,7 @@ from api.campaigns import routes as campaign_routes
 from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
+from api.console import analytics as console_analytics
 from api.console import campaigns as console_campaigns
 from api.console import keys as console_keys
 from api.console import people as console_people
@@ -240,6 +242,7 @@ def create_app(
     app.include_router(promo_routes.router)
     app.include_router(store_routes.router)
     app.include_router(campaign_routes.router)
+    app.include_router(analytics_routes.router)
     app.include_router(merchant_routes.router)
     app.include_router(apple_routes.router)
     app.include_router(apple_routes.operator)
@@ -258,6 +261,7 @@ def create_app(
     app.include_router(console_promos.router)
     app.include_router(console_people.router)
     app.include_router(console_keys.router)
+    app.include_router(console_analytics.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     install_docs(app)

@@ -64,8 +64,9 @@ def list_segments(
 
 @router.get("/programs/{program_id}/rfm")
 def rfm_groups(program_id: UUID, session: SessionDep, caller: ReaderCaller) -> dict[str, int]:
-    """Members per RFM group (recomputed daily)."""
-    return segment_service.rfm_groups(session, caller.merchant_id, program_id)
+    """Members per RFM group (recomputed daily, and now when a member has no score or bought
+    since)."""
+    return segment_service.rfm_groups(session, caller.merchant_id, program_id, now=utcnow())
 
 
 @router.post("/programs/{program_id}/campaigns", status_code=status.HTTP_201_CREATED)

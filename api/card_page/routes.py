@@ -17,7 +17,6 @@ from api.cards.routes import Token
 from api.clock import utcnow
 from api.deps import DesignsDep, SessionDep, SettingsDep
 from api.pages.render import FormFields, PageDep
-from api.wheel import drawing as wheel_drawing
 from api.wheel import service as wheel_service
 
 router = APIRouter(prefix="/cards", tags=["cards"])
@@ -57,7 +56,6 @@ def card_page(
         if settings.google_enabled
         else None,
         wheel=wheel_service.state_for(session, view, spin_id=spun),
-        wheel_segments=wheel_drawing.segments,
         feedback_banner=feedback,
     )
 

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlmodel import Session, col
 
 from api.ledger import repository as ledger_repository
+from api.ledger.models import Transaction, TransactionKind
 from api.members.models import Member
 from api.paging import PageRequest, fetch_page
 from api.programs.models import Program
@@ -66,6 +67,41 @@ def member_purchases(session: Session, merchant_id: UUID, program_id: UUID) -> S
         .outerjoin(stats, stats.c.member_id == col(Member.id))
         .where(col(Member.program_id) == program_id)
     ).all()
+
+
+def lock_program_scores(session: Session, program_id: UUID) -> None:
+    """Hold the program row until the transaction ends, so two recomputations of its scores
+    (the daily job, a stale read) queue up instead of inserting the same rows twice. FOR NO
+    KEY UPDATE: purchases referencing the program are not held up."""
+    session.execute(
+        select(col(Program.id)).where(col(Program.id) == program_id).with_for_update(key_share=True)
+    )
+
+
+def has_stale_rfm(session: Session, merchant_id: UUID, program_id: UUID) -> bool:
+    """Whether a member of the program has no score, or bought after the score was computed."""
+    last_purchase = (
+        select(func.max(col(Transaction.created_at)))
+        .where(
+            col(Transaction.member_id) == col(Member.id),
+            col(Transaction.kind) == TransactionKind.purchase,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(col(Member.id))
+        .outerjoin(MemberRfm, col(MemberRfm.member_id) == col(Member.id))
+        .where(
+            col(Member.merchant_id) == merchant_id,
+            col(Member.program_id) == program_id,
+            or_(
+                col(MemberRfm.member_id).is_(None),
+                last_purchase > col(MemberRfm.computed_at),
+            ),
+        )
+        .limit(1)
+    )
+    return session.execute(query).first() is not None
 
 
 def programs(session: Session) -> Sequence[Program]:

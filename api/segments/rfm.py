@@ -1,5 +1,11 @@
 """RFM: recency, frequency and monetary scores 1-5 by quintiles within a program, and the
-named groups marketers use (Champions ... Lost). Recomputed daily by ``segments.tasks``."""
+named groups marketers use (Champions ... Lost). Recomputed daily by ``segments.tasks``, and
+on demand (:func:`refresh_if_stale`) before scores are read, when a member has none yet or
+bought since, so a member who joined or bought today is never judged by yesterday's scores.
+
+A member with less than 30 days of history is never "lost" (nor at risk, hibernating or
+can't-lose): their whole history is recent, whatever the quintiles say about hours.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from api.segments import repository as segment_repository
 
 logger = logging.getLogger(__name__)
 RECOMPUTE_AFTER = timedelta(hours=20)
+SETTLING_DAYS = 30  # history shorter than this cannot show a customer drifting away
 
 
 class RfmGroup(StrEnum):
@@ -63,6 +70,15 @@ class MemberActivity:
     days_since: float  # since the last purchase, or since enrolment when none
     visits: int
     spend: Decimal
+    history_days: float = SETTLING_DAYS  # since enrolment
+
+
+def settled_group(recency: int, frequency: int, history_days: float) -> RfmGroup:
+    """:func:`group_of`, with a member of less than 30 days counted as recent: new (one
+    purchase or none), potential or champions, never lost."""
+    if history_days < SETTLING_DAYS:
+        recency = max(recency, 4)
+    return group_of(recency, frequency)
 
 
 def score(activity: Sequence[MemberActivity]) -> list[tuple[UUID, int, int, int, RfmGroup]]:
@@ -70,7 +86,7 @@ def score(activity: Sequence[MemberActivity]) -> list[tuple[UUID, int, int, int,
     frequency = quintile_scores([a.visits for a in activity])
     monetary = quintile_scores([float(a.spend) for a in activity])
     return [
-        (a.member_id, r, f, m, group_of(r, f))
+        (a.member_id, r, f, m, settled_group(r, f, a.history_days))
         for a, r, f, m in zip(activity, recency, frequency, monetary, strict=True)
     ]
 
@@ -85,6 +101,7 @@ def program_activity(
             days_since=(now - as_utc(last_visit or created_at)).total_seconds() / 86400,
             visits=visits or 0,
             spend=Decimal(spend or 0),
+            history_days=(now - as_utc(created_at)).total_seconds() / 86400,
         )
         for member_id, created_at, visits, spend, last_visit in rows
     ]
@@ -92,6 +109,7 @@ def program_activity(
 
 def recompute_program(session: Session, program: Program, now: datetime) -> int:
     """Replace the program's scores with ones computed now. Returns the members scored."""
+    segment_repository.lock_program_scores(session, program.id)
     scored = score(program_activity(session, program.merchant_id, program.id, now))
     segment_repository.replace_rfm(
         session,
@@ -111,6 +129,16 @@ def recompute_program(session: Session, program: Program, now: datetime) -> int:
         ],
     )
     return len(scored)
+
+
+def refresh_if_stale(session: Session, program: Program, now: datetime) -> bool:
+    """Recompute the program's scores when a member has none or bought since they were
+    computed (quintiles are relative, so the whole program is scored again). Returns whether
+    it recomputed. One aggregate query when nothing changed."""
+    if not segment_repository.has_stale_rfm(session, program.merchant_id, program.id):
+        return False
+    recompute_program(session, program, now)
+    return True
 
 
 def programs_due(session: Session, *, now: datetime) -> list[Program]:

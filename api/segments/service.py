@@ -10,6 +10,7 @@ from sqlmodel import Session
 from api.paging import PageRequest
 from api.programs import service as program_service
 from api.segments import repository as segment_repository
+from api.segments import rfm
 from api.segments.errors import SegmentNotFound
 from api.segments.filters import SegmentFilter, members_query
 from api.segments.models import Segment
@@ -44,16 +45,31 @@ def list_for_program(session: Session, merchant_id: UUID, program_id: UUID) -> l
     return segment_repository.list_for_program(session, program.id)
 
 
-def rfm_groups(session: Session, merchant_id: UUID, program_id: UUID) -> dict[str, int]:
-    """Members per RFM group, as of the last daily computation."""
+def rfm_groups(
+    session: Session, merchant_id: UUID, program_id: UUID, *, now: datetime
+) -> dict[str, int]:
+    """Members per RFM group, recomputed first when a member has no score or bought since.
+
+    Raises: ProgramNotFound."""
     program = program_service.get_program(session, merchant_id, program_id)
+    rfm.refresh_if_stale(session, program, now)
     return segment_repository.rfm_group_sizes(session, program.id)
+
+
+def _fresh_scores(
+    session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, now: datetime
+) -> None:
+    """A filter on RFM groups reads scores that are current (see ``rfm.refresh_if_stale``)."""
+    if segment.rfm_groups:
+        program = program_service.get_program(session, merchant_id, program_id)
+        rfm.refresh_if_stale(session, program, now)
 
 
 def audience_count(
     session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, now: datetime
 ) -> int:
     """How many members of the program ``segment`` selects now."""
+    _fresh_scores(session, merchant_id, program_id, segment, now)
     return segment_repository.count(
         session, members_query(merchant_id, program_id, segment, now=now)
     )
@@ -63,6 +79,7 @@ def audience(
     session: Session, merchant_id: UUID, program_id: UUID, segment: SegmentFilter, now: datetime
 ) -> list[UUID]:
     """The members of the program ``segment`` selects now."""
+    _fresh_scores(session, merchant_id, program_id, segment, now)
     return segment_repository.ids(session, members_query(merchant_id, program_id, segment, now=now))
 
 

@@ -34,7 +34,7 @@ from api.rewards.errors import RewardNotFound
 from api.rewards.models import Coupon, Reward
 from api.transactions import service as transaction_service
 from api.transactions.schemas import EarnRequest
-from api.wheel import repository
+from api.wheel import drawing, repository
 from api.wheel.errors import NoSpinLeft, WheelNotFound
 from api.wheel.models import Wheel, WheelSpin
 from api.wheel.schemas import PrizeKind, PrizeOdds, SpinResult, WheelConfig, WheelPublic
@@ -115,6 +115,12 @@ class WheelState:
     spins_left: int
     last_spin: WheelSpin | None
     min_purchase: str  # "300 RUB"
+    wedges: list[drawing.Wedge]
+
+    @property
+    def landed(self) -> float:
+        """The disc's rotation that shows the last spin's prize under the pointer."""
+        return drawing.landing(self.wedges[self.last_spin.prize_index]) if self.last_spin else 0
 
 
 def state_for(
@@ -128,7 +134,9 @@ def state_for(
     last = repository.get_spin(session, view.member.id, spin_id) if spin_id else None
     amount = f"{wheel.min_purchase:.2f}".removesuffix(".00")
     currency = rules_of(view.program).currency
-    return WheelState(wheel, odds(wheel), spins_left, last, f"{amount} {currency}")
+    prizes = odds(wheel)
+    wedges = drawing.wedges([p.weight for p in prizes], [p.label for p in prizes])
+    return WheelState(wheel, prizes, spins_left, last, f"{amount} {currency}", wedges)
 
 
 def spin(session: Session, view: CardView, *, now: datetime) -> SpinResult:

@@ -74,6 +74,8 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/programs/{program_id}/segments"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/segments"): ANY,
     ("GET", "/api/v1/programs/{program_id}/rfm"): ANY,
+    ("GET", "/api/v1/programs/{program_id}/analytics"): ADMIN_READ,
+    ("GET", "/api/v1/programs/{program_id}/analytics.csv"): ADMIN_READ,
     ("POST", "/api/v1/programs/{program_id}/campaigns"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/campaigns"): ANY,
     ("POST", "/api/v1/programs/{program_id}/campaigns/preview"): ANY,  # counts; nothing written

@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from api.wheel.drawing import segments
 from api.wheel.models import WheelSpin
 from tests.support.factories import auth, enrol, new_merchant, new_program, purchase
 
@@ -105,9 +104,3 @@ class TestWheel:
             f"/api/v1/members/{shop['member']['id']}/coupons", headers=auth(shop["key"])
         ).json()["items"]
         assert [c["code"] for c in coupons] == [result["coupon_code"]]
-
-
-def test_segments_start_at_the_top() -> None:
-    first, second = segments(2)
-    assert first.path.startswith("M0 0L0.00 -100.00")
-    assert second.colour != first.colour

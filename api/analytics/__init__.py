@@ -1,0 +1,1 @@
+"""Program analytics: is the program working (return rate, average check, liability...)."""

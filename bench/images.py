@@ -21,7 +21,6 @@ import dataclasses
 import importlib.util
 import io
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from PIL import Image
 
 from api.devcerts import write_dev_certs
 from api.settings import DEV_PASS_TYPE_ID, DEV_TEAM_ID
+from bench.rates import report
 from passes import (
     ApplePassTemplate,
     CardDesign,
@@ -186,22 +186,7 @@ def main() -> None:
         for _ in range(rounds):
             runs["before"].append(rate(count, signer, old))
             runs["after"].append(rate(count, signer, new))
-        for kind, index in (("wall", 0), ("CPU", 1)):
-            medians = {}
-            for label, values in runs.items():
-                series = [value[index] for value in values]
-                medians[label] = statistics.median(series)
-                print(
-                    f"{label:<7} per {kind:<4} second: min {min(series):8.1f}  median "
-                    f"{medians[label]:8.1f}  max {max(series):8.1f} passes/s"
-                )
-            paired = statistics.median(
-                a[index] / b[index] for a, b in zip(runs["after"], runs["before"], strict=True)
-            )
-            print(
-                f"after / before, {kind}: {medians['after'] / medians['before']:.1%} of the "
-                f"medians, {paired:.1%} median of the paired rounds (goal: >= 90%)"
-            )
+        report(runs, "after", "before", goal="goal: >= 90%")
 
     print("\nupload: the pipeline on a PNG upload of the coffee hero (1032x336), per slot")
     upload = full_colour(drawn["coffee"]["google_hero.png"])

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from PIL import Image
 import passes.stamps as stamps_module
 from api.devcerts import write_dev_certs
 from api.settings import DEV_PASS_TYPE_ID, DEV_TEAM_ID
+from bench.rates import report
 from passes import (
     ApplePassTemplate,
     CardDesign,
@@ -168,22 +168,7 @@ def signing(designs: dict[str, CardDesign], signer: Signer, rounds: int, count: 
     for _ in range(rounds):
         runs["points"].append(rate(points))
         runs["stamps"].append(rate(stamp))
-    for kind, index in (("wall", 0), ("CPU", 1)):
-        medians = {}
-        for label, values in runs.items():
-            series = [value[index] for value in values]
-            medians[label] = statistics.median(series)
-            print(
-                f"{label:<7} per {kind:<4} second: min {min(series):8.1f}  median "
-                f"{medians[label]:8.1f}  max {max(series):8.1f} passes/s"
-            )
-        paired = statistics.median(
-            a[index] / b[index] for a, b in zip(runs["stamps"], runs["points"], strict=True)
-        )
-        print(
-            f"stamps / points, {kind}: {medians['stamps'] / medians['points']:.1%} of the "
-            f"medians, {paired:.1%} median of the paired rounds"
-        )
+    report(runs, "stamps", "points")
 
 
 def main() -> None:

@@ -75,3 +75,42 @@ def google_client(
     with TestClient(app) as client:
         app.state.google_wallet.client.sleep = lambda _seconds: None
         yield client
+
+
+def google_fixtures(issuer_id: str) -> tuple[Any, Any, Any, Any]:
+    """The fixtures of a test module that runs the service against a fake Google:
+    ``google``, ``google_app`` (one service per module), ``client`` (the tables wiped and the
+    fake reset after each test) and ``app``. Assign them in the module::
+
+        google, google_app, client, app = google_fixtures(ISSUER)
+    """
+    import pytest
+
+    from tests.conftest import wipe
+
+    @pytest.fixture(scope="module")
+    def google() -> Iterator[FakeGoogle]:
+        with FakeGoogle(issuer_id=issuer_id) as fake:
+            yield fake
+
+    @pytest.fixture(scope="module")
+    def google_app(
+        google: FakeGoogle,
+        database_url: str,
+        pki_dir: Path,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[TestClient]:
+        with google_client(google, database_url, pki_dir, tmp_path_factory.mktemp("g")) as client:
+            yield client
+
+    @pytest.fixture
+    def client(google_app: TestClient, google: FakeGoogle) -> Iterator[TestClient]:
+        yield google_app
+        wipe(google_app.app.state.engine)  # type: ignore[attr-defined]
+        google.reset()
+
+    @pytest.fixture
+    def app(client: TestClient) -> Any:
+        return client.app
+
+    return google, google_app, client, app

@@ -29,47 +29,23 @@ from api.google_wallet.sync import GoogleSync
 from api.members.models import Card, Member
 from api.settings import DEV_PASS_TYPE_ID, Settings
 from passes.google.savelink import SAVE_URL
-from tests.conftest import wipe
 from tests.support.factories import auth, enrol, new_merchant, new_program
 from tests.support.fake_apns import FakeApns
 from tests.support.fake_google import FakeGoogle, RecordedRequest
-from tests.support.server import google_client
+from tests.support.server import google_fixtures
 
 ISSUER = "3388000000011223344"
 PUSH_TOKEN = "f1" * 32
 APPLE = "/apple/v1"
 
 
-@pytest.fixture(scope="module")
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle(issuer_id=ISSUER) as fake:
-        yield fake
+google, google_app, client, app = google_fixtures(ISSUER)
 
 
 @pytest.fixture(scope="module")
 def fake_apns(pki_dir: Path) -> Iterator[FakeApns]:
     with FakeApns(topic=DEV_PASS_TYPE_ID, client_ca_file=pki_dir / "apple" / "root-ca.pem") as fake:
         yield fake
-
-
-@pytest.fixture(scope="module")
-def google_app(
-    google: FakeGoogle, database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
-    with google_client(google, database_url, pki_dir, tmp_path_factory.mktemp("g")) as client:
-        yield client
-
-
-@pytest.fixture
-def client(google_app: TestClient, google: FakeGoogle) -> Iterator[TestClient]:
-    yield google_app
-    wipe(google_app.app.state.engine)  # type: ignore[attr-defined]
-    google.reset()
-
-
-@pytest.fixture
-def app(client: TestClient) -> FastAPI:
-    return client.app  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.google_wallet.sync import GoogleSync
-from tests.conftest import wipe
 from tests.support.factories import auth, enrol, new_merchant, new_program
 from tests.support.fake_google import FakeGoogle
-from tests.support.server import google_client
+from tests.support.server import google_fixtures
 
 ISSUER = "3388000000087654321"
 
 
-@pytest.fixture(scope="module")
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle(issuer_id=ISSUER) as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def google_app(
-    google: FakeGoogle, database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
-    workdir = tmp_path_factory.mktemp("google")
-    with google_client(google, database_url, pki_dir, workdir) as client:
-        yield client
-
-
-@pytest.fixture
-def client(google_app: TestClient, google: FakeGoogle) -> Iterator[TestClient]:
-    yield google_app
-    wipe(google_app.app.state.engine)  # type: ignore[attr-defined]
-    google.reset()
-
-
-@pytest.fixture
-def app(client: TestClient) -> FastAPI:
-    return client.app  # type: ignore[return-value]
+google, google_app, client, app = google_fixtures(ISSUER)
 
 
 def synced_class(app: FastAPI, google: FakeGoogle, program: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import json
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -28,24 +27,12 @@ from passes.google.savelink import MAX_URL_LENGTH, SAVE_URL
 from tests.conftest import wipe
 from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 from tests.support.fake_google import FakeGoogle
-from tests.support.server import google_client
+from tests.support.server import google_fixtures
 
 ISSUER = "3388000000012345678"
 
 
-@pytest.fixture(scope="module")
-def google() -> Iterator[FakeGoogle]:
-    with FakeGoogle(issuer_id=ISSUER) as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def google_app(
-    google: FakeGoogle, database_url: str, pki_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
-    workdir = tmp_path_factory.mktemp("google")
-    with google_client(google, database_url, pki_dir, workdir) as client:
-        yield client
+google, google_app, _, app = google_fixtures(ISSUER)  # client: its own, below
 
 
 @pytest.fixture
@@ -58,11 +45,6 @@ def client(google_app: TestClient, google: FakeGoogle) -> Iterator[TestClient]:
     yield google_app
     wipe(google_app.app.state.engine)  # type: ignore[attr-defined]
     google.reset()
-
-
-@pytest.fixture
-def app(client: TestClient) -> FastAPI:
-    return client.app  # type: ignore[return-value]
 
 
 def sync(app: FastAPI) -> GoogleSync:

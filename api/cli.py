@@ -137,6 +137,7 @@ def worker(
     from api.designs.registry import DesignRegistry
     from api.jobs.worker import JobThread, run_once
     from api.main import (
+        build_android_push_threads,
         build_google,
         build_google_sync,
         build_push_thread,
@@ -153,9 +154,10 @@ def worker(
         return
     threads: list[JobThread | PollingThread] = [JobThread(engine, interval=interval)]
     threads[0].start()
+    topic = build_signer(settings).pass_type_identifier
     if settings.pushes_enabled:
-        topic = build_signer(settings).pass_type_identifier
         threads.append(build_push_thread(engine, settings, topic))
+    threads += [t for t in build_android_push_threads(engine, settings, topic) if t is not None]
     designs = DesignRegistry(engine, load_designs(settings.templates_dir / "cards"))
     google = build_google(settings, designs)
     if google is not None:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from api import health
 from api.actions import routes as action_routes
 from api.analytics import routes as analytics_routes
+from api.apple_webservice import android_wallets
 from api.apple_webservice import routes as apple_routes
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
@@ -122,7 +123,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs = JobThread(engine, interval=settings.jobs_interval_seconds)
     if settings.jobs_in_process:
         jobs.start()
-    loops = [start_push_thread(engine, settings, app.state.apple_wallet.pass_type_identifier)]
+    topic = app.state.apple_wallet.pass_type_identifier
+    loops = [start_push_thread(engine, settings, topic)]
+    if settings.apns_in_process:
+        loops += build_android_push_threads(engine, settings, topic)
     if app.state.google_sync is not None and settings.google_in_process:
         loops.append(google_thread(app.state.google_sync))
     messages = build_sender(engine, settings, designs)
@@ -198,6 +202,20 @@ def build_push_thread(engine: Engine, settings: Settings, topic: str) -> Polling
     )
     thread.start()
     return thread
+
+
+def build_android_push_threads(
+    engine: Engine, settings: Settings, topic: str
+) -> list[PollingThread | None]:
+    """Started pusher threads for the Android wallet apps (Wallet Passes, Pass2U, Passworks)."""
+    threads: list[PollingThread | None] = []
+    for pusher in android_wallets.build_pushers(engine, settings, topic):
+        thread = PollingThread(
+            f"{pusher.client}-push", has_work=pusher.has_work, run_once=pusher.run_once
+        )
+        thread.start()
+        threads.append(thread)
+    return threads
 
 
 def create_app(

@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     apns_lease_seconds: float = 60.0  # a crashed worker's batch is retried after this
     apns_max_in_flight: int = 100
 
+    # Third-party Android wallet apps on the Apple web service (api/apple_webservice/
+    # android_wallets.py): their push endpoints and keys. Wallet Passes needs no key (one
+    # raises its rate limit); Pass2U and Passworks are pushed to once their key is set.
+    walletpasses_push_url: str = "https://walletpasses.appspot.com/api/v1/push"
+    walletpasses_api_key: SecretStr | None = None
+    walletpasses_batch_size: int = 500
+    pass2u_push_url: str = "https://api.passesalliance.com/v2/registrations"
+    pass2u_api_key: SecretStr | None = None
+    pass2u_batch_size: int = 1000  # Pass2U takes at most 1,000 registration ids per call
+    passworks_push_url: str = "https://wallet.passworks.io/v1/pushUpdate"
+    passworks_api_key: SecretStr | None = None
+    passworks_batch_size: int = 500  # relayed to FCM as one multicast (500 tokens at most)
+
     # Google Wallet is on when both the issuer id and the service-account key file are set.
     google_issuer_id: str | None = None
     google_service_account_file: Path | None = None

@@ -22,6 +22,8 @@ class AppleDevice(SQLModel, table=True):
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     device_library_identifier: str = Field(max_length=128, unique=True)
     push_token: str = Field(max_length=200)
+    # Which wallet app (``android_clients.ClientKind``): where its pushes go.
+    client: str = Field(default="apple", max_length=20)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -52,6 +54,7 @@ class ApplePush(SQLModel, table=True):
     )
     card_id: UUID = Field(index=True)
     push_token: str = Field(max_length=200)
+    client: str = Field(default="apple", max_length=20)
     generation: int = 0  # bumped when another change arrives while the push is pending
     attempts: int = 0
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)

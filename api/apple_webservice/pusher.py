@@ -27,6 +27,7 @@ from api.apple_webservice import pushes, repository
 from api.apple_webservice.models import ApplePush
 from api.apple_webservice.pushes import PushReport
 from api.clock import utcnow
+from api.outbound import service as outbound_service
 from passes import PushResult
 
 logger = logging.getLogger(__name__)
@@ -45,27 +46,36 @@ class ApplePusher:
         lease: timedelta = timedelta(seconds=60),
         max_attempts: int = 12,
         credential: str = "",
+        client: str = "apple",
+        channel: str = outbound_service.APNS,
     ) -> None:
         """``max_attempts`` is the retry budget after which a push is stale; ``credential``
-        names the certificate ``send`` uses (a refusal blocks that one only)."""
+        names the certificate ``send`` uses (a refusal blocks that one only). ``client`` is
+        the wallet app whose devices this pusher serves (``android_wallets.ClientKind``) and
+        ``channel`` the ``outbound`` channel its answers are recorded on."""
         self.engine = engine
         self.send = send
         self.batch_size = batch_size
         self.lease = lease
         self.max_attempts = max_attempts
         self.credential = credential
+        self.client = client
+        self.channel = channel
 
     def has_work(self) -> bool:
         """Due work and a certificate APNs has not refused (a replaced one resumes here)."""
         with Session(self.engine) as session, session.begin():  # one short transaction
-            if not pushes.may_send(session, credential=self.credential, now=utcnow()):
+            if not pushes.may_send(session, credential=self.credential, now=utcnow(),
+                                   channel=self.channel):  # fmt: skip
                 return False
-            return repository.has_due_work(session, utcnow())
+            return repository.has_due_work(session, utcnow(), self.client)
 
     def may_send(self, now: datetime) -> bool:
         """False while APNs's refusal of our certificate stands."""
         with Session(self.engine) as session, session.begin():
-            return pushes.may_send(session, credential=self.credential, now=now)
+            return pushes.may_send(
+                session, credential=self.credential, now=now, channel=self.channel
+            )
 
     def run_once(self, now: Callable[[], datetime] = utcnow) -> PushReport:
         """Fan out every pending outbox row, then send every due push. The next batch is
@@ -107,7 +117,8 @@ class ApplePusher:
 
     def _lease(self, now: datetime) -> list[ApplePush]:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            return pushes.lease(session, now=now, lease=self.lease, limit=self.batch_size)
+            return pushes.lease(session, now=now, lease=self.lease, limit=self.batch_size,
+                                client=self.client)  # fmt: skip
 
     def _record(
         self, leased: list[ApplePush], results: list[PushResult], now: datetime
@@ -115,4 +126,5 @@ class ApplePusher:
         with Session(self.engine) as session, session.begin():
             return pushes.record(session, leased, results, now=now,
                                  max_attempts=self.max_attempts,
-                                 credential=self.credential)  # fmt: skip
+                                 credential=self.credential,
+                                 channel=self.channel)  # fmt: skip

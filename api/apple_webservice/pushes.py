@@ -60,15 +60,21 @@ def fan_out(session: Session, *, now: datetime) -> int:
     return len(events)
 
 
-def lease(session: Session, *, now: datetime, lease: timedelta, limit: int) -> list[ApplePush]:
-    """Claim up to ``limit`` due pushes until ``now + lease``."""
-    return list(repository.lease_pushes(session, now=now, lease_until=now + lease, limit=limit))
+def lease(
+    session: Session, *, now: datetime, lease: timedelta, limit: int, client: str = "apple"
+) -> list[ApplePush]:
+    """Claim up to ``limit`` due pushes to ``client``'s devices until ``now + lease``."""
+    return list(repository.lease_pushes(session, now=now, lease_until=now + lease, limit=limit,
+                                        client=client))  # fmt: skip
 
 
-def may_send(session: Session, *, credential: str, now: datetime) -> bool:
-    """False while APNs's refusal of ``credential`` stands; when the refused certificate was
-    replaced, the block is lifted and every stale push is due again."""
-    gate = outbound_service.gate(session, outbound_service.APNS, credential=credential)
+def may_send(
+    session: Session, *, credential: str, now: datetime, channel: str = outbound_service.APNS
+) -> bool:
+    """False while APNs's (or a wallet app's) refusal of ``credential`` stands; when the
+    refused certificate or key was replaced, the block is lifted and every stale push is due
+    again."""
+    gate = outbound_service.gate(session, channel, credential=credential)
     if gate is Gate.RESUMED:
         repository.release_stale(session, now)
     return gate is not Gate.BLOCKED
@@ -98,13 +104,16 @@ def record(
     now: datetime,
     max_attempts: int,
     credential: str = "",
+    channel: str = outbound_service.APNS,
 ) -> PushReport:
     """What APNs said about a leased batch. Delivered pushes go and dead tokens lose their
     registration; nothing else is ever deleted. Retryable ones wait (growing, jittered delay,
     at most an hour) and become stale after ``max_attempts``; a refused certificate blocks
     the channel and holds its pushes without spending an attempt; a push APNs rejects as
     malformed is held too. Stale pushes raise the operator alert (health, console, ERROR
-    log) and stay until APNs accepts them. Each card notes its last push and result."""
+    log) and stay until APNs accepts them. Each card notes its last push and result.
+    ``channel`` is the ``outbound`` channel the batch went through (a wallet app's own for
+    Android wallet apps, whose answers their sender words as APNs's)."""
     report = PushReport(sent=len(leased))
     done: list[ApplePush] = []
     dead: list[UUID] = []
@@ -143,7 +152,7 @@ def record(
     repository.mark_stale(session, [p.id or 0 for p in stale + held], now)
     if refused:
         first = refused[0][1]
-        outbound_service.refused(session, outbound_service.APNS, credential=credential,
+        outbound_service.refused(session, channel, credential=credential,
                                  reason=_describe(first), now=now)  # fmt: skip
     if rejected:  # our request was wrong (a bug): one line for the batch
         push, result = rejected[0]
@@ -157,10 +166,10 @@ def record(
             len(newly_stale), max_attempts, extra={"stale": len(newly_stale)},
         )  # fmt: skip
     if done:
-        outbound_service.delivered(session, outbound_service.APNS, now=now)
+        outbound_service.delivered(session, channel, now=now)
     if retry:
         reason = statuses[retry[0].card_id]
-        outbound_service.failed(session, outbound_service.APNS, reason=reason, now=now)
+        outbound_service.failed(session, channel, reason=reason, now=now)
     by_status: dict[str, list[UUID]] = {}
     for card_id, status in statuses.items():
         by_status.setdefault(status, []).append(card_id)

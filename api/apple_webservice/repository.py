@@ -94,6 +94,7 @@ def enqueue_pushes(session: Session, card_ids: set[UUID], now: datetime) -> None
             registrations.c.id,
             registrations.c.card_id,
             devices.c.push_token,
+            devices.c.client,
             literal(0),
             literal(0),
             literal(now, UTCDateTime()),
@@ -103,8 +104,8 @@ def enqueue_pushes(session: Session, card_ids: set[UUID], now: datetime) -> None
         .where(registrations.c.card_id.in_(card_ids))
     )
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    columns = ["registration_id", "card_id", "push_token", "generation", "attempts", "due_at",
-               "created_at"]  # fmt: skip
+    columns = ["registration_id", "card_id", "push_token", "client", "generation", "attempts",
+               "due_at", "created_at"]  # fmt: skip
     session.execute(
         insert(table)
         .from_select(columns, rows)
@@ -134,12 +135,13 @@ def record_push_status(session: Session, card_ids: list[UUID], status: str, now:
 
 
 def lease_pushes(
-    session: Session, *, now: datetime, lease_until: datetime, limit: int
+    session: Session, *, now: datetime, lease_until: datetime, limit: int, client: str = "apple"
 ) -> Sequence[ApplePush]:
-    """Claim up to ``limit`` due pushes by moving their ``due_at`` past the lease."""
+    """Claim up to ``limit`` due pushes to ``client``'s devices by moving their ``due_at``
+    past the lease."""
     due = (
         select(ApplePush.id)
-        .where(col(ApplePush.due_at) <= now)
+        .where(col(ApplePush.due_at) <= now, col(ApplePush.client) == client)
         .order_by(col(ApplePush.due_at), col(ApplePush.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -195,9 +197,13 @@ def delete_registrations(session: Session, ids: list[UUID]) -> None:
         session.execute(delete(AppleRegistration).where(col(AppleRegistration.id).in_(ids)))
 
 
-def has_due_work(session: Session, now: datetime) -> bool:
+def has_due_work(session: Session, now: datetime, client: str = "apple") -> bool:
     outbox = select(OutboxEvent.id).where(col(OutboxEvent.apple_done_at).is_(None)).limit(1)
-    pushes = select(ApplePush.id).where(col(ApplePush.due_at) <= now).limit(1)
+    pushes = (
+        select(ApplePush.id)
+        .where(col(ApplePush.due_at) <= now, col(ApplePush.client) == client)
+        .limit(1)
+    )
     return session.exec(outbox).first() is not None or session.exec(pushes).first() is not None
 
 

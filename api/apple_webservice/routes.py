@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api.apple_webservice import device_logs
 from api.apple_webservice import service as apple_service
+from api.apple_webservice.android_wallets import client_kind
 from api.apple_webservice.schemas import DeviceLogPublic, LogBody, RegistrationBody, SerialsPublic
 from api.apple_webservice.wallet_route import WalletRoute
 from api.clock import as_utc, utcnow
@@ -43,12 +44,18 @@ def register_device(
     session: SessionDep,
     wallet: AppleWalletDep,
     authorization: Authorization = None,
+    x_pass_client: Annotated[str | None, Header(max_length=64)] = None,
 ) -> None:
-    """Wallet registers a device for a pass's update pushes (201 new, 200 known)."""
+    """Wallet registers a device for a pass's update pushes (201 new, 200 known). Android
+    wallet apps say who they are (``AndroidPass``, ``X-Pass-Client``): their pushes go to
+    the app's own endpoint."""
     card = apple_service.authenticate_pass(
         session, pass_type, serial, authorization, our_pass_type=wallet.pass_type_identifier
     )
-    if not apple_service.register(session, library_id, card, body.pushToken, now=utcnow()):
+    client = client_kind(authorization, x_pass_client)
+    if not apple_service.register(
+        session, library_id, card, body.pushToken, now=utcnow(), client=client
+    ):
         response.status_code = 200
 
 

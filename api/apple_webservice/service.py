@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from api.apple_webservice import repository
+from api.apple_webservice.android_wallets import SCHEMES, ClientKind
 from api.apple_webservice.errors import PassUnauthorized
 from api.apple_webservice.models import AppleDevice, AppleRegistration
 from api.cards import service as card_service
@@ -34,7 +35,8 @@ def authenticate_pass(
     *,
     our_pass_type: str,
 ) -> Card:
-    """The card behind ``serial`` if ``Authorization: ApplePass <token>`` is its token.
+    """The card behind ``serial`` if ``Authorization: ApplePass <token>`` (or Wallet Passes'
+    ``AndroidPass <token>``) is its token.
 
     Raises:
         PassUnauthorized: no header, wrong scheme, unknown pass or wrong token.
@@ -47,29 +49,34 @@ def authenticate_pass(
     )
     expected = card.authentication_token if card is not None else "x" * 43
     valid = hmac.compare_digest(expected.encode(), token.strip().encode())
-    if scheme != "ApplePass" or card is None or not valid:
+    if scheme not in SCHEMES or card is None or not valid:
         raise PassUnauthorized()
     return card
 
 
 def register(
-    session: Session, library_id: str, card: Card, push_token: str, *, now: datetime
-) -> bool:
-    """Register a device for a card (upserting its push token); True when new."""
+    session: Session, library_id: str, card: Card, push_token: str, *, now: datetime,
+    client: ClientKind = ClientKind.APPLE,
+) -> bool:  # fmt: skip
+    """Register a device for a card (upserting its push token and wallet app); True when
+    new."""
     device = repository.device(session, library_id)
     if device is None:
-        device = AppleDevice(device_library_identifier=library_id, push_token=push_token)
+        device = AppleDevice(
+            device_library_identifier=library_id, push_token=push_token, client=client
+        )
         if not insert_unless_conflict(session, device):  # registered concurrently
             device = repository.device(session, library_id)
             assert device is not None
-    if device.push_token != push_token:
-        device.push_token, device.updated_at = push_token, now
+    if device.push_token != push_token or device.client != client:
+        device.push_token, device.client, device.updated_at = push_token, client, now
         session.add(device)
     created = insert_unless_conflict(
         session,
         AppleRegistration(merchant_id=card.merchant_id, device_id=device.id, card_id=card.id),
     )
-    logger.info("apple device registered", extra={"serial": card.serial_number, "new": created})
+    extra = {"serial": card.serial_number, "new": created, "client": str(client)}
+    logger.info("apple device registered", extra=extra)
     return created
 
 

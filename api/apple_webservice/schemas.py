@@ -14,7 +14,9 @@ from api.validation import RequestModel
 class RegistrationBody(RequestModel):
     model_config = ConfigDict(extra="ignore")
 
-    pushToken: Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{16,200}$")]  # noqa: N815 (Apple's key)
+    # APNs tokens are hex; Android wallet apps send FCM registration ids (service.register
+    # holds Apple Wallet's to hex).
+    pushToken: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_:.-]{16,200}$")]  # noqa: N815 (Apple's key)
 
 
 class LogBody(RequestModel):

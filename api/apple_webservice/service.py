@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from datetime import datetime
 
 from sqlmodel import Session
 
 from api.apple_webservice import repository
 from api.apple_webservice.android_wallets import SCHEMES, ClientKind
-from api.apple_webservice.errors import PassUnauthorized
+from api.apple_webservice.errors import MalformedWalletRequest, PassUnauthorized
 from api.apple_webservice.models import AppleDevice, AppleRegistration
 from api.cards import service as card_service
 from api.cards.apple import AppleWallet
@@ -25,6 +26,7 @@ from api.members import repository as member_repository
 from api.members.models import Card
 
 logger = logging.getLogger(__name__)
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 def authenticate_pass(
@@ -59,7 +61,13 @@ def register(
     client: ClientKind = ClientKind.APPLE,
 ) -> bool:  # fmt: skip
     """Register a device for a card (upserting its push token and wallet app); True when
-    new."""
+    new.
+
+    Raises:
+        MalformedWalletRequest: an Apple Wallet push token that is not hex.
+    """
+    if client is ClientKind.APPLE and not _HEX.fullmatch(push_token):
+        raise MalformedWalletRequest("pushToken: an APNs token is hexadecimal")
     device = repository.device(session, library_id)
     if device is None:
         device = AppleDevice(

@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from api.apple_webservice.models import AppleRegistration
+from api.apple_webservice.models import AppleDevice, AppleRegistration
 from api.google_wallet.models import GoogleNotification, GoogleObject
 from api.members.models import Card
 from api.outbox.models import OutboxEvent
@@ -55,10 +55,15 @@ def campaign_google_counts(session: Session, campaign_id: UUID) -> tuple[int, in
     return int(synced), int(notified)
 
 
-def registration_count(session: Session, card_id: UUID) -> int:
-    """Apple devices that hold the card."""
-    query = select(func.count()).select_from(AppleRegistration)
-    return int(session.execute(query.where(col(AppleRegistration.card_id) == card_id)).scalar_one())
+def registrations_by_client(session: Session, card_id: UUID) -> dict[str, int]:
+    """Devices that hold the card through Apple's web service, by wallet app."""
+    query = (
+        select(col(AppleDevice.client), func.count())
+        .join(AppleRegistration, col(AppleRegistration.device_id) == col(AppleDevice.id))
+        .where(col(AppleRegistration.card_id) == card_id)
+        .group_by(col(AppleDevice.client))
+    )
+    return {client: int(count) for client, count in session.execute(query).all()}
 
 
 def google_object(session: Session, card_id: UUID, *, fresh: bool = False) -> GoogleObject | None:

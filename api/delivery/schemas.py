@@ -32,6 +32,8 @@ class DeliveryPublic(BaseModel):
     update_tag: str
     updated_at: datetime
     registered_devices: int
+    # Devices by wallet app: "apple", "walletpasses", "pass2u", "passworks".
+    devices_by_client: dict[str, int] = {}
     last_push_at: datetime | None
     last_push_status: str | None
     last_fetched_at: datetime | None

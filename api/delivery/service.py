@@ -30,11 +30,13 @@ def member_delivery(
 
 
 def card_delivery(session: Session, card: Card, *, now: datetime) -> DeliveryPublic:
+    by_client = delivery_repository.registrations_by_client(session, card.id)
     return DeliveryPublic(
         version=card.version,
         update_tag=str(card.update_tag),
         updated_at=card.updated_at,
-        registered_devices=delivery_repository.registration_count(session, card.id),
+        registered_devices=sum(by_client.values()),
+        devices_by_client=by_client,
         last_push_at=card.last_push_at,
         last_push_status=card.last_push_status,
         last_fetched_at=card.last_fetched_at,

@@ -59,9 +59,16 @@ def unblock(session: Session, name: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def stale_apple_pushes(session: Session, merchant_id: UUID | None = None) -> int:
-    """Pending Apple pushes marked stale (of one merchant's cards, or of all)."""
-    query = select(func.count()).select_from(ApplePush).where(col(ApplePush.stale_at).is_not(None))
+def stale_apple_pushes(
+    session: Session, merchant_id: UUID | None = None, *, client: str = "apple"
+) -> int:
+    """Pending pushes to ``client``'s devices (Apple Wallet or an Android wallet app) marked
+    stale (of one merchant's cards, or of all)."""
+    query = (
+        select(func.count())
+        .select_from(ApplePush)
+        .where(col(ApplePush.stale_at).is_not(None), col(ApplePush.client) == client)
+    )
     if merchant_id is not None:
         query = query.join(
             AppleRegistration, col(AppleRegistration.id) == col(ApplePush.registration_id)

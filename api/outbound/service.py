@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 APNS = "apns"
 GOOGLE = "google"
-WALLET_NAMES = {APNS: "Apple Wallet", GOOGLE: "Google Wallet"}
+# Android wallet apps on Apple's web service: a channel each, named as their devices' client.
+ANDROID_APPS = {"walletpasses": "Wallet Passes", "pass2u": "Pass2U", "passworks": "Passworks"}
+WALLET_NAMES = {APNS: "Apple Wallet", GOOGLE: "Google Wallet", **ANDROID_APPS}
 
 
 class Gate(Enum):
@@ -109,7 +111,9 @@ def retry(session: Session, name: str) -> bool:
 def status(session: Session) -> list[ChannelStatus]:
     """Every channel that has been used or has something stale, with what is stale on it."""
     stale = {APNS: repository.stale_apple_pushes(session),
-             GOOGLE: repository.stale_google_objects(session)}  # fmt: skip
+             GOOGLE: repository.stale_google_objects(session),
+             **{name: repository.stale_apple_pushes(session, client=name)
+                for name in ANDROID_APPS}}  # fmt: skip
     rows = {row.name: row for row in repository.channels(session)}
     result = []
     for name in sorted(set(rows) | {name for name, count in stale.items() if count}):
@@ -134,7 +138,9 @@ def merchant_alerts(session: Session, merchant_id: UUID) -> list[Alert]:
     every merchant; otherwise only a merchant with stale changes."""
     blocked = {row.name for row in repository.channels(session) if row.blocked_at is not None}
     counts = {APNS: repository.stale_apple_pushes(session, merchant_id),
-              GOOGLE: repository.stale_google_objects(session, merchant_id)}  # fmt: skip
+              GOOGLE: repository.stale_google_objects(session, merchant_id),
+              **{name: repository.stale_apple_pushes(session, merchant_id, client=name)
+                 for name in ANDROID_APPS}}  # fmt: skip
     return [
         Alert(name, WALLET_NAMES[name], name in blocked, count)
         for name, count in counts.items()

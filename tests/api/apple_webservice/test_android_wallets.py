@@ -27,6 +27,7 @@ from api.apple_webservice.android_wallets import (
 from api.apple_webservice.models import AppleDevice, ApplePush, AppleRegistration
 from api.apple_webservice.pusher import ApplePusher
 from api.clock import utcnow
+from api.logs import redact_url
 from api.members.models import Card
 from api.outbound import service as outbound_service
 from api.settings import Settings
@@ -167,6 +168,17 @@ class TestScriptedDevices:
         assert sent == [APNS_TOKEN]
         assert pushers[ClientKind.WALLET_PASSES].run_once().delivered == 1
         assert fake_wallets.wait_for(1)[0].tokens == [WP_TOKEN]
+
+        delivery = client.get(
+            f"/api/v1/members/{member['id']}/delivery", headers=auth(merchant_key)
+        ).json()
+        assert delivery["devices_by_client"] == {"apple": 1, "walletpasses": 1}
+        assert delivery["registered_devices"] == 2
+        signed_in = client.post("/console/sign-in", data={"api_key": merchant_key},
+                                follow_redirects=False)  # fmt: skip
+        assert signed_in.status_code == 303
+        page = client.get(f"/console/members/{member['id']}").text
+        assert '<span id="devices-by-app">Apple Wallet 1, Wallet Passes 1</span>' in page
 
 
 class TestIdentification:
@@ -319,3 +331,6 @@ class TestPrivacy:
         assert WP_TOKEN not in text
         assert phone.token not in text
         assert "wp-key" not in text
+        assert phone.library_id not in text
+        path = f"/apple/v1/devices/{phone.library_id}/registrations/{phone.pass_type}"
+        assert phone.library_id not in redact_url(path)  # what an access log line would hold

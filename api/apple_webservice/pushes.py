@@ -89,9 +89,12 @@ def release_stale(session: Session, *, now: datetime) -> int:
 
 
 def retry_refused(session: Session, *, now: datetime) -> bool:
-    """An operator retries after a refused certificate: the block is lifted and every stale
-    push is due now. True when there was a block."""
+    """An operator retries after a refused certificate (or an Android wallet app's refused
+    key): every such block is lifted and every stale push is due now. True when APNs's
+    channel was blocked."""
     lifted = outbound_service.retry(session, outbound_service.APNS)
+    for app in outbound_service.ANDROID_APPS:
+        outbound_service.retry(session, app)
     repository.release_stale(session, now)
     return lifted
 

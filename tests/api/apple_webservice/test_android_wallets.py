@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from api.apple_webservice import tasks as apple_tasks
 from api.apple_webservice.android_wallets import (
     AndroidWalletSender,
     ClientKind,
@@ -246,6 +247,10 @@ class TestPushAnswers:
         assert status["pass2u"] == "blocked"
         assert "apns" not in status
         assert pushers[ClientKind.WALLET_PASSES].may_send(pending.due_at) is True
+
+        apple_tasks.retry_refused(app.state.engine, now=utcnow())  # loyalpass deliveries retry
+        assert pusher.run_once().delivered == 1
+        assert fake_wallets.wait_for(1)[0].tokens == [P2U_TOKEN]
 
     def test_outage_is_retried_then_delivered(
         self, app: FastAPI, client: TestClient, pushers: dict[str, ApplePusher],

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
@@ -40,8 +40,6 @@ class ClientKind(StrEnum):
     PASSWORKS = "passworks"
 
 
-CLIENT_NAMES = {ClientKind.APPLE: "Apple Wallet", ClientKind.WALLET_PASSES: "Wallet Passes",
-                ClientKind.PASS2U: "Pass2U", ClientKind.PASSWORKS: "Passworks"}  # fmt: skip
 # The word before the pass's token in ``Authorization``: Wallet Passes sends its own.
 SCHEMES = {"ApplePass": ClientKind.APPLE, "AndroidPass": ClientKind.WALLET_PASSES}
 # ``X-Pass-Client`` values (compared case-insensitively); any other value is Apple Wallet.
@@ -66,7 +64,7 @@ class Endpoint:
 
     kind: ClientKind
     url: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # never in a log line or a traceback
     batch_size: int
 
 
@@ -74,7 +72,9 @@ class AndroidWalletSender:
     """Pushes to one app's endpoint over plain HTTPS JSON, in batches it allows; same
     interface as ``ApnsSender`` (``send``, ``credential``, ``close``)."""
 
-    def __init__(self, endpoint: Endpoint, *, pass_type_identifier: str, timeout: float = 10.0):
+    def __init__(
+        self, endpoint: Endpoint, *, pass_type_identifier: str, timeout: float = 10.0
+    ) -> None:
         self.endpoint = endpoint
         self.pass_type_identifier = pass_type_identifier
         self.timeout = timeout

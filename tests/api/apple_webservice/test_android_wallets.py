@@ -5,8 +5,10 @@ after a purchase, list the updated serials and download the new pass, on both da
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -29,11 +31,13 @@ from api.apple_webservice.models import AppleDevice, ApplePush, AppleRegistratio
 from api.apple_webservice.pusher import ApplePusher
 from api.clock import utcnow
 from api.logs import redact_url
+from api.main import create_app
 from api.members.models import Card
 from api.outbound import service as outbound_service
 from api.settings import Settings
 from passes import PushResult
 from tests.api.apple_webservice.test_web_service import Wallet, card, points_on
+from tests.conftest import make_settings
 from tests.support.factories import auth, purchase
 from tests.support.fake_android_wallets import FakeAndroidWallets
 
@@ -341,3 +345,26 @@ class TestPrivacy:
         assert phone.library_id not in text
         path = f"/apple/v1/devices/{phone.library_id}/registrations/{phone.pass_type}"
         assert phone.library_id not in redact_url(path)  # what an access log line would hold
+
+
+class TestInProcess:
+    def test_the_services_own_pusher_reaches_wallet_passes_within_seconds(
+        self, tmp_path: Path, pki_dir: Path, fake_wallets: FakeAndroidWallets
+    ) -> None:
+        """The lifespan starts a pusher per Android app (APNs off here): a purchase reaches a
+        Wallet Passes device's app endpoint without anyone driving the pusher."""
+        fake_wallets.reset()
+        settings = make_settings(
+            f"sqlite:///{tmp_path / 'android.db'}", pki_dir, apns_in_process=True,
+            apns_enabled=False, walletpasses_push_url=fake_wallets.walletpasses_url,
+        )  # fmt: skip
+        with TestClient(create_app(settings)) as client:
+            app: FastAPI = client.app  # type: ignore[assignment]
+            merchant_key, member, phone = device(app, client, ClientKind.WALLET_PASSES)
+            assert phone.register(WP_TOKEN).status_code == 201
+            started = time.monotonic()
+            purchase(client, merchant_key, member["id"], "2000")
+            pushed = fake_wallets.wait_for(1, timeout=10)
+            assert [p.tokens for p in pushed] == [[WP_TOKEN]]
+            assert time.monotonic() - started < 5
+            assert phone.updated().json()["serialNumbers"] == [phone.serial]

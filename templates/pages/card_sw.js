@@ -9,7 +9,11 @@ const CACHE = "card:" + PAGE;
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll([PAGE, ...ASSETS]))
+      // The page must be cached; an image the design lacks must not stop the install.
+      .then((cache) => Promise.all([
+        cache.add(PAGE),
+        ...ASSETS.map((asset) => cache.add(asset).catch(() => undefined)),
+      ]))
       .then(() => self.skipWaiting()),
   );
 });

@@ -6,20 +6,27 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.actions import feedback as feedback_service
 from api.actions.errors import FeedbackNotAllowed
+from api.card_page import pwa
 from api.card_page import service as card_page_service
+from api.card_page.errors import IconNotFound
 from api.cards import service as card_service
 from api.cards.routes import Token
 from api.clock import utcnow
-from api.deps import DesignsDep, SessionDep, SettingsDep
-from api.pages.render import FormFields, PageDep
+from api.deps import DesignsDep, PagesDep, SessionDep, SettingsDep
+from api.pages.render import FormFields, PageDep, negotiate_locale
 from api.wheel import service as wheel_service
 
 router = APIRouter(prefix="/cards", tags=["cards"])
+
+IMMUTABLE = "public, max-age=31536000, immutable"  # the URL changes when the bytes do
+# The service worker's own policy (a worker's script answer sets the policy of its fetches):
+# our origin only.
+WORKER_CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
 @router.get("/{token}", response_class=HTMLResponse)
@@ -42,15 +49,20 @@ def card_page(
     if page is None:
         return html.not_found()
     view = page.view
+    design = designs[view.program.design]
     return html.render(
         "card.html",
         member=view.member,
         card=view.card,
         program=view.program,
-        design=designs[view.program.design],
+        design=design,
         page=page,
+        card_path=f"/cards/{token}",
         welcome=welcome,
-        wallets=card_page_service.wallet_order(request.headers.get("user-agent", "")),
+        wallets=card_page_service.wallet_order(
+            request.headers.get("user-agent", ""), has_google=settings.google_enabled
+        ),
+        push_public_key=None,  # Web Push passes its VAPID public key here
         pass_url=f"{settings.public_url}/cards/{token}/apple.pkpass",
         google_url=f"{settings.public_url}/cards/{token}/google"
         if settings.google_enabled
@@ -58,6 +70,89 @@ def card_page(
         wheel=wheel_service.state_for(session, view, spin_id=spun),
         feedback_banner=feedback,
     )
+
+
+@router.get("/{token}/manifest.webmanifest", response_class=JSONResponse)
+def card_manifest(
+    token: Token, request: Request, session: SessionDep, designs: DesignsDep
+) -> JSONResponse:
+    """The card's Web App Manifest: the program's names, colours and icons, scoped to the
+    card's own URL.
+
+    Raises:
+        CardNotFound: no card has this token.
+    """
+    view = card_service.get_card(session, token)
+    manifest = pwa.build_manifest(
+        designs[view.program.design], card_path=f"/cards/{token}", lang=negotiate_locale(request)
+    )
+    return JSONResponse(
+        manifest, media_type=pwa.MANIFEST_MEDIA_TYPE, headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.get(
+    "/{token}/icons/{digest}.png",
+    response_class=Response,
+    responses={200: {"content": {pwa.ICON_MEDIA_TYPE: {}}, "description": "A PNG icon"}},
+)
+def card_icon(
+    token: Token,
+    digest: Annotated[str, Path(pattern=r"^[0-9a-f]{24}$")],
+    session: SessionDep,
+    designs: DesignsDep,
+) -> Response:
+    """One icon of the card's web app, drawn from the program's design; its URL carries a
+    digest of what it is drawn from, so it is cached for a year.
+
+    Raises:
+        CardNotFound: no card has this token.
+        IconNotFound: the card's design has no icon of this digest (the design changed).
+    """
+    design = designs[card_service.get_card(session, token).program.design]
+    spec = pwa.find_icon(design, digest)
+    if spec is None:
+        raise IconNotFound(digest)
+    return Response(
+        pwa.render_icon(design, spec),
+        media_type=pwa.ICON_MEDIA_TYPE,
+        headers={"Cache-Control": IMMUTABLE},
+    )
+
+
+@router.get("/{token}/sw.js", response_class=Response)
+def card_service_worker(
+    token: Token, session: SessionDep, designs: DesignsDep, templates: PagesDep
+) -> Response:
+    """The card's service worker: the card page network-first with the last copy offline, its
+    images from the cache, and Web Push notifications. Its scope is the card's URL.
+
+    Raises:
+        CardNotFound: no card has this token.
+    """
+    view = card_service.get_card(session, token)
+    design = designs[view.program.design]
+    card_path = f"/cards/{token}"
+    body = templates.get_template("card_sw.js").render(
+        card_path=card_path,
+        assets=[
+            *(f"{card_path}/icons/{spec.file_name}" for spec in pwa.icon_specs(design)),
+            *(f"/designs/{view.program.design}/{name}" for name in _PAGE_IMAGES),
+        ],
+    )
+    return Response(
+        body,
+        media_type="text/javascript",
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": WORKER_CSP,
+            # The worker sits below the card page's URL; its scope is that URL itself.
+            "Service-Worker-Allowed": card_path,
+        },
+    )
+
+
+_PAGE_IMAGES = ("logo.png", "logo@2x.png", "strip.png", "strip@2x.png")
 
 
 @router.post("/{token}/feedback", response_class=RedirectResponse, status_code=303)

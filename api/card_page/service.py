@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlmodel import Session
 
@@ -25,6 +26,7 @@ class CardPage:
     coupons: Sequence[tuple[Coupon, Reward]]
     referral_url: str
     barcode_svg: str
+    rendered_at: datetime  # shown as "updated at": an offline copy says how old it is
     feedback: FeedbackOffer | None = None
 
     @property
@@ -49,9 +51,24 @@ def find_card_page(
     )
     barcode = qr.inline_svg(view.card.serial_number, title=view.card.serial_number)
     feedback = feedback_service.offer(session, view.member)
-    return CardPage(view, coupons, referral_url, barcode, feedback)
+    return CardPage(view, coupons, referral_url, barcode, now, feedback)
 
 
-def wallet_order(user_agent: str) -> tuple[str, str]:
-    """Both wallets, the visitor's own platform first (Android: Google; otherwise Apple)."""
-    return ("google", "apple") if "android" in user_agent.lower() else ("apple", "google")
+Button = Literal["apple", "google", "install", "wallet_app"]
+
+
+def wallet_order(user_agent: str, *, has_google: bool) -> tuple[Button, ...]:
+    """The card page's buttons for the visitor's platform, the best first.
+
+    iOS: Apple Wallet (then Google Wallet when configured). Android: Google Wallet when
+    configured, then "Install the card" (the page as a web app) and "Add to a wallet app"
+    (the same ``.pkpass``, which Wallet Passes or Pass2U open): most Android phones in
+    Russia have no Google Wallet. Elsewhere: both wallets and the web app.
+    """
+    agent = user_agent.lower()
+    google: tuple[Button, ...] = ("google",) if has_google else ()
+    if "android" in agent:
+        return (*google, "install", "wallet_app")
+    if any(device in agent for device in ("iphone", "ipad", "ipod")):
+        return ("apple", *google)
+    return ("apple", *google, "install")

@@ -11,6 +11,7 @@ from api.pages.consents import MARKETING_TEXTS
 from api.pages.design_texts import DESIGN_TEXTS
 from api.pages.feedback_texts import FEEDBACK_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
+from api.pages.pwa_texts import PWA_TEXTS
 from api.pages.till_texts import TILL_TEXTS
 
 LOCALES = ("ru", "en")
@@ -27,6 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **ACCOUNT_TEXTS["ru"],
         **MECHANICS_TEXTS["ru"],
         **DESIGN_TEXTS["ru"],
+        **PWA_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
         "card_current": "карта актуальна",
@@ -196,6 +198,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **ACCOUNT_TEXTS["en"],
         **MECHANICS_TEXTS["en"],
         **DESIGN_TEXTS["en"],
+        **PWA_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",
         "card_current": "card up to date",

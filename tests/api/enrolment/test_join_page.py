@@ -248,7 +248,7 @@ class TestCardPage:
             )
         finally:
             app.dependency_overrides.clear()
-        assert android.text.index('id="add-google"') < android.text.index('id="add-apple"')
+        assert android.text.index('id="add-google"') < android.text.index('id="add-wallet-app"')
         assert iphone.text.index('id="add-apple"') < iphone.text.index('id="add-google"')
 
     def test_an_unknown_card_is_a_friendly_404(self, client: TestClient) -> None:

@@ -1,0 +1,9 @@
+"""Errors of the card page's web app."""
+
+from __future__ import annotations
+
+from api.errors import NotFound
+
+
+class IconNotFound(NotFound):
+    code, title = "card_icon_not_found", "This card has no icon of this digest"

@@ -22,6 +22,7 @@ from api.clock import as_utc
 from api.db import insert_unless_conflict
 from api.members import repository as member_repository
 from api.members.models import Card
+from api.webhooks import service as webhook_service
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,13 @@ def register(
         AppleRegistration(merchant_id=card.merchant_id, device_id=device.id, card_id=card.id),
     )
     logger.info("apple device registered", extra={"serial": card.serial_number, "new": created})
+    if created:
+        webhook_service.enqueue(
+            session,
+            card.merchant_id,
+            "card.installed",
+            {"card_serial": card.serial_number, "member_id": card.member_id, "wallet": "apple"},
+        )
     return created
 
 
@@ -81,6 +89,12 @@ def unregister(session: Session, library_id: str, card: Card) -> None:
     if found is not None:
         session.delete(found)
         session.flush()
+        webhook_service.enqueue(
+            session,
+            card.merchant_id,
+            "card.removed",
+            {"card_serial": card.serial_number, "member_id": card.member_id, "wallet": "apple"},
+        )
     if repository.count_registrations(session, device.id) == 0:
         session.delete(device)
 

@@ -74,7 +74,7 @@ def lease_due(session: Session, *, now: datetime, limit: int = 50) -> list[Attem
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=WebhookEvent, skip_locked=True)
     attempts = []
-    for event, endpoint in session.execute(query).tuples().all():
+    for event, endpoint in session.execute(query).all():
         event.next_attempt_at = now + LEASE
         session.add(event)
         secrets = tuple(signing_secrets(endpoint, now))

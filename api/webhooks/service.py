@@ -176,9 +176,7 @@ def page_deliveries(
             select(col(WebhookEvent.id), col(WebhookEvent.type)).where(
                 col(WebhookEvent.id).in_(ids)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return [(row, types.get(row.event_id, "")) for row in rows], total
 

@@ -73,7 +73,7 @@ def subscribe(client: TestClient, key: str, receiver: Receiver, **body: Any) -> 
 def merchant_id(engine: Engine) -> UUID:
     """The merchant of the (one) subscribed endpoint."""
     with Session(engine) as session:
-        found = session.execute(select(col(WebhookEndpoint.merchant_id))).scalars().first()
+        found: UUID | None = session.execute(select(col(WebhookEndpoint.merchant_id))).scalar()
     assert found is not None
     return found
 

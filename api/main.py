@@ -30,6 +30,7 @@ from api.console import keys as console_keys
 from api.console import people as console_people
 from api.console import promos as console_promos
 from api.console import routes as console_routes
+from api.console import webhooks as console_webhooks
 from api.db import make_engine, migrate
 from api.designs import routes as design_routes
 from api.designs.registry import DesignRegistry
@@ -277,6 +278,7 @@ def create_app(
     app.include_router(console_people.router)
     app.include_router(console_keys.router)
     app.include_router(console_analytics.router)
+    app.include_router(console_webhooks.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     app.include_router(webhook_routes.router)

@@ -12,6 +12,7 @@ from api.pages.design_texts import DESIGN_TEXTS
 from api.pages.feedback_texts import FEEDBACK_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 from api.pages.till_texts import TILL_TEXTS
+from api.pages.webhook_texts import WEBHOOK_TEXTS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"  # the seed market
@@ -23,6 +24,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
         **FEEDBACK_TEXTS["ru"],
+        **WEBHOOK_TEXTS["ru"],
         **TILL_TEXTS["ru"],
         **ACCOUNT_TEXTS["ru"],
         **MECHANICS_TEXTS["ru"],
@@ -192,6 +194,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         **MARKETING_TEXTS["en"],
         **FEEDBACK_TEXTS["en"],
+        **WEBHOOK_TEXTS["en"],
         **TILL_TEXTS["en"],
         **ACCOUNT_TEXTS["en"],
         **MECHANICS_TEXTS["en"],

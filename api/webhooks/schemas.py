@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -78,3 +78,6 @@ class Replay(RequestModel):
 
 class Replayed(BaseModel):
     replayed: int
+
+
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)

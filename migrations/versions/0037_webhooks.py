@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column('merchant_id', sa.Uuid(), nullable=False),
         sa.Column('url', sa.String(length=2000), nullable=False),
         sa.Column('description', sa.String(length=200), nullable=False),
-        sa.Column('events', sa.JSON(), nullable=True),
+        sa.Column('events', sa.JSON(), nullable=False),
         sa.Column('secret', sa.String(length=100), nullable=False),
         sa.Column('previous_secret', sa.String(length=100), nullable=True),
         sa.Column('previous_secret_expires_at', sa.DateTime(timezone=True), nullable=True),

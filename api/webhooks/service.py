@@ -53,6 +53,11 @@ def enqueue(session: Session, merchant_id: UUID, type_: str, data: Mapping[str, 
     return count
 
 
+def member_erased(session: Session, merchant_id: UUID, member_id: UUID) -> int:
+    """``member.erased`` for an erasure: the member's id only (no personal data in events)."""
+    return enqueue(session, merchant_id, "member.erased", {"member_id": member_id})
+
+
 def create_endpoint(
     session: Session,
     merchant_id: UUID,

@@ -161,7 +161,10 @@ class TestDelivery:
         merchant = merchant_id(engine)
         with Session(engine) as session, session.begin():
             for kind in OTHER_KINDS:
-                webhook_service.enqueue(session, merchant, kind, {"x": 1})
+                if kind == "member.erased":
+                    webhook_service.member_erased(session, merchant, merchant)
+                else:
+                    webhook_service.enqueue(session, merchant, kind, {"x": 1})
         report = sender(engine).run_once()
         assert report.failed == 0
         assert not receiver.refused

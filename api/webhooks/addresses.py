@@ -1,5 +1,6 @@
 """Where a webhook may go (SSRF): https in production, and a host whose every address is
-public, checked when the endpoint is saved and again before each delivery (DNS can change)."""
+public, checked when the endpoint is saved and again before each delivery, which then connects
+to the address checked (DNS can change between a check and a connection)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from urllib.parse import urlsplit
 from api.webhooks.errors import WebhookUrlRefused
 
 
-def check_url(url: str, *, require_https: bool, allow_private: bool) -> None:
-    """Refuse a URL the service must not call.
+def check_url(url: str, *, require_https: bool, allow_private: bool) -> str | None:
+    """Refuse a URL the service must not call; the vetted address to connect to (None when
+    private addresses are allowed: the host is then resolved as usual).
 
     Raises:
         WebhookUrlRefused: not http(s), http where https is required, no host, a host that
@@ -26,15 +28,16 @@ def check_url(url: str, *, require_https: bool, allow_private: bool) -> None:
     if parts.username or parts.password:
         raise WebhookUrlRefused("the URL must not carry credentials", field="url")
     if allow_private:
-        return
+        return None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError) as exc:
         raise WebhookUrlRefused("the URL's host does not resolve", field="url") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    for address in addresses:
         if not address.is_global or address.is_multicast:
             raise WebhookUrlRefused(
                 "the URL's host resolves to a private or local address", field="url"
             )
+    return str(addresses[0])

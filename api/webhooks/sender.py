@@ -1,16 +1,19 @@
 """The webhook sender: a thin loop that leases due events in one short transaction, calls
-each receiver outside any transaction (no redirects followed, the host re-checked), and
+each receiver outside any transaction (no redirects followed, the host re-checked and the
+connection made to the address checked), and
 records every answer in another."""
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import exists, select
 from sqlalchemy.engine import Engine
@@ -26,27 +29,45 @@ from api.webhooks.signing import headers
 logger = logging.getLogger(__name__)
 TIMEOUT = 10.0
 
-Post = Callable[[str, dict[str, str], bytes], tuple[int | None, str]]
+Post = Callable[[str, dict[str, str], bytes, str | None], tuple[int | None, str]]
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # a 3xx is the receiver's answer, never a second request elsewhere
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to a vetted address, the certificate checked against the URL's host."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+        self.tls = ssl.create_default_context()
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def http_post(url: str, head: dict[str, str], body: bytes) -> tuple[int | None, str]:
-    """POST once; the status (None: no answer) and the start of the answer's body."""
-    request = urllib.request.Request(url, data=body, headers=head, method="POST")
+def http_post(
+    url: str, head: dict[str, str], body: bytes, address: str | None
+) -> tuple[int | None, str]:
+    """POST once to ``address`` (the vetted one) or the URL's host; never follows a redirect
+    (a 3xx is the answer). The status (None: no answer) and the start of the answer's body."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    is_https = parts.scheme == "https"
+    port = parts.port or (443 if is_https else 80)
+    connection: http.client.HTTPConnection
+    if is_https:
+        connection = _PinnedHTTPS(host, port, address=address or host, timeout=TIMEOUT)
+    else:
+        connection = http.client.HTTPConnection(address or host, port, timeout=TIMEOUT)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=TIMEOUT) as response:
-            return response.status, response.read(delivery.EXCERPT).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(delivery.EXCERPT).decode("utf-8", "replace")
-    except (OSError, ValueError) as exc:
+        connection.request("POST", target, body=body, headers={**head, "Host": parts.netloc})
+        response = connection.getresponse()
+        return response.status, response.read(delivery.EXCERPT).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as exc:
         return None, str(exc)[: delivery.EXCERPT]
+    finally:
+        connection.close()
 
 
 @dataclass
@@ -90,7 +111,7 @@ class WebhookSender:
 
     def _send(self, attempt: delivery.Attempt) -> delivery.Outcome:
         try:
-            check_url(
+            address = check_url(
                 attempt.url, require_https=self.require_https, allow_private=self.allow_private
             )
         except WebhookUrlRefused as exc:
@@ -99,7 +120,7 @@ class WebhookSender:
         # The header carries the real time (receivers check it), whatever ``now`` the retries use.
         head = headers(attempt.secrets, msg_id, int(time.time()), attempt.body)
         started = time.monotonic()
-        status, excerpt = self.post(attempt.url, head, attempt.body.encode())
+        status, excerpt = self.post(attempt.url, head, attempt.body.encode(), address)
         latency = int((time.monotonic() - started) * 1000)
         if status is None:
             logger.warning("webhook not answered", extra={"event": msg_id})

@@ -19,6 +19,7 @@ class Receiver:
     url: str = ""
     secrets: list[str] = field(default_factory=list)
     failing: bool = False
+    redirect_to: str | None = None
     received: list[dict[str, Any]] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     refused: int = 0
@@ -45,6 +46,12 @@ def running_receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers["content-length"]))
+            if receiver.redirect_to is not None:
+                self.send_response(307)
+                self.send_header("location", receiver.redirect_to)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                return
             if receiver.failing:
                 self._answer(503, b"down for maintenance")
                 return

@@ -24,7 +24,7 @@ from api.webhooks.addresses import check_url
 from api.webhooks.delivery import DISABLE_AFTER, RETRY_WINDOW
 from api.webhooks.errors import WebhookUrlRefused
 from api.webhooks.models import WebhookEndpoint, WebhookEvent
-from api.webhooks.sender import WebhookSender
+from api.webhooks.sender import WebhookSender, http_post
 from tests.api.webhooks.receiver import Receiver, running_receiver
 from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, transact
 
@@ -262,6 +262,19 @@ class TestDelivery:
         listed = client.get("/api/v1/webhooks", headers=auth(key)).json()
         endpoint_id: str = listed["items"][0]["id"]
         return endpoint_id
+
+
+class TestConnection:
+    def test_the_connection_goes_to_the_vetted_address(self, receiver: Receiver) -> None:
+        port = receiver.url.split(":")[2].split("/")[0]
+        url = f"http://receiver.invalid:{port}/hooks"  # resolves nowhere: only the pin reaches it
+        status, _ = http_post(url, {"content-type": "application/json"}, b"{}", "127.0.0.1")
+        assert status == 401  # reached, and refused for want of a signature
+
+    def test_a_redirect_is_an_answer_never_followed(self, receiver: Receiver) -> None:
+        receiver.redirect_to = "http://169.254.169.254/latest/meta-data"
+        status, _ = http_post(receiver.url, {}, b"{}", None)
+        assert status == 307
 
 
 @pytest.mark.usefixtures("private_allowed")

@@ -3,6 +3,9 @@ retries until a failing receiver recovers, no event for a rolled-back change, SS
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -309,3 +312,32 @@ def purchase_then_fail(
         ).scalar_one()
         assert pending == 1  # written in the purchase's own transaction...
         raise RuntimeError("the purchase fails after the event was written")
+
+
+@pytest.mark.usefixtures("private_allowed")
+class TestChangePoints:
+    """Events from the real flows whose setup the signature test leaves out."""
+
+    def test_apple_install_and_removal_and_a_tier_change(
+        self, app: FastAPI, client: TestClient, receiver: Receiver, engine: Engine
+    ) -> None:
+        key = new_merchant(app)
+        rules = {**POINTS_RULES, "tiers": {"metric": "spend", "levels": [
+            {"name": "Silver", "threshold": 0}, {"name": "Gold", "threshold": 500}]}}  # fmt: skip
+        program = new_program(client, key, rules=rules)
+        subscribe(client, key, receiver, events=["card.installed", "card.removed", "tier.changed"])
+        member = enrol(client, key, program["id"])
+        pkpass = client.get(member["apple_pass_url"]).content
+        body = json.loads(zipfile.ZipFile(io.BytesIO(pkpass)).read("pass.json"))
+        url = (
+            f"/apple/v1/devices/lib1/registrations/{body['passTypeIdentifier']}"
+            f"/{body['serialNumber']}"
+        )
+        headers = {"Authorization": f"ApplePass {body['authenticationToken']}"}
+        assert client.post(url, json={"pushToken": "a1" * 32}, headers=headers).status_code == 201
+        transact(client, key, member["id"], kind="purchase", amount="1000", currency="RUB")
+        assert client.delete(url, headers=headers).status_code == 200
+        sender(engine).run_once()
+        assert receiver.types == ["card.installed", "tier.changed", "card.removed"]
+        assert receiver.received[1]["data"]["tier"] == "Gold"
+        assert receiver.received[0]["data"]["wallet"] == "apple"

@@ -3,7 +3,7 @@ signs them; the webhook receiver verifies ours)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +26,7 @@ google, google_app, _, app = google_fixtures("3388000000012345679")
 
 @pytest.fixture
 def client(google_app: TestClient, google: FakeGoogle) -> Iterator[TestClient]:
-    def into_the_service(url: str, body: bytes, headers: dict[str, str]) -> int:
+    def into_the_service(url: str, body: bytes, headers: Mapping[str, str]) -> int:
         return google_app.post(urlsplit(url).path, content=body, headers=headers).status_code
 
     google._callback_transport = into_the_service

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from api.jobs.service import run_all
 from api.ledger.postings import Actor
 from api.transactions import service as transaction_service
 from api.transactions.schemas import PurchaseRequest
@@ -341,3 +342,24 @@ class TestChangePoints:
         assert receiver.types == ["card.installed", "tier.changed", "card.removed"]
         assert receiver.received[1]["data"]["tier"] == "Gold"
         assert receiver.received[0]["data"]["wallet"] == "apple"
+
+    def test_a_campaign_sent_to_everyone_is_finished(
+        self, app: FastAPI, client: TestClient, receiver: Receiver, engine: Engine
+    ) -> None:
+        key = new_merchant(app)
+        program = new_program(client, key, rules=POINTS_RULES)
+        subscribe(client, key, receiver, events=["campaign.finished"])
+        enrol(client, key, program["id"])
+        campaign = client.post(
+            f"/api/v1/programs/{program['id']}/campaigns",
+            json={"name": "Hello", "message": "Hi"},
+            headers=auth(key),
+        )
+        assert campaign.status_code == 201, campaign.text
+        assert run_all(engine, now=datetime.now(UTC)).errors == []
+        sender(engine).run_once()
+        assert receiver.types == ["campaign.finished"]
+        assert receiver.received[0]["data"] == {
+            "campaign_id": campaign.json()["id"],
+            "recipients": 1,
+        }

@@ -143,6 +143,7 @@ def worker(
         build_push_thread,
         build_signer,
         google_thread,
+        webhook_thread,
     )
     from api.messaging.sender import build_sender
     from passes import load_designs
@@ -165,6 +166,8 @@ def worker(
     messages = build_sender(engine, settings, designs)
     if messages is not None and not settings.messages_in_process:
         threads.append(messages.start_thread())
+    if not settings.webhooks_in_process:
+        threads.append(webhook_thread(engine, settings))
     typer.echo(f"loyalpass worker running ({len(threads)} loops)")
     try:
         threads[0].join()

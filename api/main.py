@@ -31,6 +31,7 @@ from api.console import keys as console_keys
 from api.console import people as console_people
 from api.console import promos as console_promos
 from api.console import routes as console_routes
+from api.console import webhooks as console_webhooks
 from api.db import make_engine, migrate
 from api.designs import routes as design_routes
 from api.designs.registry import DesignRegistry
@@ -65,6 +66,8 @@ from api.staff import scanner as staff_scanner
 from api.stores import routes as store_routes
 from api.transactions import routes as transaction_routes
 from api.verification import routes as verification_routes
+from api.webhooks import routes as webhook_routes
+from api.webhooks.sender import WebhookSender
 from api.wheel import routes as wheel_routes
 from passes import CardDesign, Signer, length_warnings, load_designs
 
@@ -132,6 +135,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     messages = build_sender(engine, settings, designs)
     if messages is not None and settings.messages_in_process:
         loops.append(messages.start_thread())
+    if settings.webhooks_in_process:
+        loops.append(webhook_thread(engine, settings))
     logger.info("loyalpass started", extra={"designs": ",".join(designs)})
     yield
     for loop in loops:
@@ -169,6 +174,17 @@ def build_google_sync(engine: Engine, settings: Settings, wallet: GoogleWallet) 
         batch_size=settings.google_batch_size,
         message_days=settings.google_message_days,
     )
+
+
+def webhook_thread(engine: Engine, settings: Settings) -> PollingThread:
+    """The webhook sender's loop (https only in production; private addresses by setting)."""
+    sender = WebhookSender(
+        engine, require_https=not settings.is_development,
+        allow_private=settings.webhooks_allow_private,
+    )  # fmt: skip
+    thread = PollingThread("webhooks", has_work=sender.has_work, run_once=sender.run_once)
+    thread.start()
+    return thread
 
 
 def google_thread(sync: GoogleSync) -> PollingThread:
@@ -280,8 +296,10 @@ def create_app(
     app.include_router(console_people.router)
     app.include_router(console_keys.router)
     app.include_router(console_analytics.router)
+    app.include_router(console_webhooks.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
+    app.include_router(webhook_routes.router)
     install_docs(app)
     app.state.join_limits = JoinLimits.of(app.state.settings)
     return app

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     message_max_attempts: int = 8
     message_lease_seconds: float = 120.0
     messages_in_process: bool = True  # send from the service (off: `loyalpass worker` sends)
+    # Webhooks may go to private, loopback or link-local addresses (SSRF guard off): only for
+    # receivers on the operator's own network.
+    webhooks_allow_private: bool = False
+    webhooks_in_process: bool = True  # deliver from the service (off: `loyalpass worker`)
 
     @field_validator("public_url")
     @classmethod

@@ -66,6 +66,7 @@ def make_settings(database_url: str, pki_dir: Path, **overrides: object) -> Sett
         "migrations_dir": PROJECT_ROOT / "migrations",
         "jobs_in_process": False,  # tests run jobs themselves, with a controlled clock
         "apns_in_process": False,  # and drive the pusher against a fake APNs
+        "webhooks_in_process": False,  # and deliver webhooks with a controlled clock
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

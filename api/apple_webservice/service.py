@@ -24,6 +24,7 @@ from api.clock import as_utc
 from api.db import insert_unless_conflict
 from api.members import repository as member_repository
 from api.members.models import Card
+from api.webhooks import service as webhook_service
 
 logger = logging.getLogger(__name__)
 _HEX = re.compile(r"[0-9A-Fa-f]+")
@@ -85,6 +86,13 @@ def register(
     )
     extra = {"serial": card.serial_number, "new": created, "client": str(client)}
     logger.info("apple device registered", extra=extra)
+    if created:
+        webhook_service.enqueue(
+            session,
+            card.merchant_id,
+            "card.installed",
+            {"card_serial": card.serial_number, "member_id": card.member_id, "wallet": str(client)},
+        )
     return created
 
 
@@ -96,6 +104,16 @@ def unregister(session: Session, library_id: str, card: Card) -> None:
     if found is not None:
         session.delete(found)
         session.flush()
+        webhook_service.enqueue(
+            session,
+            card.merchant_id,
+            "card.removed",
+            {
+                "card_serial": card.serial_number,
+                "member_id": card.member_id,
+                "wallet": device.client,
+            },
+        )
     if repository.count_registrations(session, device.id) == 0:
         session.delete(device)
 

@@ -51,6 +51,7 @@ from api.programs import service as program_service
 from api.segments import service as segment_service
 from api.segments.errors import SegmentNotFound
 from api.segments.filters import SegmentFilter
+from api.webhooks import service as webhook_service
 
 logger = logging.getLogger(__name__)
 APPLE_ALERTS_PER_DAY = 3
@@ -255,6 +256,14 @@ def finish_sending(session: Session, campaign_id: UUID, *, now: datetime) -> Non
     """The campaign reached every member: it is sent, with its number of recipients."""
     recipients, _ = campaign_repository.count_recipients(session, campaign_id)
     campaign_repository.mark_sent(session, campaign_id, recipients=recipients, now=now)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is not None:
+        webhook_service.enqueue(
+            session,
+            campaign.merchant_id,
+            "campaign.finished",
+            {"campaign_id": campaign_id, "recipients": recipients},
+        )
 
 
 def stats(session: Session, campaign: Campaign) -> CampaignStats:

@@ -40,6 +40,7 @@ from api.programs.rules import rules_of
 from api.promos import service as promo_service
 from api.stores import repository as store_repository
 from api.stores import selection as store_selection
+from api.webhooks import service as webhook_service
 
 logger = logging.getLogger(__name__)
 HONEYPOT_FIELD = "website"
@@ -159,6 +160,12 @@ def enrol(
             # ``card.store_ids`` already stands for.
             store_selection.choose_for_new_member(session, member)
         logger.info("member enrolled", extra={"member_id": str(member.id)})
+        webhook_service.enqueue(
+            session,
+            merchant_id,
+            "member.created",
+            {"member_id": member.id, "program_id": program.id, "card_serial": card.serial_number},
+        )
         rules = rules_of(program)
         ledger_service.grant_bonus(
             session,

@@ -162,11 +162,17 @@ def add_notification(
     session.add(GoogleNotification(card_id=card_id, kind=kind, event_id=event_id, sent_at=now))
 
 
-def mark_saved(session: Session, object_id: str, values: dict[str, Any]) -> None:
-    """Set the "in Google Wallet" state of the object ``object_id``."""
-    session.execute(
-        update(GoogleObject).where(col(GoogleObject.object_id) == object_id).values(**values)
-    )
+def mark_saved(
+    session: Session, object_id: str, values: dict[str, Any]
+) -> tuple[UUID, UUID] | None:
+    """Set the "in Google Wallet" state of the object ``object_id``; its (merchant, card)."""
+    row = session.execute(
+        update(GoogleObject)
+        .where(col(GoogleObject.object_id) == object_id)
+        .values(**values)
+        .returning(col(GoogleObject.merchant_id), col(GoogleObject.card_id))
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def _unleased(now: datetime) -> ColumnElement[bool]:

@@ -26,6 +26,7 @@ from api.google_wallet.models import GoogleCallbackNonce, GoogleClass, GoogleObj
 from api.google_wallet.wallet import GoogleWallet
 from api.outbound import service as outbound_service
 from api.outbound.service import Gate
+from api.webhooks import service as webhook_service
 from passes import CallbackEvent, GoogleWalletError
 
 logger = logging.getLogger(__name__)
@@ -272,5 +273,12 @@ def record_callback(session: Session, event: CallbackEvent, *, now: datetime) ->
         return False
     saved = event.event_type == "save"
     values: dict[str, Any] = {"in_wallet": saved, "saved_at" if saved else "removed_at": now}
-    google_repository.mark_saved(session, event.object_id, values)
+    found = google_repository.mark_saved(session, event.object_id, values)
+    if found is not None:
+        webhook_service.enqueue(
+            session,
+            found[0],
+            "card.installed" if saved else "card.removed",
+            {"card_id": found[1], "wallet": "google"},
+        )
     return True

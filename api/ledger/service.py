@@ -23,6 +23,7 @@ from api.ledger.postings import Actor, Book
 from api.members.models import Member
 from api.outbox import service as outbox_service
 from api.programs.rules import Downgrade, ProgramRules, TierMetric
+from api.webhooks import service as webhook_service
 
 logger = logging.getLogger(__name__)
 
@@ -118,4 +119,10 @@ def _set_tier(
     logger.info("tier changed", extra={"member_id": str(member.id), "tier": tier})
     member.tier, member.tier_since = tier, now
     session.add(member)
+    webhook_service.enqueue(
+        session,
+        member.merchant_id,
+        "tier.changed",
+        {"member_id": member.id, "tier": tier, "upgrade": upgrade},
+    )
     return TierChange(tier, upgrade)

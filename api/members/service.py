@@ -13,6 +13,7 @@ from api.members.models import Card, Member
 from api.members.schemas import MemberPage, MemberPublic
 from api.programs import repository as program_repository
 from api.programs.rules import ProgramRules, rules_of
+from api.webhooks import service as webhook_service
 
 
 def get_member(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Member, Card]:
@@ -33,6 +34,9 @@ def set_tags(
     wanted, have = set(tags), _tags(session, member)
     repository.remove_tags(session, member.id, have - wanted)
     repository.insert_tags(session, member, wanted - have)
+    webhook_service.enqueue(
+        session, merchant_id, "member.updated", {"member_id": member.id, "tags": sorted(wanted)}
+    )
     return member, card
 
 

@@ -13,6 +13,7 @@ from api.pages.feedback_texts import FEEDBACK_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 from api.pages.pwa_texts import PWA_TEXTS
 from api.pages.till_texts import TILL_TEXTS
+from api.pages.webhook_texts import WEBHOOK_TEXTS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"  # the seed market
@@ -24,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
         **FEEDBACK_TEXTS["ru"],
+        **WEBHOOK_TEXTS["ru"],
         **TILL_TEXTS["ru"],
         **ACCOUNT_TEXTS["ru"],
         **MECHANICS_TEXTS["ru"],
@@ -194,6 +196,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         **MARKETING_TEXTS["en"],
         **FEEDBACK_TEXTS["en"],
+        **WEBHOOK_TEXTS["en"],
         **TILL_TEXTS["en"],
         **ACCOUNT_TEXTS["en"],
         **MECHANICS_TEXTS["en"],

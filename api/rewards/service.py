@@ -33,6 +33,7 @@ from api.rewards.errors import (
 )
 from api.rewards.models import Coupon, Reward
 from api.rewards.schemas import RewardCreate, RewardUpdate
+from api.webhooks import service as webhook_service
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 _CODE_LENGTH = 10
@@ -156,6 +157,7 @@ def redeem(session: Session, book: Book, program: Program, reward_id: UUID) -> C
         created_at=book.now,
     )
     session.add(coupon)
+    webhook_service.enqueue(session, member.merchant_id, "reward.redeemed", coupon.model_dump())
     return coupon
 
 
@@ -182,6 +184,7 @@ def use_coupon(
     coupon.used_at, coupon.used_by_key_id = now, key_id
     session.add(coupon)
     outbox_service.mark_card_changed(session, coupon.member_id, kind="coupon_used", now=now)
+    webhook_service.enqueue(session, merchant_id, "coupon.used", coupon.model_dump())
     return coupon
 
 

@@ -57,6 +57,7 @@ from api.transactions.schemas import (
     TransactionResult,
 )
 from api.transactions.surprise import Draw, system_draw
+from api.webhooks import service as webhook_service
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,7 @@ def record(
     outbox_service.mark_card_changed(
         session, member.id, kind=request.kind, now=now, message=message
     )
+    webhook_service.enqueue(session, merchant_id, "transaction.created", transaction.model_dump())
     session.flush()
     answer = result(transaction, book.entries, member, rules, notes, coupon)
     if isinstance(request, PurchaseRequest):  # the discount a promo code granted, taken once
@@ -225,6 +227,7 @@ def refund(
     original.refunded_amount += amount
     session.add(original)
     outbox_service.mark_card_changed(session, member.id, kind="refund", now=now)
+    webhook_service.enqueue(session, merchant_id, "transaction.refunded", transaction.model_dump())
     session.flush()
     return Outcome(result(transaction, book.entries, member, rules, notes, None), True)
 

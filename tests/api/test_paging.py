@@ -21,6 +21,7 @@ from api.members.models import Member
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Kind
 from api.paging import DEFAULT_LIMIT, MAX_LIMIT
+from api.webhooks.sender import WebhookSender
 from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, transact
 
 pytestmark = pytest.mark.db
@@ -214,6 +215,24 @@ def _promo_redemptions(shop: Shop) -> str:
     return f"{path}/{promo}/redemptions"
 
 
+def _webhooks(shop: Shop) -> str:
+    for n in range(3):
+        shop.post("/api/v1/webhooks", url=f"https://1.1.1.1/hook/{n}")
+    return "/api/v1/webhooks"
+
+
+def _webhook_deliveries(shop: Shop) -> str:
+    endpoint = shop.post("/api/v1/webhooks", url="https://1.1.1.1/hook")
+    for n in range(3):
+        transact(shop.client, shop.key, shop.member, kind="earn", points=n + 1)
+    engine = shop.client.app.state.engine  # type: ignore[attr-defined]
+    answers = WebhookSender(
+        engine, require_https=True, allow_private=False, post=lambda *_: (200, "ok")
+    )
+    assert answers.run_once().delivered == 3
+    return f"/api/v1/webhooks/{endpoint}/deliveries"
+
+
 LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs": _programs,
     "/api/v1/locations": _stores,
@@ -235,6 +254,8 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs/{program_id}/feedback": _feedback,
     "/api/v1/programs/{program_id}/promos": _promos,
     "/api/v1/programs/{program_id}/promos/{promo_id}/redemptions": _promo_redemptions,
+    "/api/v1/webhooks": _webhooks,
+    "/api/v1/webhooks/{webhook_id}/deliveries": _webhook_deliveries,
 }
 
 
@@ -303,8 +324,9 @@ def test_out_of_range_paging_is_a_422_problem(
 ) -> None:
     key = new_merchant(app)
     path = route.format(
-        program_id=new_program(client, key)["id"], member_id="0" * 32, promo_id="0" * 32
-    )
+        program_id=new_program(client, key)["id"], member_id="0" * 32, promo_id="0" * 32,
+        webhook_id="0" * 32,
+    )  # fmt: skip
     response = client.get(path, params=params, headers=auth(key))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"

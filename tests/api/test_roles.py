@@ -109,6 +109,14 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/programs/{program_id}/design/versions"): ADMIN,
     ("POST", "/api/v1/programs/{program_id}/design/rollback"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/design/progress"): ADMIN,
+    ("POST", "/api/v1/webhooks"): ADMIN,
+    ("GET", "/api/v1/webhooks"): ADMIN,
+    ("GET", "/api/v1/webhooks/{webhook_id}"): ADMIN,
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): ADMIN,
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): ADMIN,
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): ADMIN,
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): ADMIN,
+    ("POST", "/api/v1/webhooks/{webhook_id}/replay"): ADMIN,
 }
 
 # Valid bodies, so that the role check (not the body's validation) answers a refused role
@@ -161,6 +169,7 @@ BODIES: dict[tuple[str, str], Any] = {
 BODIES[("PUT", "/api/v1/programs/{program_id}/design/draft")] = {"program": {}, "colors": {}}
 BODIES[("POST", "/api/v1/programs/{program_id}/design/draft/starter")] = {"starter": "florist"}
 BODIES[("POST", "/api/v1/programs/{program_id}/design/rollback")] = {"version": 1}
+BODIES[("POST", "/api/v1/webhooks")] = {"url": "https://1.1.1.1/hook"}
 CSV = "name,latitude,longitude\nArbat,55.75,37.59\n"
 PATH_VALUES = {
     "barcode": "123456789012",

@@ -110,7 +110,11 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
               "points": 5},
         headers=auth(theirs),
     ).json()  # fmt: skip
+    webhook = client.post(
+        "/api/v1/webhooks", json={"url": "https://1.1.1.1/secret"}, headers=auth(theirs)
+    ).json()
     ids = {
+        "webhook_id": webhook["id"],
         "rule_id": rule["id"],
         "promo_id": promo["id"],
         "program_id": program["id"],

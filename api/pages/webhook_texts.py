@@ -1,0 +1,61 @@
+"""The words of the console's webhooks page, in Russian and English (merged into
+``texts.TEXTS``)."""
+
+from __future__ import annotations
+
+WEBHOOK_TEXTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "nav_webhooks": "Вебхуки",
+        "webhook_url": "Адрес (https)",
+        "webhook_events": "События (пусто — все)",
+        "webhook_all_events": "все",
+        "webhook_state": "Состояние",
+        "webhook_enabled": "работает",
+        "webhook_failing": "ошибки с {since}",
+        "webhook_disabled": "отключён: {reason}",
+        "webhook_disabled_banner": "Вебхук {url} отключён: получатель не отвечал несколько дней. "
+        "Исправьте получатель, включите вебхук и повторите неудачные события.",
+        "webhook_new": "Новый вебхук",
+        "webhook_create": "Создать",
+        "webhook_secret": "Секрет подписи показан один раз, сохраните его сейчас:",
+        "webhook_log": "Журнал доставок",
+        "webhook_event": "Событие",
+        "webhook_status": "Ответ",
+        "webhook_latency": "Время, мс",
+        "webhook_excerpt": "Начало ответа",
+        "webhook_when": "Когда",
+        "webhook_replay_failed": "Повторить все неудачные",
+        "webhook_replay": "Повторить",
+        "webhook_replayed": "Поставлено в очередь: {count}",
+        "webhook_enable": "Включить",
+        "no_webhooks": "Вебхуков пока нет.",
+        "no_deliveries": "Доставок пока не было.",
+    },
+    "en": {
+        "nav_webhooks": "Webhooks",
+        "webhook_url": "URL (https)",
+        "webhook_events": "Events (empty: all)",
+        "webhook_all_events": "all",
+        "webhook_state": "State",
+        "webhook_enabled": "working",
+        "webhook_failing": "failing since {since}",
+        "webhook_disabled": "disabled: {reason}",
+        "webhook_disabled_banner": "Webhook {url} is disabled: its receiver failed for days. "
+        "Fix the receiver, enable the webhook and replay the failed events.",
+        "webhook_new": "New webhook",
+        "webhook_create": "Create",
+        "webhook_secret": "The signing secret is shown once; store it now:",
+        "webhook_log": "Delivery log",
+        "webhook_event": "Event",
+        "webhook_status": "Answer",
+        "webhook_latency": "Time, ms",
+        "webhook_excerpt": "Answer excerpt",
+        "webhook_when": "When",
+        "webhook_replay_failed": "Replay all failed",
+        "webhook_replay": "Replay",
+        "webhook_replayed": "Queued again: {count}",
+        "webhook_enable": "Enable",
+        "no_webhooks": "No webhooks yet.",
+        "no_deliveries": "No deliveries yet.",
+    },
+}

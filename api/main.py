@@ -20,6 +20,8 @@ from api.analytics import routes as analytics_routes
 from api.apple_webservice import routes as apple_routes
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
+from api.audit import routes as audit_routes
+from api.audit.context import ClientAddress
 from api.campaigns import routes as campaign_routes
 from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
@@ -54,6 +56,7 @@ from api.pages.headers import SecurityHeaders
 from api.pages.origin import SameOriginForms
 from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
+from api.privacy import routes as privacy_routes
 from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
 from api.promos import routes as promo_routes
@@ -218,6 +221,7 @@ def create_app(
     redact_access_log()
     app.state.google_session_factory = google_session_factory
     is_sqlite = app.state.settings.database_url.startswith("sqlite")
+    app.add_middleware(ClientAddress)
     app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT if is_sqlite else POSTGRES_IN_FLIGHT)
     app.add_middleware(RequestLimits, body_timeout=app.state.settings.request_body_timeout)
     # Outside the limits: a cross-site form is refused before its body is read, and every
@@ -240,6 +244,8 @@ def create_app(
     app.include_router(reward_routes.router)
     app.include_router(action_routes.router)
     app.include_router(promo_routes.router)
+    app.include_router(privacy_routes.router)
+    app.include_router(audit_routes.router)
     app.include_router(store_routes.router)
     app.include_router(campaign_routes.router)
     app.include_router(analytics_routes.router)

@@ -214,6 +214,12 @@ def _promo_redemptions(shop: Shop) -> str:
     return f"{path}/{promo}/redemptions"
 
 
+def _audit(shop: Shop) -> str:
+    _stores(shop)
+    shop.post("/api/v1/locations", name="Store 3", latitude=56.0, longitude=38.0)
+    return "/api/v1/audit"
+
+
 LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs": _programs,
     "/api/v1/locations": _stores,
@@ -235,6 +241,7 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs/{program_id}/feedback": _feedback,
     "/api/v1/programs/{program_id}/promos": _promos,
     "/api/v1/programs/{program_id}/promos/{promo_id}/redemptions": _promo_redemptions,
+    "/api/v1/audit": _audit,
 }
 
 

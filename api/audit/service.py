@@ -27,6 +27,10 @@ from api.paging import PageRequest, fetch_page
 client_address: ContextVar[str | None] = ContextVar("audit_client_address", default=None)
 
 
+# Never copied into the log: credentials stay where they are.
+_SECRETS = ("hash", "token", "secret", "password")
+
+
 class Actor(Protocol):
     @property
     def merchant_id(self) -> UUID: ...
@@ -50,10 +54,12 @@ def snapshot(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if hasattr(value, "model_dump"):
-        value = value.model_dump(mode="json")
+        # Table rows read back hold plain strings where the model says enum: no warnings.
+        value = value.model_dump(mode="python", warnings=False)
     elif not isinstance(value, Mapping):
         value = {"value": value}
-    loaded: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
+    kept = {k: v for k, v in dict(value).items() if not any(s in str(k) for s in _SECRETS)}
+    loaded: dict[str, Any] = json.loads(json.dumps(kept, default=str))
     return loaded
 
 

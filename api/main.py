@@ -27,6 +27,7 @@ from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
 from api.console import analytics as console_analytics
+from api.console import audit as console_audit
 from api.console import campaigns as console_campaigns
 from api.console import keys as console_keys
 from api.console import people as console_people
@@ -268,6 +269,7 @@ def create_app(
     app.include_router(console_people.router)
     app.include_router(console_keys.router)
     app.include_router(console_analytics.router)
+    app.include_router(console_audit.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     install_docs(app)

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import AdminCaller, AppleWalletDep, SessionDep, SettingsDep
 from api.designs import progress
@@ -214,15 +213,6 @@ def publish(
     row = design_service.publish(
         session, caller, program_id, settings.templates_dir / "cards", utcnow()
     )
-    audit.record(
-        session,
-        caller,
-        "design.published",
-        "program",
-        program_id,
-        None,
-        {"version": row.version},
-    )
     return DesignVersionPublic.of(row, live_version=row.version)
 
 
@@ -244,15 +234,6 @@ def rollback(
 ) -> DesignVersionPublic:
     """Publish an older version again (as a new version, recording who did it)."""
     row = design_service.rollback(session, caller, program_id, body.version, utcnow())
-    audit.record(
-        session,
-        caller,
-        "design.rolled_back",
-        "program",
-        program_id,
-        None,
-        {"version": row.version},
-    )
     return DesignVersionPublic.of(row, live_version=row.version)
 
 

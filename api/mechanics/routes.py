@@ -10,7 +10,6 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import AdminCaller, EngineDep, ReaderCaller, SessionDep
 from api.mechanics import service as mechanics_service
@@ -60,12 +59,9 @@ def replace_rules(
     """Replace the mechanics with a complete document (a missing section is a 422, never a
     default). Changing the currency or how stamps are earned while members hold balances
     needs `confirm`. Every change is a version (who, when, before and after)."""
-    before = mechanics_service.current_rules(session, caller.merchant_id, program_id)[1]
     program = mechanics_service.replace_rules(
         session, caller, program_id, rules, confirm=confirm, now=utcnow()
     )
-    after = mechanics_service.current_rules(session, caller.merchant_id, program_id)[1]
-    audit.record(session, caller, "rules.replaced", "program", program_id, before, after)
     return ProgramPublic.of(program)
 
 
@@ -91,12 +87,9 @@ def patch_rules(
     """Change part of the mechanics with a JSON Merge Patch (RFC 7396): objects merge, `null`
     removes a setting (back to its default), anything else replaces. The result is checked
     as a whole; 422 `rules_invalid` names the field."""
-    before = mechanics_service.current_rules(session, caller.merchant_id, program_id)[1]
     program = mechanics_service.patch_rules(
         session, caller, program_id, patch, confirm=confirm, now=utcnow()
     )
-    after = mechanics_service.current_rules(session, caller.merchant_id, program_id)[1]
-    audit.record(session, caller, "rules.patched", "program", program_id, before, after)
     return ProgramPublic.of(program)
 
 
@@ -118,12 +111,9 @@ def rollback(
     confirm: Confirm = [],  # noqa: B006
 ) -> ProgramPublic:
     """Apply an older version's rules again (as a new version)."""
-    before = mechanics_service.current_rules(session, caller.merchant_id, program_id)[1]
     program = mechanics_service.rollback_rules(
         session, caller, program_id, body.version, confirm=confirm, now=utcnow()
     )
-    after = mechanics_service.current_rules(session, caller.merchant_id, program_id)[1]
-    audit.record(session, caller, "rules.rolled_back", "program", program_id, before, after)
     return ProgramPublic.of(program)
 
 

@@ -91,7 +91,7 @@ class TestRecorded:
         member = enrol(shop.client, shop.key, shop.program)["id"]
         transact(shop.client, shop.key, member, kind="adjust", points=10, reason="goodwill")
 
-        rules = shop.entry("rules.patched")
+        rules = shop.entry("rules.changed")
         assert rules["before"]["earn"]["points"] == 5
         assert rules["after"]["earn"]["points"] == 7
         assert shop.entry("design.published")["after"]["version"] == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -34,6 +35,20 @@ _SECRETS = ("hash", "token", "secret", "password")
 class Actor(Protocol):
     @property
     def merchant_id(self) -> UUID: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaffActor:
+    """A staff member at the scanner, as the audit log names them."""
+
+    merchant_id: UUID
+    staff_id: UUID
+    name: str
+
+
+def staff_actor(staff: Any) -> StaffActor:
+    """The audit actor of a ``Staff`` row (its merchant, id and name)."""
+    return StaffActor(staff.merchant_id, staff.id, staff.name)
 
 
 def _who(caller: Actor) -> tuple[str, UUID | None, str]:

@@ -27,7 +27,11 @@ def configure_logging(level: str) -> None:
 
 # Path segments that identify a member or a device: whoever reads the logs must not be able to
 # open a card, redeem a coupon or look a member up with what they find there.
-_SECRET_SEGMENTS = re.compile(r"(/(?:cards|by-barcode|coupons|devices|invite|reset)/)[^/?#]+")
+_SECRET_SEGMENTS = re.compile(
+    r"(/(?:cards|by-barcode|coupons|devices|invite|reset|unsubscribe|smsru)/)[^/?#]+"
+)
+# Apple's pass paths end in the pass type and the serial (the card number): the serial goes.
+_SERIALS = re.compile(r"(/(?:passes|registrations)/[^/?#]+/)[^/?#]+")
 _SAFE_QUERY_KEYS = frozenset({"limit", "offset", "lang", "passesUpdatedSince", "kind", "status"})
 
 
@@ -36,6 +40,7 @@ def redact_url(url: str) -> str:
     and every query value but a few harmless ones (paging, language) too."""
     path, question, query = url.partition("?")
     path = _SECRET_SEGMENTS.sub(r"\1***", path)
+    path = _SERIALS.sub(r"\1***", path)
     if not question:
         return path
     pairs = []

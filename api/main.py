@@ -21,11 +21,14 @@ from api.apple_webservice import android_wallets
 from api.apple_webservice import routes as apple_routes
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
+from api.audit import routes as audit_routes
+from api.audit.context import ClientAddress
 from api.campaigns import routes as campaign_routes
 from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
 from api.console import analytics as console_analytics
+from api.console import audit as console_audit
 from api.console import campaigns as console_campaigns
 from api.console import keys as console_keys
 from api.console import people as console_people
@@ -56,6 +59,7 @@ from api.pages.headers import SecurityHeaders
 from api.pages.origin import SameOriginForms
 from api.pages.sessions import install_sign_in_redirect
 from api.polling import PollingThread
+from api.privacy import routes as privacy_routes
 from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
 from api.promos import routes as promo_routes
@@ -252,6 +256,7 @@ def create_app(
     redact_access_log()
     app.state.google_session_factory = google_session_factory
     is_sqlite = app.state.settings.database_url.startswith("sqlite")
+    app.add_middleware(ClientAddress)
     app.add_middleware(InFlightLimit, limit=SQLITE_IN_FLIGHT if is_sqlite else POSTGRES_IN_FLIGHT)
     app.add_middleware(RequestLimits, body_timeout=app.state.settings.request_body_timeout)
     # Outside the limits: a cross-site form is refused before its body is read, and every
@@ -274,6 +279,8 @@ def create_app(
     app.include_router(reward_routes.router)
     app.include_router(action_routes.router)
     app.include_router(promo_routes.router)
+    app.include_router(privacy_routes.router)
+    app.include_router(audit_routes.router)
     app.include_router(store_routes.router)
     app.include_router(campaign_routes.router)
     app.include_router(analytics_routes.router)
@@ -297,6 +304,7 @@ def create_app(
     app.include_router(console_keys.router)
     app.include_router(console_analytics.router)
     app.include_router(console_webhooks.router)
+    app.include_router(console_audit.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     app.include_router(webhook_routes.router)

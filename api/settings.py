@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     google_requests_per_second: float = 15.0  # Google allows 20 per second per project
     google_batch_size: int = 200
     google_message_days: int = 7  # how long a message stays on the card
+
+    # Retention (api/privacy/retention.py): Wallet's device log lines are deleted after this
+    # many days; finished email/SMS deliveries keep their status but lose the address and
+    # the message's values after this many.
+    device_log_retention_days: int = Field(default=14, ge=1, le=3650)
+    delivery_log_retention_days: int = Field(default=90, ge=1, le=3650)
 
     log_level: str = "INFO"
     jobs_in_process: bool = True  # run scheduled jobs in the service (off: `loyalpass worker`)

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from api.accounts.models import Account, AccountSession, Invitation, PasswordReset
 from api.actions.models import ActionEvent, ActionRule, Feedback
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
+from api.audit.models import AuditEntry
 from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
 from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
 from api.console.models import ConsoleSession
@@ -49,6 +50,7 @@ __all__ = [
     "AppleDeviceLog",
     "ApplePush",
     "AppleRegistration",
+    "AuditEntry",
     "Automation",
     "AutomationFired",
     "Campaign",

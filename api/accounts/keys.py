@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.accounts.service import AccountCaller
+from api.audit import service as audit
 from api.errors import Forbidden, InvalidRequest
 from api.merchants import service as merchant_service
 from api.merchants.models import ApiKey, Role
@@ -40,15 +41,19 @@ def create_key(session: Session, owner: AccountCaller, *, name: str, role: str) 
     name = name.strip()[:100]
     if not name or role not in set(Role):
         raise InvalidRequest("a key needs a name and a role (admin, pos or read)")
-    _, secret = merchant_service.create_api_key(session, owner.merchant_id, name=name,
-                                                role=Role(role))  # fmt: skip
+    key, secret = merchant_service.create_api_key(session, owner.merchant_id, name=name,
+                                                  role=Role(role))  # fmt: skip
+    audit.record(
+        session, owner, "key.created", "api_key", key.id, None, {"name": name, "role": role}
+    )
     return secret
 
 
 def revoke_key(session: Session, owner: AccountCaller, key_id: UUID, *, now: datetime) -> None:
     """Raises: Forbidden (not an owner), ApiKeyNotFound."""
     _require_owner(owner)
-    merchant_service.revoke_api_key(session, owner.merchant_id, key_id, now=now)
+    key = merchant_service.revoke_api_key(session, owner.merchant_id, key_id, now=now)
+    audit.record(session, owner, "key.revoked", "api_key", key.id, None, {"name": key.name})
 
 
 def _require_owner(caller: AccountCaller) -> None:

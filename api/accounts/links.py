@@ -20,6 +20,7 @@ from api.accounts import service as account_service
 from api.accounts.errors import AccountExists, AccountLinkInvalid, AccountNotFound, LastOwner
 from api.accounts.models import Account, AccountRole, Invitation, PasswordReset
 from api.accounts.service import AccountCaller
+from api.audit import service as audit
 from api.errors import Forbidden, InvalidRequest
 from api.pages.sessions import lookup_hash, new_token, token_hash
 from api.ratelimits import service as ratelimits
@@ -68,6 +69,8 @@ def invite(
         )
     )  # fmt: skip
     session.flush()
+    invited = {"email": email, "role": role, "stores": store_ids}
+    audit.record(session, owner, "account.invited", "account", None, None, invited)
     logger.info("account invited", extra={"role": role, "by": str(owner.key_id)})
     return Link(token, email)
 
@@ -174,6 +177,7 @@ def change_access(
     account = repository.get(session, owner.merchant_id, account_id)
     if account is None:
         raise AccountNotFound()
+    before = {"role": account.role, "stores": account.stores, "is_active": account.is_active}
     is_owner_now = account.role == AccountRole.owner and account.is_active
     stays_owner = active and (role or account.role) == AccountRole.owner
     if (
@@ -191,6 +195,8 @@ def change_access(
     if not active:
         repository.end_sessions(session, account.id)
     session.flush()
+    after = {"role": account.role, "stores": account.stores, "is_active": account.is_active}
+    audit.record(session, owner, "account.access_changed", "account", account.id, before, after)
     logger.info("account access changed", extra={"account_id": str(account.id)})
     return account
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
+from api.audit import service as audit
 from api.automations import service as automation_service
 from api.automations.models import AutomationKind
 from api.automations.schemas import AutomationPublic, AutomationUpdate
@@ -80,6 +81,15 @@ def create_campaign(
         segment_id=data.segment_id, segment=data.filter, send_at=data.send_at, now=utcnow(),
         channels=data.channels, message_translations=data.message_translations,
     )  # fmt: skip
+    audit.record(
+        session,
+        caller,
+        "campaign.created",
+        "campaign",
+        campaign.id,
+        None,
+        CampaignPublic.of(campaign),
+    )
     return CampaignPublic.of(campaign)
 
 
@@ -129,7 +139,9 @@ def get_campaign(campaign_id: UUID, session: SessionDep, caller: ReaderCaller) -
 
 @router.post("/campaigns/{campaign_id}/cancel")
 def cancel_campaign(campaign_id: UUID, session: SessionDep, caller: AdminCaller) -> CampaignPublic:
-    return CampaignPublic.of(campaign_service.cancel(session, caller.merchant_id, campaign_id))
+    campaign = CampaignPublic.of(campaign_service.cancel(session, caller.merchant_id, campaign_id))
+    audit.record(session, caller, "campaign.cancelled", "campaign", campaign_id, None, campaign)
+    return campaign
 
 
 @router.post("/geo-campaigns", status_code=status.HTTP_201_CREATED)
@@ -143,6 +155,15 @@ def create_geo_campaign(
         store_ids=data.store_ids, starts_at=data.starts_at, ends_at=data.ends_at,
         priority=data.priority,
     )  # fmt: skip
+    audit.record(
+        session,
+        caller,
+        "geo_campaign.created",
+        "geo_campaign",
+        campaign.id,
+        None,
+        GeoCampaignPublic.of(campaign),
+    )
     return GeoCampaignPublic.of(campaign)
 
 

@@ -99,6 +99,7 @@ def loyalty_card(
         ),
         web_service_url=web_service_url,
         authentication_token=card.authentication_token,
+        is_voided=card.voided_at is not None,
     )
 
 

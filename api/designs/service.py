@@ -18,6 +18,7 @@ from uuid import UUID
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session
 
+from api.audit import service as audit
 from api.designs import progress, repository
 from api.designs.document import (
     IMAGE_NAMES,
@@ -246,6 +247,8 @@ def _publish(
         published_at=now,
     )
     session.add(row)
+    before, after = {"design": program.design}, {"version": number}
+    audit.record(session, caller, "design.published", "program", program.id, before, after)
     program.design = own_design(program.id, number)
     session.add(program)
     session.flush()

@@ -143,6 +143,7 @@ class GoogleWallet:
             object_id=self.object_id(card_id),
             class_id=self.class_id(program_id),
             hero_url=self.stamp_hero_url(card, design),
+            state="EXPIRED" if card.is_voided else "ACTIVE",
         )
 
     def stamp_hero_url(self, card: LoyaltyCard, design: CardDesign) -> str | None:

@@ -19,7 +19,10 @@ from api.campaigns import tasks as campaign_tasks
 from api.designs import tasks as design_tasks
 from api.google_wallet import tasks as google_tasks
 from api.ledger import tasks as ledger_tasks
+from api.privacy import tasks as privacy_tasks
+from api.privacy.retention import Retention
 from api.segments import tasks as segment_tasks
+from api.settings import get_settings
 from api.stores import tasks as store_tasks
 from api.transactions import tasks as transaction_tasks
 
@@ -106,8 +109,13 @@ def automations(engine: Engine, *, now: datetime, report: JobReport) -> None:
 
 
 def device_logs(engine: Engine, *, now: datetime, report: JobReport) -> None:
-    """Delete Wallet's device log lines past their retention (14 days)."""
-    report.device_logs_deleted += apple_tasks.prune_device_logs(engine, now=now)
+    """The retention pass: Wallet's device log lines, old deliveries' addresses, the
+    registrations of voided cards (api/privacy/retention.py; days from the settings)."""
+    settings = get_settings()
+    retention = Retention(settings.device_log_retention_days, settings.delivery_log_retention_days)
+    report.device_logs_deleted += privacy_tasks.apply_retention(
+        engine, retention, now=now
+    ).device_logs
 
 
 def stale_deliveries(engine: Engine, *, now: datetime, report: JobReport) -> None:

@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from api.audit import service as audit
 from api.mechanics import repository
 from api.mechanics.errors import RulesChangeUnconfirmed, RulesInvalid, RulesVersionNotFound
 from api.mechanics.models import RulesVersion
@@ -191,6 +192,7 @@ def _change(
             changed_at=now,
         )
     )
+    audit.record(session, caller, "rules.changed", "program", program.id, program.rules, after)
     program.rules = after
     session.add(program)
     session.flush()

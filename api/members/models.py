@@ -85,3 +85,4 @@ class Card(SQLModel, table=True):
     message_translations: dict[str, str] | None = Field(default=None, sa_type=JSON)
     message_at: datetime | None = optional_timestamp()
     message_quiet: bool = False  # it arrived past the notification budget: no lock-screen alert
+    voided_at: datetime | None = optional_timestamp()  # the member was erased: a void pass

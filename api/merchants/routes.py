@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
+from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import AdminCaller, SessionDep
 from api.merchants import service as merchant_service
@@ -22,6 +23,7 @@ def create_key(data: ApiKeyCreate, session: SessionDep, caller: AdminCaller) -> 
     key, secret = merchant_service.create_api_key(
         session, caller.merchant_id, name=data.name, role=data.role
     )
+    audit.record(session, caller, "key.created", "api_key", key.id, None, ApiKeyPublic.of(key))
     return ApiKeyCreated(**ApiKeyPublic.of(key).model_dump(), api_key=secret)
 
 
@@ -36,4 +38,5 @@ def list_keys(session: SessionDep, caller: AdminCaller, page: Paging) -> Page[Ap
 def revoke_key(key_id: UUID, session: SessionDep, caller: AdminCaller) -> ApiKeyPublic:
     """Revoke a key; requests with it are refused from now on."""
     key = merchant_service.revoke_api_key(session, caller.merchant_id, key_id, now=utcnow())
+    audit.record(session, caller, "key.revoked", "api_key", key.id, None, ApiKeyPublic.of(key))
     return ApiKeyPublic.of(key)

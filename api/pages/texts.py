@@ -7,6 +7,7 @@ Templates call ``t("key")``; a key missing in one language is a test failure
 from __future__ import annotations
 
 from api.pages.account_texts import ACCOUNT_TEXTS
+from api.pages.audit_texts import AUDIT_TEXTS
 from api.pages.consents import MARKETING_TEXTS
 from api.pages.design_texts import DESIGN_TEXTS
 from api.pages.feedback_texts import FEEDBACK_TEXTS
@@ -31,6 +32,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **MECHANICS_TEXTS["ru"],
         **DESIGN_TEXTS["ru"],
         **PWA_TEXTS["ru"],
+        **AUDIT_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
         "card_current": "карта актуальна",
@@ -202,6 +204,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **MECHANICS_TEXTS["en"],
         **DESIGN_TEXTS["en"],
         **PWA_TEXTS["en"],
+        **AUDIT_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",
         "card_current": "card up to date",

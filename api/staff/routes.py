@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
+from api.audit import service as audit
 from api.deps import AdminCaller, SessionDep
 from api.paging import Page, Paging
 from api.staff import service as staff_service
@@ -19,7 +20,9 @@ router = APIRouter(prefix="/api/v1", tags=["staff"])
 def create_staff(data: StaffCreate, session: SessionDep, caller: AdminCaller) -> StaffPublic:
     """Add a staff member to a store; they sign in to `/scan` with the returned `code` and
     their PIN."""
-    return StaffPublic.of(staff_service.create_staff(session, caller.merchant_id, data))
+    staff = staff_service.create_staff(session, caller.merchant_id, data)
+    audit.record(session, caller, "staff.created", "staff", staff.id, None, StaffPublic.of(staff))
+    return StaffPublic.of(staff)
 
 
 @router.get("/staff")
@@ -42,4 +45,9 @@ def change_staff(
     """Move a staff member, change their role, give a new PIN or code, or deactivate them
     (`{"is_active": false}` when they leave). Deactivating and a new PIN or code sign them
     out of every scanner at once."""
-    return StaffPublic.of(update_staff(session, caller.merchant_id, staff_id, data))
+    before = StaffPublic.of(get_staff(session, caller.merchant_id, staff_id)).model_dump(
+        mode="json"
+    )
+    staff = StaffPublic.of(update_staff(session, caller.merchant_id, staff_id, data))
+    audit.record(session, caller, "staff.updated", "staff", staff_id, before, staff)
+    return staff

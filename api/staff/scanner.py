@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
+from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import SessionDep, SettingsDep
 from api.enrolment import qr
@@ -148,6 +149,11 @@ def act(
             page, user, scanned=scanned, refusal=staff_service.refusal(exc),
             status_code=exc.status_code,
         )  # fmt: skip
+    if not result.is_replay:
+        action, member_id = f"staff.{fields.get('action', '')}", result.scanned.member.id
+        after = {"amount": fields.get("amount"), "reward_id": fields.get("reward_id")}
+        actor = audit.staff_actor(user.staff)
+        audit.record(session, actor, action, "member", member_id, None, after)
     return _card_page(page, user, scanned=result.scanned, result=result)
 
 

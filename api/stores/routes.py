@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, status
 
+from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import AdminCaller, ReaderCaller, SessionDep
 from api.paging import Page, Paging
@@ -24,7 +25,9 @@ CSV_EXAMPLE = (
 def create_location(data: StoreCreate, session: SessionDep, caller: AdminCaller) -> StorePublic:
     """Add a store. Cards pick it up within a minute if it is among a member's 10 most
     relevant stores (Apple and Google show at most 10 per card)."""
-    return StorePublic.of(store_service.create(session, caller.merchant_id, data))
+    store = store_service.create(session, caller.merchant_id, data)
+    audit.record(session, caller, "store.created", "store", store.id, None, store)
+    return StorePublic.of(store)
 
 
 @router.get("/locations")
@@ -44,13 +47,19 @@ def update_location(
     store_id: UUID, data: StoreUpdate, session: SessionDep, caller: AdminCaller
 ) -> StorePublic:
     """Change some of a store's fields; the cards that carry it are updated."""
-    return StorePublic.of(store_service.update_store(session, caller.merchant_id, store_id, data))
+    before = audit.snapshot(store_service.get(session, caller.merchant_id, store_id))
+    store = store_service.update_store(session, caller.merchant_id, store_id, data)
+    audit.record(session, caller, "store.updated", "store", store.id, before, store)
+    return StorePublic.of(store)
 
 
 @router.delete("/locations/{store_id}")
 def close_location(store_id: UUID, session: SessionDep, caller: AdminCaller) -> StorePublic:
     """Close a store: it leaves every card; its purchase history stays."""
-    return StorePublic.of(store_service.close(session, caller.merchant_id, store_id, now=utcnow()))
+    before = audit.snapshot(store_service.get(session, caller.merchant_id, store_id))
+    store = store_service.close(session, caller.merchant_id, store_id, now=utcnow())
+    audit.record(session, caller, "store.closed", "store", store.id, before, store)
+    return StorePublic.of(store)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import PosCaller, ReaderCaller, SessionDep
 from api.idempotency import service as idempotency_service
@@ -89,6 +90,8 @@ def create_transaction(
     """
     if isinstance(body, AdjustRequest) and caller.role is not Role.admin:
         raise AdjustmentNeedsAdmin("adjustments need an admin key; a till's key may not make them")
+    if isinstance(body, AdjustRequest):
+        audit.record(session, caller, "member.adjusted", "member", member_id, None, body)
     return _once(
         request, session, caller, idempotency_key, body,
         lambda: transaction_service.record(

@@ -22,7 +22,7 @@ from tests.support.server import running_server
         ("/api/v1/coupons/WELCOME-7F3A/use", "/api/v1/coupons/***/use"),
         (
             "/apple/v1/devices/abc123/registrations/pass.x/SER?passesUpdatedSince=17",
-            "/apple/v1/devices/***/registrations/pass.x/SER?passesUpdatedSince=17",
+            "/apple/v1/devices/***/registrations/pass.x/***?passesUpdatedSince=17",
         ),
         (
             "/console/members?query=%2B79161234567&limit=50",

@@ -233,6 +233,12 @@ def _webhook_deliveries(shop: Shop) -> str:
     return f"/api/v1/webhooks/{endpoint}/deliveries"
 
 
+def _audit(shop: Shop) -> str:
+    _stores(shop)
+    shop.post("/api/v1/locations", name="Store 3", latitude=56.0, longitude=38.0)
+    return "/api/v1/audit"
+
+
 LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs": _programs,
     "/api/v1/locations": _stores,
@@ -256,6 +262,7 @@ LISTS: dict[str, Callable[[Shop], str]] = {
     "/api/v1/programs/{program_id}/promos/{promo_id}/redemptions": _promo_redemptions,
     "/api/v1/webhooks": _webhooks,
     "/api/v1/webhooks/{webhook_id}/deliveries": _webhook_deliveries,
+    "/api/v1/audit": _audit,
 }
 
 

@@ -91,6 +91,9 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/keys"): ADMIN,
     ("DELETE", "/api/v1/keys/{key_id}"): ADMIN,
     ("GET", "/api/v1/members/{member_id}/delivery"): ANY,
+    ("GET", "/api/v1/members/{member_id}/personal-data"): ADMIN,
+    ("POST", "/api/v1/members/{member_id}/erase"): ADMIN,
+    ("GET", "/api/v1/audit"): ADMIN,
     ("GET", "/api/v1/apple/device-logs"): ADMIN_READ,
     ("GET", "/api/v1/staff"): ADMIN,
     ("POST", "/api/v1/staff"): ADMIN,
@@ -142,6 +145,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "points": 5,
     },  # fmt: skip
     ("POST", "/api/v1/members/{member_id}/promo"): {"code": "SUMMER"},
+    ("POST", "/api/v1/members/{member_id}/erase"): {"reason": "the member asked"},
     ("POST", "/api/v1/locations"): {"name": "Arbat", "latitude": 55.75, "longitude": 37.59},
     ("PATCH", "/api/v1/locations/{store_id}"): {"name": "Tverskaya"},
     ("POST", "/api/v1/programs/{program_id}/audience"): {},

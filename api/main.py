@@ -44,6 +44,7 @@ from api.jobs.worker import JobThread
 from api.limits import POSTGRES_IN_FLIGHT, SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.mechanics import routes as mechanics_routes
+from api.imports import routes as import_routes
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
 from api.messaging import routes as messaging_routes
@@ -236,6 +237,7 @@ def create_app(
     app.include_router(design_routes.router)
     app.include_router(enrolment_api_routes.router)
     app.include_router(member_routes.router)
+    app.include_router(import_routes.router)
     app.include_router(transaction_routes.router)
     app.include_router(reward_routes.router)
     app.include_router(action_routes.router)

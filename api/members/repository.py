@@ -43,6 +43,22 @@ def find_by_contact(
     return (row[0], row[1]) if row else None
 
 
+def find_by_external_id(
+    session: Session, merchant_id: UUID, program_id: UUID, external_id: str
+) -> tuple[Member, Card] | None:
+    query = (
+        select(Member, Card)
+        .join(Card, col(Card.member_id) == col(Member.id))
+        .where(
+            Member.merchant_id == merchant_id,
+            Member.program_id == program_id,
+            Member.external_id == external_id,
+        )
+    )
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row else None
+
+
 def get_by_public_token(session: Session, token: str) -> tuple[Member, Card] | None:
     query = select(Member, Card).join(Card, col(Card.member_id) == col(Member.id))
     row = session.exec(query.where(Card.public_token == token)).first()

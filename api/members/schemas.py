@@ -129,6 +129,7 @@ class MemberPublic(BaseModel):
     phone: str | None
     email: str | None
     birthday: date | None
+    external_id: str | None = Field(default=None, description="The merchant's own customer id")
     serial_number: str
     balance: int
     stamps: int
@@ -167,6 +168,7 @@ class MemberPublic(BaseModel):
             phone=member.phone,
             email=member.email,
             birthday=member.birthday,
+            external_id=member.external_id,
             serial_number=card.serial_number,
             balance=member.points,
             stamps=member.stamps,

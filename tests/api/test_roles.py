@@ -40,6 +40,10 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/members"): ANY,
     ("GET", "/api/v1/members/by-barcode/{barcode}"): ANY,
     ("GET", "/api/v1/members/{member_id}"): ANY,
+    ("GET", "/api/v1/programs/{program_id}/members/by-external-id/{external_id}"): ANY,
+    ("POST", "/api/v1/programs/{program_id}/imports"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id}/imports/{import_id}"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id}/export/{dataset}.csv"): ADMIN,
     ("PUT", "/api/v1/members/{member_id}/tags"): POS,
     ("POST", "/api/v1/members/{member_id}/transactions"): POS,
     ("GET", "/api/v1/members/{member_id}/transactions"): ANY,
@@ -167,6 +171,7 @@ PATH_VALUES = {
     "code": "ABCD1234",
     "kind": "birthday",
     "file": "logo.png",
+    "dataset": "members",
 }
 
 

@@ -127,6 +127,9 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         "slot": "logo",
         "staff_id": staff["id"],
         "reward_id": reward["id"],
+        "external_id": "POS-1",
+        "import_id": member["id"],
+        "dataset": "members",
     }
     before = client.get(f"/api/v1/members/{member['id']}", headers=auth(theirs)).json()
     mine = new_merchant(app, "Mine")

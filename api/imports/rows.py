@@ -79,7 +79,7 @@ def _member(
     def bad(field: str, reason: str) -> None:
         problems.append(Problem(row.line, columns[field], reason))
 
-    name = values.get("name", "")
+    name = " ".join(values.get("name", "").split())  # a line break inside a cell: a space
     if len(name) > 100:
         bad("name", "longer than 100 characters")
     phone = email = external_id = None

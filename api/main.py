@@ -40,11 +40,11 @@ from api.errors import install_error_handlers
 from api.google_wallet import routes as google_routes
 from api.google_wallet.sync import GoogleSync
 from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_session
+from api.imports import routes as import_routes
 from api.jobs.worker import JobThread
 from api.limits import POSTGRES_IN_FLIGHT, SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
 from api.mechanics import routes as mechanics_routes
-from api.imports import routes as import_routes
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
 from api.messaging import routes as messaging_routes

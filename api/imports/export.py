@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from api.ledger.models import LedgerEntry
 from api.members.models import Card, Member
@@ -56,9 +56,10 @@ def rows(engine: Engine, merchant_id: UUID, program_id: UUID, dataset: Dataset) 
     writer = csv.writer(buffer)
     writer.writerow(HEADERS[dataset])
     yield _take(buffer)
-    with Session(engine) as session:
-        query = _query(dataset, merchant_id, program_id).execution_options(yield_per=CHUNK)
-        for partition in session.execute(query).partitions():
+    with engine.connect() as connection:
+        query = _query(dataset, merchant_id, program_id)
+        streamed = connection.execution_options(yield_per=CHUNK).execute(query)
+        for partition in streamed.partitions():
             for row in partition:
                 writer.writerow([_cell(value) for value in row])
             yield _take(buffer)

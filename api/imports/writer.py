@@ -94,94 +94,78 @@ def _insert(
 ) -> None:
     rules = rules_of(program)
     expires_at = expiry_for(now, rules.expiry, rules.zone)
+    merchant_id = program.merchant_id
+    # Each table's defaults taken once from a model instance (building a SQLModel object per
+    # row costs more than its INSERT); each row then overrides what is its own.
+    member_base = _values(
+        Member(merchant_id=merchant_id, program_id=program.id, name="", referral_code="")
+    )
+    card_base = _values(
+        Card(merchant_id=merchant_id, member_id=program.id, serial_number="", public_token="",
+             authentication_token="", updated_at=now)
+    )  # fmt: skip
+    transaction_base = _values(
+        Transaction(merchant_id=merchant_id, member_id=program.id, kind=TransactionKind.import_,
+                    actor=actor, created_at=now)
+    )  # fmt: skip
+    entry_base = _values(
+        LedgerEntry(merchant_id=merchant_id, member_id=program.id, kind=EntryKind.import_,
+                    currency=Currency.points, amount=0, balance_after=0, actor=actor,
+                    created_at=now)
+    )  # fmt: skip
+    lot_base = _values(
+        PointLot(merchant_id=merchant_id, member_id=program.id, entry_id=program.id, amount=0,
+                 remaining=0, expires_at=expires_at, created_at=now)
+    )  # fmt: skip
+    outbox_base = _values(
+        OutboxEvent(merchant_id=merchant_id, card_id=program.id, kind="enrol", card_version=1,
+                    created_at=now, apple_done_at=now)
+    )  # fmt: skip
+    del outbox_base["id"]  # autoincrement
     tables: dict[type[SQLModel], list[dict[str, Any]]] = {
         Member: [], Card: [], Transaction: [], LedgerEntry: [], PointLot: [], OutboxEvent: []
     }  # fmt: skip
-    merchant_id = program.merchant_id
     for row in new:
         member_id, card_id, transaction_id = uuid4(), uuid4(), uuid4()
-        entries = [
-            (Currency.points, row.points),
-            (Currency.stamps, row.stamps),
-        ]
-        entries = [(currency, amount) for currency, amount in entries if amount > 0]
-        member = Member(
-            id=member_id,
-            merchant_id=merchant_id,
-            program_id=program.id,
-            name=row.name,
-            phone=row.phone,
-            email=row.email,
-            external_id=row.external_id,
-            birthday=row.birthday,
-            points=row.points,
-            stamps=row.stamps,
-            tier=row.tier,
-            tier_since=now if row.tier else None,
-            referral_code=_referral_code(),
-            ledger_sequence=len(entries),
-            created_at=now,
-        )
-        tables[Member].append(_values(member))
-        card = Card(
-            id=card_id,
-            merchant_id=merchant_id,
-            member_id=member_id,
-            serial_number=f"{secrets.randbelow(9 * 10**11) + 10**11}",
-            public_token=secrets.token_urlsafe(24),
-            authentication_token=secrets.token_urlsafe(32),
-            updated_at=now,
-        )
-        tables[Card].append(_values(card))
-        tables[OutboxEvent].append(
-            {"merchant_id": merchant_id, "card_id": card_id, "kind": "enrol",
-             "card_version": card.version, "message": None, "campaign_id": None,
-             "created_at": now, "apple_done_at": now, "google_done_at": None}
+        amounts = [(Currency.points, row.points), (Currency.stamps, row.stamps)]
+        entries = [(currency, amount) for currency, amount in amounts if amount > 0]
+        tables[Member].append(
+            {**member_base, "id": member_id, "name": row.name, "phone": row.phone,
+             "email": row.email, "external_id": row.external_id, "birthday": row.birthday,
+             "points": row.points, "stamps": row.stamps, "tier": row.tier,
+             "tier_since": now if row.tier else None, "referral_code": _referral_code(),
+             "ledger_sequence": len(entries), "created_at": now}
         )  # fmt: skip
+        tables[Card].append(
+            {**card_base, "id": card_id, "member_id": member_id,
+             "serial_number": f"{secrets.randbelow(9 * 10**11) + 10**11}",
+             "public_token": secrets.token_urlsafe(24),
+             "authentication_token": secrets.token_urlsafe(32)}
+        )  # fmt: skip
+        tables[OutboxEvent].append({**outbox_base, "card_id": card_id})
         if not entries and not row.tier:
             continue
         tier_note = f"; tier {row.tier}" if row.tier else ""
-        transaction = Transaction(
-            id=transaction_id,
-            merchant_id=merchant_id,
-            member_id=member_id,
-            kind=TransactionKind.import_,
-            points_earned=row.points,
-            stamps_earned=row.stamps,
-            actor=actor,
-            reason=f"{reason}, line {row.line}{tier_note}"[:300],
-            created_at=now,
-        )
-        tables[Transaction].append(_values(transaction))
+        tables[Transaction].append(
+            {**transaction_base, "id": transaction_id, "member_id": member_id,
+             "points_earned": row.points, "stamps_earned": row.stamps,
+             "reason": f"{reason}, line {row.line}{tier_note}"[:300]}
+        )  # fmt: skip
         for sequence, (currency, amount) in enumerate(entries, start=1):
-            entry = LedgerEntry(
-                merchant_id=merchant_id,
-                member_id=member_id,
-                transaction_id=transaction_id,
-                kind=EntryKind.import_,
-                currency=currency,
-                amount=amount,
-                balance_after=amount,
-                sequence=sequence,
-                actor=actor,
-                reason=f"opening {currency.value} balance",
-                created_at=now,
-            )
-            tables[LedgerEntry].append(_values(entry))
+            entry_id = uuid4()
+            tables[LedgerEntry].append(
+                {**entry_base, "id": entry_id, "member_id": member_id,
+                 "transaction_id": transaction_id, "currency": currency, "amount": amount,
+                 "balance_after": amount, "sequence": sequence,
+                 "reason": f"opening {currency.value} balance"}
+            )  # fmt: skip
             if currency is Currency.points:
-                lot = PointLot(
-                    merchant_id=merchant_id,
-                    member_id=member_id,
-                    entry_id=entry.id,
-                    transaction_id=transaction_id,
-                    amount=amount,
-                    remaining=amount,
-                    expires_at=expires_at,
-                    created_at=now,
-                )
-                tables[PointLot].append(_values(lot))
+                tables[PointLot].append(
+                    {**lot_base, "id": uuid4(), "member_id": member_id, "entry_id": entry_id,
+                     "transaction_id": transaction_id, "amount": amount, "remaining": amount}
+                )  # fmt: skip
     for model, values in tables.items():
-        if values:
+        if values:  # one executemany per table: psycopg pipelines the rows
             session.execute(model.__table__.insert(), values)  # type: ignore[attr-defined]
 
 

@@ -30,6 +30,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/programs/{program_id}/rules/rollback"): {"version": 1},
     ("POST", "/api/v1/programs/{program_id}/rules/simulate"): {"rules": COMPLETE_RULES},
     ("POST", "/api/v1/members/{member_id}/transactions"): {"kind": "earn", "points": 1},
+    ("POST", "/api/v1/programs/{program_id}/members/by-external-id/{external_id}/transactions"): {
+        "kind": "earn",
+        "points": 1,
+    },
     ("POST", "/api/v1/transactions/{transaction_id}/refund"): {},
     ("PUT", "/api/v1/programs/{program_id}/wheel"): {
         "min_purchase": "1",

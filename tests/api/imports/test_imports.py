@@ -148,6 +148,26 @@ class TestMessyFile:
         assert len(members(client, key, program["id"])) == 3
 
 
+def test_a_pos_records_a_purchase_by_its_own_customer_id(
+    client: TestClient, key: str, program: dict[str, Any]
+) -> None:
+    upload(client, key, program["id"], MESSY)
+    url = f"/api/v1/programs/{program['id']}/members/by-external-id/POS-2/transactions"
+    body = {"kind": "purchase", "amount": "500", "currency": "RUB", "receipt_id": "R-1"}
+    first = client.post(url, json=body, headers=auth(key))
+    assert first.status_code == 201, first.text
+    again = client.post(url, json=body, headers=auth(key))
+    assert again.status_code == 200  # the same receipt: recorded once
+    ivan = client.get(
+        f"/api/v1/programs/{program['id']}/members/by-external-id/POS-2", headers=auth(key)
+    ).json()
+    assert ivan["balance"] == 25
+    reconcile(client, key, ivan["id"])
+    unknown = client.post(url.replace("POS-2", "POS-404"), json=body, headers=auth(key))
+    assert unknown.status_code == 404
+    assert unknown.json()["type"] == "member_not_found"
+
+
 class TestFormats:
     def test_xlsx_with_an_explicit_mapping(
         self, client: TestClient, key: str, program: dict[str, Any]

@@ -188,6 +188,15 @@ class TestFormats:
         (olga,) = members(client, key, program["id"])
         assert (olga["name"], olga["balance"]) == ("Olga", 40)
 
+    def test_a_file_larger_than_a_json_body_is_accepted(
+        self, client: TestClient, key: str, program: dict[str, Any]
+    ) -> None:
+        lines = ["name,phone"] + [f"{'Client ' * 8}{n},+7916{n:07d}" for n in range(20_000)]
+        data = "\n".join(lines).encode()
+        assert len(data) > 1_000_000
+        report = upload(client, key, program["id"], data, dry_run=True)
+        assert (report["valid"], report["errors"]) == (20_000, [])
+
     @pytest.mark.parametrize(
         ("data", "mapping"),
         [

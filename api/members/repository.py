@@ -24,13 +24,20 @@ def get(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Member, C
 
 
 def find_by_contact(
-    session: Session, program_id: UUID, *, phone: str | None, email: str | None
+    session: Session,
+    program_id: UUID,
+    *,
+    phone: str | None,
+    email: str | None,
+    external_id: str | None = None,
 ) -> tuple[Member, Card] | None:
     matches = []
     if phone:
         matches.append(col(Member.phone) == phone)
     if email:
         matches.append(col(Member.email) == email)
+    if external_id:
+        matches.append(col(Member.external_id) == external_id)
     if not matches:
         return None
     query = (

@@ -83,6 +83,10 @@ class MemberCreate(RequestModel):
     phone: str | None = None
     email: str | None = None
     birthday: Birthday | None = None
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="The merchant's own customer id (a POS's): unique in the program",
+    )  # fmt: skip
     referral_code: str | None = Field(
         default=None, max_length=16, description="The referral code of the member who invited"
     )

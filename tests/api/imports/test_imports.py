@@ -168,6 +168,19 @@ def test_a_pos_records_a_purchase_by_its_own_customer_id(
     assert unknown.json()["type"] == "member_not_found"
 
 
+def test_enrolment_takes_an_external_id_and_finds_the_member_by_it(
+    client: TestClient, key: str, program: dict[str, Any]
+) -> None:
+    first = enrol(client, key, program["id"], external_id="CRM-7")
+    assert first["external_id"] == "CRM-7"
+    again = enrol(client, key, program["id"], phone="+7 903 555-01-02", external_id="CRM-7")
+    assert again["id"] == first["id"]
+    found = client.get(
+        f"/api/v1/programs/{program['id']}/members/by-external-id/CRM-7", headers=auth(key)
+    ).json()
+    assert found["id"] == first["id"]
+
+
 class TestFormats:
     def test_xlsx_with_an_explicit_mapping(
         self, client: TestClient, key: str, program: dict[str, Any]

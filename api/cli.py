@@ -1,5 +1,5 @@
-"""The ``loyalpass`` command: migrate, serve, demo, worker, merchants, console accounts and
-development certificates.
+"""The ``loyalpass`` command: migrate, serve, demo, worker, merchants, console accounts,
+member imports and exports (``api/imports/commands.py``) and development certificates.
 
 Migrations run once per start, in this process, before any server process starts:
 ``serve`` and ``demo`` migrate and then start the app(s) with ``migrate_on_start`` off, so the
@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from api.db import make_engine, migrate
 from api.devcerts import ensure_dev_certs, write_dev_certs
+from api.imports.commands import members_app
 from api.logs import configure_logging
 from api.merchants import service as merchant_service
 from api.polling import PollingThread
@@ -35,6 +36,7 @@ accounts_app = typer.Typer(help="People who sign in to the console.")
 app.add_typer(accounts_app, name="accounts")
 deliveries_app = typer.Typer(help="Card updates to the wallets.")
 app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(members_app, name="members")
 logger = logging.getLogger(__name__)
 
 Host = Annotated[str, typer.Option(help="Address to listen on.")]

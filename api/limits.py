@@ -31,6 +31,9 @@ PATH_LIMITS = {
     "/scan/photo": 12_500_000,  # a phone camera's photo of a card (the form adds a little)
     "/console/uploads/": 16_000_000,  # a design image from a phone (at most 15 MiB + form)
 }
+# By the path's end: a member file posted to /api/v1/programs/{id}/imports (100,000 members
+# are about 8 MB of CSV).
+SUFFIX_LIMITS = {"/imports": 32_000_000}
 
 
 class PayloadTooLarge(ApiError):
@@ -69,7 +72,9 @@ class RequestLimits:
                 "the URL must not contain NUL (%00) characters",
             )
             return
-        limit = next((v for k, v in PATH_LIMITS.items() if path.startswith(k)), DEFAULT_LIMIT)
+        limit = next((v for k, v in PATH_LIMITS.items() if path.startswith(k)), None) or next(
+            (v for k, v in SUFFIX_LIMITS.items() if path.endswith(k)), DEFAULT_LIMIT
+        )
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):

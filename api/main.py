@@ -45,6 +45,7 @@ from api.errors import install_error_handlers
 from api.google_wallet import routes as google_routes
 from api.google_wallet.sync import GoogleSync
 from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_session
+from api.imports import routes as import_routes
 from api.jobs.worker import JobThread
 from api.limits import POSTGRES_IN_FLIGHT, SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
 from api.logs import redact_access_log
@@ -275,6 +276,7 @@ def create_app(
     app.include_router(design_routes.router)
     app.include_router(enrolment_api_routes.router)
     app.include_router(member_routes.router)
+    app.include_router(import_routes.router)
     app.include_router(transaction_routes.router)
     app.include_router(reward_routes.router)
     app.include_router(action_routes.router)

@@ -19,6 +19,7 @@ from api.google_wallet.models import (
     GoogleObject,
 )
 from api.idempotency.models import IdempotencyRecord
+from api.imports.models import MemberImport
 from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
 from api.mechanics.models import RulesVersion
 from api.members.models import Card, Member, MemberTag
@@ -76,6 +77,7 @@ __all__ = [
     "Member",
     "MemberTag",
     "MemberConsent",
+    "MemberImport",
     "MemberRfm",
     "Merchant",
     "Message",

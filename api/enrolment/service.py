@@ -105,7 +105,7 @@ def enrol(
         referrer_id = referrer.id
     for _ in range(_SERIAL_ATTEMPTS):
         existing = member_repository.find_by_contact(
-            session, program.id, phone=data.phone, email=data.email
+            session, program.id, phone=data.phone, email=data.email, external_id=data.external_id
         )
         if existing is not None:
             member_service.add_tags(session, existing[0], data.tags)  # a re-enrolment adds its tags
@@ -117,6 +117,7 @@ def enrol(
             phone=data.phone,
             email=data.email,
             birthday=data.birthday,
+            external_id=data.external_id,
             home_latitude=data.home_latitude,
             home_longitude=data.home_longitude,
             referral_code=_new_referral_code(),

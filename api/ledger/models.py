@@ -28,6 +28,7 @@ class TransactionKind(StrEnum):
     refund = "refund"
     bonus = "bonus"  # welcome, birthday and referral bonuses
     expiry = "expiry"
+    import_ = "import"  # opening balances brought from another system (api/imports)
 
 
 class EntryKind(StrEnum):
@@ -37,6 +38,7 @@ class EntryKind(StrEnum):
     adjust = "adjust"
     reverse = "reverse"
     bonus = "bonus"
+    import_ = "import"  # an opening balance from a member import
 
 
 class Currency(StrEnum):

@@ -17,6 +17,7 @@ class Member(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("program_id", "phone"),
         UniqueConstraint("program_id", "email"),
+        UniqueConstraint("program_id", "external_id"),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
@@ -26,6 +27,8 @@ class Member(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)
     email: str | None = Field(default=None, max_length=254)
     birthday: date | None = None
+    # The merchant's own id for the customer (a POS's or CRM's), unique in the program.
+    external_id: str | None = Field(default=None, max_length=64)
     points: int = 0
     stamps: int = 0
     tier: str | None = Field(default=None, max_length=40)

@@ -24,13 +24,20 @@ def get(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Member, C
 
 
 def find_by_contact(
-    session: Session, program_id: UUID, *, phone: str | None, email: str | None
+    session: Session,
+    program_id: UUID,
+    *,
+    phone: str | None,
+    email: str | None,
+    external_id: str | None = None,
 ) -> tuple[Member, Card] | None:
     matches = []
     if phone:
         matches.append(col(Member.phone) == phone)
     if email:
         matches.append(col(Member.email) == email)
+    if external_id:
+        matches.append(col(Member.external_id) == external_id)
     if not matches:
         return None
     query = (
@@ -38,6 +45,22 @@ def find_by_contact(
         .join(Card, col(Card.member_id) == col(Member.id))
         .where(Member.program_id == program_id, or_(*matches))
         .order_by(col(Member.created_at))
+    )
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row else None
+
+
+def find_by_external_id(
+    session: Session, merchant_id: UUID, program_id: UUID, external_id: str
+) -> tuple[Member, Card] | None:
+    query = (
+        select(Member, Card)
+        .join(Card, col(Card.member_id) == col(Member.id))
+        .where(
+            Member.merchant_id == merchant_id,
+            Member.program_id == program_id,
+            Member.external_id == external_id,
+        )
     )
     row = session.exec(query).first()
     return (row[0], row[1]) if row else None

@@ -53,6 +53,23 @@ def member_by_barcode(
     )
 
 
+@router.get("/programs/{program_id}/members/by-external-id/{external_id}")
+def member_by_external_id(
+    program_id: UUID,
+    external_id: Annotated[str, Path(min_length=1, max_length=64)],
+    session: SessionDep,
+    caller: ReaderCaller,
+    settings: SettingsDep,
+) -> MemberPublic:
+    """The member the merchant's own system (a POS, a CRM) knows by ``external_id``."""
+    member, card = member_service.get_by_external_id(
+        session, caller.merchant_id, program_id, external_id
+    )
+    return member_service.public(
+        session, member, card, public_url=settings.public_url, google=settings.google_enabled
+    )
+
+
 @router.get("/members/{member_id}")
 def get_member(
     member_id: UUID, session: SessionDep, caller: ReaderCaller, settings: SettingsDep

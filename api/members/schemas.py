@@ -83,6 +83,10 @@ class MemberCreate(RequestModel):
     phone: str | None = None
     email: str | None = None
     birthday: Birthday | None = None
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="The merchant's own customer id (a POS's): unique in the program",
+    )  # fmt: skip
     referral_code: str | None = Field(
         default=None, max_length=16, description="The referral code of the member who invited"
     )
@@ -129,6 +133,7 @@ class MemberPublic(BaseModel):
     phone: str | None
     email: str | None
     birthday: date | None
+    external_id: str | None = Field(default=None, description="The merchant's own customer id")
     serial_number: str
     balance: int
     stamps: int
@@ -167,6 +172,7 @@ class MemberPublic(BaseModel):
             phone=member.phone,
             email=member.email,
             birthday=member.birthday,
+            external_id=member.external_id,
             serial_number=card.serial_number,
             balance=member.points,
             stamps=member.stamps,

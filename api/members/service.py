@@ -23,6 +23,19 @@ def get_member(session: Session, merchant_id: UUID, member_id: UUID) -> tuple[Me
     return found
 
 
+def get_by_external_id(
+    session: Session, merchant_id: UUID, program_id: UUID, external_id: str
+) -> tuple[Member, Card]:
+    """The program's member with the merchant's own customer id ``external_id``.
+
+    Raises: MemberNotFound (also for another merchant's program).
+    """
+    found = repository.find_by_external_id(session, merchant_id, program_id, external_id)
+    if found is None:
+        raise MemberNotFound()
+    return found
+
+
 def set_tags(
     session: Session, merchant_id: UUID, member_id: UUID, tags: list[str]
 ) -> tuple[Member, Card]:

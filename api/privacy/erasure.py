@@ -54,7 +54,7 @@ def proof_of(member: Member) -> str:
 
 
 def _originals(member: Member) -> list[str]:
-    values = [member.name, member.phone, member.email]
+    values = [member.name, member.phone, member.email, member.external_id]
     if member.birthday:
         values += [member.birthday.isoformat(), member.birthday.strftime("%d.%m.%Y")]
     return [v for v in values if v and len(v) >= 3]
@@ -133,6 +133,7 @@ def erase(
 
     member.name, member.phone, member.email, member.birthday = ERASED_NAME, None, None, None
     member.home_latitude = member.home_longitude = None
+    member.external_id = None  # the POS's id of the person: it names them there
     card.message, card.message_translations, card.voided_at = None, None, card.voided_at or now
     session.add_all([member, card])
     session.flush()

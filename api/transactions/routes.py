@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Request
+from fastapi import APIRouter, Body, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -16,6 +16,7 @@ from api.clock import utcnow
 from api.deps import PosCaller, ReaderCaller, SessionDep
 from api.idempotency import service as idempotency_service
 from api.ledger.postings import Actor
+from api.members import service as member_service
 from api.merchants.models import Role
 from api.merchants.service import Caller
 from api.paging import Page, Paging
@@ -98,6 +99,30 @@ def create_transaction(
             session, caller.merchant_id, member_id, body, actor=_actor(caller), now=utcnow(),
             draw=draw,
         ),
+    )  # fmt: skip
+
+
+@router.post(
+    "/programs/{program_id}/members/by-external-id/{external_id}/transactions",
+    status_code=201, responses=_RESPONSES, response_model=TransactionResult,
+)  # fmt: skip
+def create_transaction_by_external_id(
+    program_id: UUID,
+    external_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: Annotated[TransactionRequest, Body(openapi_examples=TRANSACTION_EXAMPLES)],
+    request: Request,
+    session: SessionDep,
+    caller: PosCaller,
+    draw: DrawDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The same as ``POST /members/{member_id}/transactions`` for the member the merchant's
+    own system knows by ``external_id``: a POS never needs our member ids."""
+    member, _ = member_service.get_by_external_id(
+        session, caller.merchant_id, program_id, external_id
+    )
+    return create_transaction(
+        member.id, body, request, session, caller, draw, idempotency_key
     )  # fmt: skip
 
 

@@ -40,6 +40,13 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/members"): ANY,
     ("GET", "/api/v1/members/by-barcode/{barcode}"): ANY,
     ("GET", "/api/v1/members/{member_id}"): ANY,
+    ("GET", "/api/v1/programs/{program_id}/members/by-external-id/{external_id}"): ANY,
+    ("POST", "/api/v1/programs/{program_id}/members/by-external-id/{external_id}/transactions"): (
+        POS
+    ),
+    ("POST", "/api/v1/programs/{program_id}/imports"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id}/imports/{import_id}"): ADMIN,
+    ("GET", "/api/v1/programs/{program_id}/export/{dataset}.csv"): ADMIN,
     ("PUT", "/api/v1/members/{member_id}/tags"): POS,
     ("POST", "/api/v1/members/{member_id}/transactions"): POS,
     ("GET", "/api/v1/members/{member_id}/transactions"): ANY,
@@ -132,6 +139,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/programs/{program_id}/members"): {"name": "Eve", "email": "e@example.com"},
     ("PUT", "/api/v1/members/{member_id}/tags"): {"tags": []},
     ("POST", "/api/v1/members/{member_id}/transactions"): {"kind": "earn", "points": 5},
+    ("POST", "/api/v1/programs/{program_id}/members/by-external-id/{external_id}/transactions"): {
+        "kind": "earn",
+        "points": 5,
+    },
     ("POST", "/api/v1/transactions/{transaction_id}/refund"): {},
     ("POST", "/api/v1/programs/{program_id}/rewards"): {"name": "Tea", "cost_points": 5},
     ("POST", "/api/v1/programs/{program_id}/actions"): {"kind": "review", "points": 5},
@@ -180,6 +191,7 @@ PATH_VALUES = {
     "code": "ABCD1234",
     "kind": "birthday",
     "file": "logo.png",
+    "dataset": "members",
 }
 
 

@@ -31,6 +31,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/programs/{program_id}/rules/simulate"): {"rules": COMPLETE_RULES},
     ("POST", "/api/v1/members/{member_id}/transactions"): {"kind": "earn", "points": 1},
     ("POST", "/api/v1/members/{member_id}/erase"): {"reason": "the member asked"},
+    ("POST", "/api/v1/programs/{program_id}/members/by-external-id/{external_id}/transactions"): {
+        "kind": "earn",
+        "points": 1,
+    },
     ("POST", "/api/v1/transactions/{transaction_id}/refund"): {},
     ("PUT", "/api/v1/programs/{program_id}/wheel"): {
         "min_purchase": "1",
@@ -132,6 +136,9 @@ def test_no_route_reaches_another_merchants_data(app: FastAPI, client: TestClien
         "slot": "logo",
         "staff_id": staff["id"],
         "reward_id": reward["id"],
+        "external_id": "POS-1",
+        "import_id": member["id"],
+        "dataset": "members",
     }
     before = client.get(f"/api/v1/members/{member['id']}", headers=auth(theirs)).json()
     mine = new_merchant(app, "Mine")

@@ -30,7 +30,9 @@ NAME = "Evlampia Probe-Zaitseva"
 PHONE = "+7 916 555-12-34"
 EMAIL = "evlampia.probe@example.org"
 BIRTHDAY = "1987-03-14"
-ORIGINALS = [NAME.lower(), "+79165551234", "9165551234", EMAIL, BIRTHDAY, "14.03.1987"]
+EXTERNAL_ID = "POS-CUST-778811"  # the POS's customer id names the person there
+ORIGINALS = [NAME.lower(), "+79165551234", "9165551234", EMAIL, BIRTHDAY, "14.03.1987",
+             EXTERNAL_ID.lower()]  # fmt: skip
 
 
 class Shop:
@@ -39,7 +41,8 @@ class Shop:
         self.key = new_merchant(app)
         self.program = new_program(client, self.key, rules=POINTS_RULES)["id"]
         body = {"name": NAME, "phone": PHONE, "email": EMAIL, "birthday": BIRTHDAY,
-                "home_latitude": 55.75, "home_longitude": 37.61, "tags": ["vip"]}  # fmt: skip
+                "home_latitude": 55.75, "home_longitude": 37.61, "tags": ["vip"],
+                "external_id": EXTERNAL_ID}  # fmt: skip
         self.member = enrol(client, self.key, self.program, **body)["id"]
         self.other = enrol(client, self.key, self.program, name="Other Person",
                            phone="+7 916 000-00-01")["id"]  # fmt: skip

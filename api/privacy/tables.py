@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import JSON, Column, String, Table
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 # Columns never exported: credentials and the device push tokens (they are not the member's
@@ -39,12 +40,20 @@ def is_secret(column: Column[Any]) -> bool:
 
 
 def text_columns(table: Table) -> Iterator[Column[Any]]:
-    """Columns that can hold free text: strings and JSON, not primary keys."""
+    """Columns that can hold free text: strings and JSON, not primary keys. A string column
+    of a SQLModel ``str`` field is an ``AutoString``, a TypeDecorator over ``String``: its
+    ``impl`` decides."""
     for column in table.columns:
         if column.primary_key:
             continue
-        if isinstance(column.type, String | JSON):
+        if is_text(column.type):
             yield column
+
+
+def is_text(kind: Any) -> bool:
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    return isinstance(kind, String | JSON)
 
 
 def plain(value: Any) -> Any:

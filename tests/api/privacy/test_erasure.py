@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import JSON, String, func, select
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, col
 
 from api.actions.models import Feedback
@@ -96,12 +97,19 @@ def totals(app: FastAPI) -> tuple[Any, ...]:
     return (entries[0], int(entries[1]), txs[0], Decimal(txs[1]), int(txs[2]), int(points))
 
 
+def _holds_text(kind: Any) -> bool:
+    """A string or JSON column; a SQLModel ``str`` field's AutoString is a TypeDecorator over
+    String (an isinstance check on the type alone misses every one of them)."""
+    impl = kind.impl_instance if isinstance(kind, TypeDecorator) else kind
+    return isinstance(impl, String | JSON)
+
+
 def personal_hits(app: FastAPI) -> list[str]:
     """Every (table, column) whose text still holds one of the originals."""
     hits = []
     with Session(app.state.engine) as session:
         for table in SQLModel.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, String | JSON)]
+            columns = [c for c in table.columns if _holds_text(c.type)]
             if not columns:
                 continue
             for row in session.execute(select(*columns)).mappings():

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     google_batch_size: int = 200
     google_message_days: int = 7  # how long a message stays on the card
 
+    # Web Push: the VAPID key is made once and kept in the database unless given here (PEM).
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = ""  # mailto: or https: contact; default: the public URL
+    webpush_allow_hosts: list[str] = []  # endpoint hosts allowed although local (tests)
+    webpush_ca_file: Path | None = None  # an extra CA to trust (a local fake push service)
+    webpush_in_process: bool = True  # send from the service (off: `loyalpass worker`)
+
     log_level: str = "INFO"
     jobs_in_process: bool = True  # run scheduled jobs in the service (off: `loyalpass worker`)
     jobs_interval_seconds: float = 15.0

@@ -34,6 +34,7 @@ from api.staff.models import Staff, StaffAction, StaffSession
 from api.stores.models import Store
 from api.transactions.models import SurpriseBudget
 from api.verification.models import ContactChallenge
+from api.webpush.models import WebPushKey, WebPushSubscription
 from api.wheel.models import Wheel, WheelSpin
 
 metadata = SQLModel.metadata
@@ -95,6 +96,8 @@ __all__ = [
     "Store",
     "SurpriseBudget",
     "Transaction",
+    "WebPushKey",
+    "WebPushSubscription",
     "Wheel",
     "WheelSpin",
     "metadata",

@@ -66,6 +66,8 @@ def make_settings(database_url: str, pki_dir: Path, **overrides: object) -> Sett
         "migrations_dir": PROJECT_ROOT / "migrations",
         "jobs_in_process": False,  # tests run jobs themselves, with a controlled clock
         "apns_in_process": False,  # and drive the pusher against a fake APNs
+        "webpush_in_process": False,  # and the Web Push loop against a fake push service
+        "webpush_allow_hosts": ["127.0.0.1"],  # where that fake listens
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.settings import Settings
 from api.webpush.pusher import WebPushPusher
 from api.webpush.sender import WebPushSender
-from api.settings import Settings
 from tests.support.factories import enrol, new_merchant, new_program
 from tests.support.fake_webpush import FakeWebPush
 
@@ -59,6 +59,6 @@ class Member:
 @pytest.fixture
 def member(app: FastAPI, client: TestClient) -> Member:
     key = new_merchant(app)
-    program = new_program(client, key, rules={"currency": "RUB",
-                                              "earn": {"points": 5, "per_amount": "100"}})  # fmt: skip
+    rules = {"currency": "RUB", "earn": {"points": 5, "per_amount": "100"}}
+    program = new_program(client, key, rules=rules)
     return Member(client, key, enrol(client, key, program["id"]))

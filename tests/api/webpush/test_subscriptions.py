@@ -31,7 +31,8 @@ class TestPushKey:
         response = member.client.get(f"/cards/{member.token}/push-key")
         assert response.status_code == 200
         raw = base64.urlsafe_b64decode(response.json()["public_key"] + "==")
-        assert len(raw) == 65 and raw[0] == 4
+        assert len(raw) == 65
+        assert raw[0] == 4
 
     def test_same_key_for_every_card_and_request(self, app: FastAPI, member: Member) -> None:
         first = member.client.get(f"/cards/{member.token}/push-key").json()
@@ -45,9 +46,7 @@ class TestPushKey:
 
 
 class TestSubscribe:
-    def test_stores_the_subscription(
-        self, app: FastAPI, member: Member, push: FakeWebPush
-    ) -> None:
+    def test_stores_the_subscription(self, app: FastAPI, member: Member, push: FakeWebPush) -> None:
         sub = push.new_subscription()
         response = member.subscribe(sub.as_json(), language="en")
         assert response.status_code == 204

@@ -33,7 +33,7 @@ class WebPushSender:
         self.keys = keys
         self.timeout = timeout
         self.http = requests.Session()
-        self.http.verify = verify
+        self.verify = verify  # per request: requests lets REQUESTS_CA_BUNDLE beat Session.verify
         adapter = HTTPAdapter(pool_connections=connections, pool_maxsize=connections)
         self.http.mount("https://", adapter)
         self.http.mount("http://", adapter)
@@ -55,8 +55,10 @@ class WebPushSender:
             "Urgency": "normal",
         }
         try:
-            answer = self.http.post(note.endpoint, data=body, headers=headers,
-                                    timeout=self.timeout)  # fmt: skip
+            answer = self.http.post(
+                note.endpoint, data=body, headers=headers, timeout=self.timeout,
+                verify=self.verify,
+            )  # fmt: skip
         except requests.RequestException as exc:
             logger.warning("push service unreachable", extra={"error": type(exc).__name__})
             return Outcome(0)

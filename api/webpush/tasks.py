@@ -4,6 +4,7 @@ made on first start) and the sending loop in its own thread."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from api.webpush.sender import WebPushSender
 
 def load_keys(engine: Engine, settings: Settings) -> VapidKeys:
     """The installation's VAPID keys."""
-    subject = settings.vapid_subject or settings.public_url
+    subject = settings.vapid_subject or _default_subject(settings.public_url)
     if settings.vapid_private_key is not None:
         return VapidKeys(settings.vapid_private_key.get_secret_value().encode(), subject)
     with Session(engine) as session, session.begin():
@@ -38,3 +39,11 @@ def start_thread(engine: Engine, settings: Settings, keys: VapidKeys) -> Polling
     )
     thread.start()
     return thread
+
+
+def _default_subject(public_url: str) -> str:
+    """The service's own https origin; in development (http) a local mailbox."""
+    host = urlsplit(public_url).hostname or ""
+    if public_url.startswith("https://") and "." in host:
+        return f"https://{host}"
+    return "mailto:webpush@localhost"

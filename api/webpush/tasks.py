@@ -29,6 +29,11 @@ def start_thread(engine: Engine, settings: Settings, keys: VapidKeys) -> Polling
     """The in-process Web Push loop, unless left to `loyalpass worker`."""
     if not settings.webpush_in_process:
         return None
+    return build_thread(engine, settings, keys)
+
+
+def build_thread(engine: Engine, settings: Settings, keys: VapidKeys) -> PollingThread:
+    """A started Web Push loop with its own connections (closed when it stops)."""
     verify: bool | str = str(settings.webpush_ca_file) if settings.webpush_ca_file else True
     sender = WebPushSender(keys, verify=verify)
     pusher = WebPushPusher(

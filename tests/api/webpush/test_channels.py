@@ -67,3 +67,19 @@ class TestChannel:
         assert campaign["stats"]["by_channel"]["web_push"] == 1
         assert pusher.run_once().sent == 1
         assert [m.json()["body"] for m in push.received] == ["New autumn menu!"]
+
+
+class TestConsoleReach:
+    def test_console_counts_web_push(
+        self, client: TestClient, member: Member, push: FakeWebPush
+    ) -> None:
+        member.subscribe(push.new_subscription().as_json())
+        response = client.post("/console/sign-in", data={"api_key": member.key},
+                               follow_redirects=False)  # fmt: skip
+        assert response.status_code == 303
+        params = {"program": member.body["program_id"], "message": "Hello"}
+        reach = client.get("/console/campaigns/reach", params=params).json()
+        assert reach["by_channel"]["web_push"] == 1
+        only_cards = {**params, "channels": "wallet"}
+        assert client.get("/console/campaigns/reach", params=only_cards).json()["by_channel"] == {
+            "wallet": 0, "web_push": 0, "email": 0, "sms": 0, "card": 1, "none": 0}  # fmt: skip

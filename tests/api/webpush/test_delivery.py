@@ -44,6 +44,9 @@ class TestPurchaseNotification:
         assert body["body"] == "You have 120 points"
         assert body["title"] == "Coffee Club"
         assert body["icon"].endswith("/icon.png")
+        icon = member.client.get(body["icon"].removeprefix("http://testserver"))
+        assert icon.status_code == 200
+        assert icon.headers["content-type"] == "image/png"
         assert body["url"].endswith(f"/cards/{member.token}")
         assert message.subscription_id == sub.id
         assert message.ttl > 0

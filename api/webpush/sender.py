@@ -36,7 +36,9 @@ class WebPushSender:
     ) -> None:
         """``verify``: TLS verification, or a CA bundle path (tests trust their fake)."""
         self.keys = keys
-        context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+        context = ssl.create_default_context()
+        if isinstance(verify, str):  # an extra CA, beside the system's
+            context.load_verify_locations(cafile=verify)
         if verify is False:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE

@@ -5,6 +5,7 @@ subscription; 429 and 5xx are retried with backoff; the per-card budget; on both
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -12,6 +13,8 @@ from sqlmodel import Session, select
 
 from api.clock import utcnow
 from api.delivery.budgets import NOTIFICATION_LIMIT
+from api.settings import Settings
+from api.webpush import tasks
 from api.webpush.models import WebPushSubscription
 from api.webpush.pusher import WebPushPusher
 from tests.api.webpush.conftest import Member
@@ -170,3 +173,18 @@ class TestBudget:
         pusher.run_once(lambda: start + timedelta(hours=24, minutes=1))
         assert len(push.received) == NOTIFICATION_LIMIT + 1
         assert push.received[-1].json()["body"] == f"You have {5 * (NOTIFICATION_LIMIT + 3)} points"
+
+
+class TestLoop:
+    def test_the_loop_thread_delivers_within_seconds(
+        self, app: FastAPI, settings: Settings, member: Member, push: FakeWebPush
+    ) -> None:
+        member.subscribe(push.new_subscription().as_json(), language="en")
+        trusted = settings.model_copy(update={"webpush_ca_file": Path(push.ca_file)})
+        thread = tasks.build_thread(app.state.engine, trusted, app.state.vapid_keys)
+        try:
+            buy(member)
+            received = push.wait_for(1, timeout=10)
+        finally:
+            thread.stop()
+        assert [m.json()["body"] for m in received] == ["You have 120 points"]

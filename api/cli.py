@@ -134,7 +134,8 @@ def worker(
 ) -> None:
     """Run the scheduled jobs (points expiry, birthday bonuses, tier downgrades), send the
     Apple pushes, sync Google Wallet cards and, when the service does not
-    (LOYALPASS_MESSAGES_IN_PROCESS=false), send the email and SMS messages. Run as many as you
+    (LOYALPASS_MESSAGES_IN_PROCESS=false, LOYALPASS_WEBPUSH_IN_PROCESS=false), send the email
+    and SMS messages and the web pushes. Run as many as you
     like: they share the work through the database."""
     from api.designs.registry import DesignRegistry
     from api.jobs.worker import JobThread, run_once
@@ -165,6 +166,11 @@ def worker(
     google = build_google(settings, designs)
     if google is not None:
         threads.append(google_thread(build_google_sync(engine, settings, google)))
+    if not settings.webpush_in_process:
+        from api.webpush import tasks as webpush_tasks
+
+        keys = webpush_tasks.load_keys(engine, settings)
+        threads.append(webpush_tasks.build_thread(engine, settings, keys))
     messages = build_sender(engine, settings, designs)
     if messages is not None and not settings.messages_in_process:
         threads.append(messages.start_thread())

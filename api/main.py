@@ -73,6 +73,8 @@ from api.transactions import routes as transaction_routes
 from api.verification import routes as verification_routes
 from api.webhooks import routes as webhook_routes
 from api.webhooks.sender import WebhookSender
+from api.webpush import routes as webpush_routes
+from api.webpush import tasks as webpush_tasks
 from api.wheel import routes as wheel_routes
 from passes import CardDesign, Signer, length_warnings, load_designs
 
@@ -137,6 +139,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loops += build_android_push_threads(engine, settings, topic)
     if app.state.google_sync is not None and settings.google_in_process:
         loops.append(google_thread(app.state.google_sync))
+    app.state.vapid_keys = webpush_tasks.load_keys(engine, settings)
+    loops.append(webpush_tasks.start_thread(engine, settings, app.state.vapid_keys))
     messages = build_sender(engine, settings, designs)
     if messages is not None and settings.messages_in_process:
         loops.append(messages.start_thread())
@@ -290,6 +294,7 @@ def create_app(
     app.include_router(apple_routes.router)
     app.include_router(apple_routes.operator)
     app.include_router(card_page_routes.router)
+    app.include_router(webpush_routes.router)
     app.include_router(card_routes.router)
     app.include_router(card_routes.designs)
     app.include_router(google_routes.router)

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     # the message's values after this many.
     device_log_retention_days: int = Field(default=14, ge=1, le=3650)
     delivery_log_retention_days: int = Field(default=90, ge=1, le=3650)
+    # Web Push: the VAPID key is made once and kept in the database unless given here (PEM).
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = ""  # mailto: or https: contact; default: the public URL
+    webpush_allow_hosts: list[str] = []  # endpoint hosts allowed although local (tests)
+    webpush_ca_file: Path | None = None  # an extra CA to trust (a local fake push service)
+    webpush_in_process: bool = True  # send from the service (off: `loyalpass worker`)
 
     log_level: str = "INFO"
     jobs_in_process: bool = True  # run scheduled jobs in the service (off: `loyalpass worker`)

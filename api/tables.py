@@ -37,6 +37,7 @@ from api.stores.models import Store
 from api.transactions.models import SurpriseBudget
 from api.verification.models import ContactChallenge
 from api.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from api.webpush.models import WebPushKey, WebPushSubscription
 from api.wheel.models import Wheel, WheelSpin
 
 metadata = SQLModel.metadata
@@ -103,6 +104,8 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
+    "WebPushKey",
+    "WebPushSubscription",
     "Wheel",
     "WheelSpin",
     "metadata",

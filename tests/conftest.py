@@ -67,6 +67,8 @@ def make_settings(database_url: str, pki_dir: Path, **overrides: object) -> Sett
         "jobs_in_process": False,  # tests run jobs themselves, with a controlled clock
         "apns_in_process": False,  # and drive the pusher against a fake APNs
         "webhooks_in_process": False,  # and deliver webhooks with a controlled clock
+        "webpush_in_process": False,  # and the Web Push loop against a fake push service
+        "webpush_allow_hosts": ["127.0.0.1"],  # where that fake listens
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -3,7 +3,8 @@ preference that the member can receive, so each member gets a message once.
 
 - ``wallet``: the card is installed (an Apple device registered it, or it is saved in Google
   Wallet); the card's change notifies the phone.
-- ``web_push``: a slot for browser push (not available yet: it reaches nobody and is skipped).
+- ``web_push``: the card page (the installable web app) subscribed to push; the card's change
+  becomes a notification (``api.webpush``).
 - ``email`` / ``sms``: the member has the address and the consent for the purpose (marketing:
   granted; service: not withdrawn).
 
@@ -36,14 +37,17 @@ class ChannelName(StrEnum):
 
 class Route(StrEnum):
     wallet = "wallet"
+    web_push = "web_push"
     email = "email"
     sms = "sms"
     card = "card"  # on the card only: nothing else reaches the member
     none = "none"
 
 
-DEFAULT_CHANNELS: tuple[ChannelName, ...] = (ChannelName.wallet, ChannelName.email, ChannelName.sms)
-ROUTES_SENT = (Route.wallet, Route.card, Route.email, Route.sms)
+DEFAULT_CHANNELS: tuple[ChannelName, ...] = tuple(ChannelName)  # wallet, web push, email, SMS
+ROUTES_SENT = (Route.wallet, Route.web_push, Route.card, Route.email, Route.sms)
+# The routes whose message is posted to the card (the wallets and web push notify from it).
+ON_CARD = (Route.wallet, Route.web_push, Route.card)
 
 
 def _unique(channels: list[ChannelName]) -> list[ChannelName]:
@@ -75,13 +79,14 @@ def choose(
     """The route of each member (a few queries for the whole batch)."""
     ids = [m.id for m in members]
     installed = automation_repository.installed_members(session, ids)
+    subscribed = automation_repository.push_subscribed_members(session, ids)
     allowed = {
         channel: automation_repository.consented(session, ids, channel, purpose)
         for channel in (Channel.email, Channel.sms)
     }
     routes: dict[UUID, Route] = {}
     for member in members:
-        routes[member.id] = _route(member, channels, installed, allowed)
+        routes[member.id] = _route(member, channels, installed, subscribed, allowed)
     return routes
 
 
@@ -89,13 +94,17 @@ def _route(
     member: Member,
     channels: Sequence[ChannelName],
     installed: set[UUID],
+    subscribed: set[UUID],
     allowed: dict[Channel, set[UUID]],
 ) -> Route:
     for name in channels:
         if name == ChannelName.wallet and member.id in installed:
             return Route.wallet
+        if name == ChannelName.web_push and member.id in subscribed:
+            return Route.web_push
         if name == ChannelName.email and member.email and member.id in allowed[Channel.email]:
             return Route.email
         if name == ChannelName.sms and member.phone and member.id in allowed[Channel.sms]:
             return Route.sms
-    return Route.card if ChannelName.wallet in channels else Route.none
+    on_card = ChannelName.wallet in channels or ChannelName.web_push in channels
+    return Route.card if on_card else Route.none

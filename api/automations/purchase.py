@@ -72,7 +72,7 @@ def send(session: Session, member_id: UUID, *, now: datetime) -> Route | None:
     text = render(automation.text or DEFAULT_TEXT, values)
     route = choose(session, [member], preference(automation.channels), purpose=Purpose.service)
     chosen = route[member.id]
-    if chosen == Route.wallet:
+    if chosen in (Route.wallet, Route.web_push):
         outbox_service.post_message(session, [member.id], text, kind="auto_after_purchase",
                                     now=now)  # fmt: skip
     elif chosen in (Route.email, Route.sms):

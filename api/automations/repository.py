@@ -27,6 +27,7 @@ from api.members.models import Card, Member
 from api.messaging.models import Channel, ChannelConsent, Purpose
 from api.paging import PageRequest, fetch_page
 from api.rewards.models import Coupon, Reward
+from api.webpush.models import WebPushSubscription
 
 
 def get(session: Session, program_id: UUID, kind: AutomationKind) -> Automation | None:
@@ -149,6 +150,18 @@ def installed_members(session: Session, member_ids: Sequence[UUID]) -> set[UUID]
         .where(col(Card.member_id).in_(member_ids), col(GoogleObject.in_wallet).is_(True))
     )
     return set(session.execute(apple.union(google)).scalars())
+
+
+def push_subscribed_members(session: Session, member_ids: Sequence[UUID]) -> set[UUID]:
+    """The members whose card page subscribed to Web Push."""
+    if not member_ids:
+        return set()
+    query = (
+        select(col(Card.member_id))
+        .join(WebPushSubscription, col(WebPushSubscription.card_id) == col(Card.id))
+        .where(col(Card.member_id).in_(member_ids))
+    )
+    return set(session.execute(query).scalars())
 
 
 def consented(

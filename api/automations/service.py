@@ -24,7 +24,7 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.automations import repository as automation_repository
-from api.automations.channels import Route, choose, preference
+from api.automations.channels import ON_CARD, Route, choose, preference
 from api.automations.models import Automation, AutomationFired, AutomationKind
 from api.automations.schemas import AutomationUpdate
 from api.birthday import is_birthday
@@ -119,7 +119,7 @@ def fire_routed(
                                     "tier": member.tier or "", **values})  # fmt: skip
     if route is None:
         route = choose(session, [member], preference(automation.channels))[member.id]
-    if route in (Route.wallet, Route.card):
+    if route in ON_CARD:
         outbox_service.post_message(session, [member.id], text,
                                     kind=f"auto_{automation.kind}"[:30], now=now,
                                     queue=queue)  # fmt: skip
@@ -156,7 +156,7 @@ def on_tier_change(
     occasion = f"{new_tier}:{now.date().isoformat()}"
     fired = fire_routed(session, member, automation, occasion, {"tier": new_tier}, now=now,
                         queue=False)  # fmt: skip
-    if fired is None or fired[1] not in (Route.wallet, Route.card):
+    if fired is None or fired[1] not in ON_CARD:
         return None  # fired before, or sent by email or SMS: the card carries no text
     return fired[0]
 

@@ -126,6 +126,7 @@ class ChannelCounts(BaseModel):
     reached: the wallet is not among the channels)."""
 
     wallet: int = 0
+    web_push: int = 0  # the card page subscribed to push
     email: int = 0
     sms: int = 0
     card: int = 0

@@ -28,7 +28,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from api.automations.channels import ChannelName, Route, choose, preference
+from api.automations.channels import ON_CARD, ChannelName, Route, choose, preference
 from api.campaigns import repository as campaign_repository
 from api.campaigns.errors import CampaignNotCancellable, CampaignNotFound
 from api.campaigns.models import Campaign, CampaignStatus
@@ -234,7 +234,7 @@ def deliver(session: Session, campaign: Campaign, member_ids: list[UUID], now: d
     quiet = {m for m in routed if alerts_today.get(m, 0) >= APPLE_ALERTS_PER_DAY}
     reached = campaign_repository.add_recipients(session, campaign.id, routed, quiet=quiet,
                                                  now=now)  # fmt: skip
-    on_card = sorted(m for m in reached if routed[m] in (Route.wallet, Route.card))
+    on_card = sorted(m for m in reached if routed[m] in ON_CARD)
     outbox_service.post_message(
         session, on_card, campaign.message, kind="campaign", now=now,
         quiet_on_apple=sorted(set(on_card) & quiet), campaign_id=campaign.id,

@@ -69,6 +69,7 @@ def card_page(
         else None,
         wheel=wheel_service.state_for(session, view, spin_id=spun),
         feedback_banner=feedback,
+        push_public_key=request.app.state.vapid_keys.public_key,
     )
 
 

@@ -20,8 +20,10 @@ from api.errors import ApiError
 from api.segments.filters import SegmentFilter
 
 # The form's choices, in order of preference each: the best channel each member consented
-# to, the cards only, or email and SMS only.
-CHANNEL_CHOICES = ("wallet,email,sms", "wallet", "email,sms")
+# to (with or without web push), the cards and their web push, the cards only, or email and
+# SMS only.
+CHANNEL_CHOICES = ("wallet,web_push,email,sms", "wallet,email,sms", "wallet,web_push", "wallet",
+                   "email,sms")  # fmt: skip
 STATS_SHOWN = 20  # the newest campaigns get their delivery counted on the page
 
 

@@ -30,3 +30,4 @@ class OutboxEvent(SQLModel, table=True):
     created_at: datetime = timestamp()
     apple_done_at: datetime | None = optional_timestamp()
     google_done_at: datetime | None = optional_timestamp()
+    webpush_done_at: datetime | None = optional_timestamp()

@@ -66,7 +66,7 @@ class TestBirthday:
         key = new_merchant(app)
         program = new_program(client, key)
         shown = set_automation(client, key, program, "birthday", text="С днём рождения, {name}!")
-        assert shown["channels"] == ["wallet", "email", "sms"]
+        assert shown["channels"] == ["wallet", "web_push", "email", "sms"]
         today = datetime.now(UTC)
         born = today.date().replace(year=1990).isoformat()
         wallet = enrol(client, key, program["id"], name="Vera", phone="+79162220001",

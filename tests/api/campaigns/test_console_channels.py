@@ -53,7 +53,8 @@ def test_form_counts_channels_and_pages_show_delivery(
         "/console/campaigns/reach", params={"program": pid, "message": TEXT}
     ).json()
     assert reach["members"] == 6
-    assert reach["by_channel"] == {"wallet": 2, "email": 2, "sms": 1, "card": 1, "none": 0}
+    assert reach["by_channel"] == {"wallet": 2, "web_push": 0, "email": 2, "sms": 1, "card": 1,
+                                   "none": 0}  # fmt: skip
     assert (reach["sms"]["encoding"], reach["sms"]["parts"]) == ("UCS-2", 1)
     contacts = client.get(
         "/console/campaigns/reach",

@@ -179,7 +179,7 @@ class TestMixedAudience:
         world = mixed_world(app, client)
         smtp.handler.refuse["nobody@example.com"] = "550 5.1.1 no such user"
         created = create_campaign(client, world)
-        assert created["channels"] == ["wallet", "email", "sms"]
+        assert created["channels"] == ["wallet", "web_push", "email", "sms"]
         jobs(app)
         with FakeSmsRu() as fake:
             job = sender(app, Clock(), mailer=mailer(smtp), mail_from="cards@example.com",
@@ -206,8 +206,8 @@ class TestMixedAudience:
         assert len(events) == 3  # one card change each for the two wallets and Nina's card
         stats = client.get(f"/api/v1/campaigns/{created['id']}", headers=auth(world.key)).json()
         assert stats["recipients"] == 6
-        assert stats["stats"]["by_channel"] == {"wallet": 2, "email": 2, "sms": 1, "card": 1,
-                                                "none": 0}  # fmt: skip
+        assert stats["stats"]["by_channel"] == {"wallet": 2, "web_push": 0, "email": 2, "sms": 1,
+                                                "card": 1, "none": 0}  # fmt: skip
         assert stats["stats"]["email"] == {"queued": 0, "sent": 1, "delivered": 0,
                                            "failed": 0, "bounced": 1}  # fmt: skip
         assert stats["stats"]["sms"]["sent"] == 1
@@ -256,7 +256,8 @@ class TestPreview:
         url = f"/api/v1/programs/{world.program['id']}/campaigns/preview"
         preview = client.post(url, json={"message": TEXT}, headers=auth(world.key)).json()
         assert preview["members"] == 6
-        assert preview["by_channel"] == {"wallet": 2, "email": 2, "sms": 1, "card": 1, "none": 0}
+        assert preview["by_channel"] == {"wallet": 2, "web_push": 0, "email": 2, "sms": 1,
+                                         "card": 1, "none": 0}  # fmt: skip
         assert preview["sms"] == {"encoding": "UCS-2", "characters": len(TEXT),
                                   "parts_per_message": 1, "recipients": 1, "parts": 1,
                                   "cost": "2.50"}  # fmt: skip
@@ -264,8 +265,8 @@ class TestPreview:
         sms_first = client.post(
             url, json={"message": long, "channels": ["sms", "email"]}, headers=auth(world.key)
         ).json()
-        assert sms_first["by_channel"] == {"wallet": 0, "email": 2, "sms": 2, "card": 0,
-                                           "none": 2}  # fmt: skip
+        assert sms_first["by_channel"] == {"wallet": 0, "web_push": 0, "email": 2, "sms": 2,
+                                           "card": 0, "none": 2}  # fmt: skip
         assert (sms_first["sms"]["parts_per_message"], sms_first["sms"]["parts"]) == (2, 4)
         assert sms_first["sms"]["cost"] == "10.00"
         latin = client.post(

@@ -62,7 +62,6 @@ def card_page(
         wallets=card_page_service.wallet_order(
             request.headers.get("user-agent", ""), has_google=settings.google_enabled
         ),
-        push_public_key=None,  # Web Push passes its VAPID public key here
         pass_url=f"{settings.public_url}/cards/{token}/apple.pkpass",
         google_url=f"{settings.public_url}/cards/{token}/google"
         if settings.google_enabled

@@ -194,6 +194,7 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
         "code": "ABCDEFGH23",  # a coupon code no coupon has: the scanner answers 404
         "account_id": "00000000-0000-4000-8000-000000000000",  # no such account
         "key_id": "00000000-0000-4000-8000-000000000000",  # no such key
+        "endpoint_id": "00000000-0000-4000-8000-000000000000",  # no such webhook endpoint
     }
     cookies = {
         "none": None,

@@ -130,7 +130,7 @@ class TestButtons:
         assert "Pass2U" in page
         assert 'id="add-apple"' not in page
         assert 'id="add-google"' not in page
-        assert 'id="push"' not in page  # no Web Push key yet
+        assert 'id="push" data-key="' in page  # shown once the browser has PushManager
 
     def test_android_with_google_gets_google_first(
         self, app: FastAPI, client: TestClient, card: dict[str, Any]

@@ -36,6 +36,10 @@ CAME_BACK_DAYS = (30, 60, 90)
 CENT = Decimal("0.01")
 
 
+#: The dates a period may name (a date near the calendar's ends has no day before or after it).
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     first: date
@@ -57,6 +61,9 @@ def period(first: date | None, last: date | None, *, now: datetime) -> Period:
     Raises:
         AnalyticsPeriodInvalid: ``first`` after ``last``, or longer than three years.
     """
+    for bound, name in ((first, "from"), (last, "to")):
+        if bound is not None and not EARLIEST <= bound <= LATEST:
+            raise AnalyticsPeriodInvalid(f"'{name}' must be between {EARLIEST} and {LATEST}")
     last = last or now.astimezone(UTC).date()
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:

@@ -273,7 +273,13 @@ class TestPeriod:
 
     @pytest.mark.parametrize(
         "params",
-        [{"from": "2026-03-01", "to": "2026-02-01"}, {"from": "2020-01-01", "to": "2026-01-01"}],
+        [
+            {"from": "2026-03-01", "to": "2026-02-01"},
+            {"from": "2020-01-01", "to": "2026-01-01"},
+            # Found by the long fuzz hunt: 30 days before 0001-01-01 overflowed (a 500).
+            {"to": "0001-01-01"},
+            {"from": "9999-12-31"},
+        ],
     )
     def test_a_backwards_or_huge_period_is_refused(
         self, app: FastAPI, client: TestClient, params: dict[str, str]

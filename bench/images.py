@@ -31,19 +31,18 @@ from PIL import Image
 
 from api.devcerts import write_dev_certs
 from api.settings import DEV_PASS_TYPE_ID, DEV_TEAM_ID
+from bench.pkpass import card
 from bench.rates import report
 from passes import (
     ApplePassTemplate,
     CardDesign,
     EncodedPng,
-    LoyaltyCard,
     Signer,
     build_pkpass,
     encode_png,
     load_design,
     prepare_image,
 )
-from passes import Location as CardLocation
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "templates" / "cards"
@@ -94,20 +93,6 @@ def template(design: CardDesign, images: dict[str, bytes]) -> ApplePassTemplate:
         dataclasses.replace(design, images=images),
         pass_type_identifier=DEV_PASS_TYPE_ID,
         team_identifier=DEV_TEAM_ID,
-    )
-
-
-def card(i: int) -> LoyaltyCard:
-    return LoyaltyCard(
-        serial_number=f"{100000000000 + i}",
-        member_name="Anna Petrova",
-        barcode_message=f"{100000000000 + i}",
-        points=i % 997,
-        stamps=i % 10,
-        stamps_required=10,
-        locations=(CardLocation(55.7651, 37.6056, "Coffee on Tverskaya"),),
-        web_service_url="https://loyalpass.example/apple",
-        authentication_token="t" * 32,
     )
 
 

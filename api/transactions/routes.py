@@ -17,11 +17,9 @@ from api.deps import PosCaller, ReaderCaller, SessionDep
 from api.idempotency import service as idempotency_service
 from api.ledger.postings import Actor
 from api.members import service as member_service
-from api.merchants.models import Role
 from api.merchants.service import Caller
 from api.paging import Page, Paging
 from api.transactions import service as transaction_service
-from api.transactions.errors import AdjustmentNeedsAdmin
 from api.transactions.schemas import (
     TRANSACTION_EXAMPLES,
     AdjustRequest,
@@ -89,8 +87,7 @@ def create_transaction(
     original result (200) instead of crediting twice. An `adjust` needs an admin key and a
     reason (403 `adjustment_needs_admin` for a till's `pos` key); it is recorded with both.
     """
-    if isinstance(body, AdjustRequest) and caller.role is not Role.admin:
-        raise AdjustmentNeedsAdmin("adjustments need an admin key; a till's key may not make them")
+    transaction_service.require_role_for(body, caller)
     if isinstance(body, AdjustRequest):
         audit.record(session, caller, "member.adjusted", "member", member_id, None, body)
     return _once(

@@ -23,6 +23,8 @@ from api.ledger.postings import Actor, Book
 from api.members import repository as member_repository
 from api.members.errors import MemberNotFound
 from api.members.models import Member
+from api.merchants.models import Role
+from api.merchants.service import Caller
 from api.outbox import service as outbox_service
 from api.paging import Page, PageRequest
 from api.programs import repository as program_repository
@@ -36,6 +38,7 @@ from api.stores import selection as store_selection
 from api.stores.errors import StoreNotFound
 from api.transactions import purchase
 from api.transactions.errors import (
+    AdjustmentNeedsAdmin,
     AlreadyRefunded,
     NotRefundable,
     ReceiptAlreadyUsed,
@@ -64,6 +67,13 @@ from api.webhooks import service as webhook_service
 class Outcome:
     result: TransactionResult
     is_new: bool
+
+
+def require_role_for(request: PosRequest, caller: Caller) -> None:
+    """Raises AdjustmentNeedsAdmin: an ``adjust`` from a key that is not an admin key (a
+    till's ``pos`` key earns, redeems and refunds, but may not make points up)."""
+    if isinstance(request, AdjustRequest) and caller.role is not Role.admin:
+        raise AdjustmentNeedsAdmin("adjustments need an admin key; a till's key may not make them")
 
 
 def record(

@@ -208,3 +208,22 @@ def add_store(site: Site, name: str = "Tverskaya 1") -> str:
         store_id = str(store.id)
     engine.dispose()
     return store_id
+
+
+def wait_until(page: Page, expression: str, timeout: float = 10.0) -> Any:
+    """Poll a JavaScript expression until it is truthy and return its value.
+
+    Playwright's ``wait_for_function`` builds its predicate with ``eval`` inside the page, which
+    our Content-Security-Policy (no ``'unsafe-eval'``) refuses whenever the first check is false.
+    ``page.evaluate`` goes through the debugging protocol, which the policy does not govern.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

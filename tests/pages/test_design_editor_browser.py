@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.pages.conftest import ACCESSIBILITY_CHECK, PHONE, Site
+from tests.pages.conftest import ACCESSIBILITY_CHECK, PHONE, Site, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +75,10 @@ class TestFloristStory:
         expect(page.locator("#done")).to_have_text("The image is in the draft.")
         logo_after = page.locator(".apple .head img").get_attribute("src")
         assert logo_after != logo_before
-        page.wait_for_function(  # the new logo loads from the draft
+        wait_until(  # the new logo loads from the draft
+            page,
             "(img => img.complete && img.naturalWidth > 0)"
-            "(document.querySelector('.apple .head img'))"
+            "(document.querySelector('.apple .head img'))",
         )
 
         page.locator("#colors-background").fill("#1f4d3a")

@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, Request
 
-from tests.pages.conftest import PHONE, Site, watch_console
+from tests.pages.conftest import PHONE, Site, wait_until, watch_console
 
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile"
 
@@ -23,7 +23,7 @@ def _card(site: Site, name: str) -> dict[str, Any]:
 
 def _controlled(page: Page, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope == url
 

@@ -15,6 +15,7 @@ from api.paging import Page, Paging
 from api.promos import service as promo_service
 from api.promos.models import Promo
 from api.promos.schemas import (
+    PendingDiscount,
     PromoCreate,
     PromoPublic,
     PromoRedeem,
@@ -108,6 +109,20 @@ def redeem_promo(
     if not redeemed.is_new:
         response.status_code = status.HTTP_200_OK
     return redeemed_public(redeemed)
+
+
+@router.get("/members/{member_id}/discount")
+def pending_discount(member_id: UUID, session: SessionDep, caller: ReaderCaller) -> PendingDiscount:
+    """The promo discount the member's next purchase will take (`promo_discount_percent` 0:
+    none), for the till to charge the right amount before it records the purchase."""
+    pending = promo_service.pending_for(session, caller.merchant_id, member_id)
+    if pending is None:
+        return PendingDiscount(promo_discount_percent=0, promo_id=None, granted_at=None)
+    return PendingDiscount(
+        promo_discount_percent=pending.discount_percent or 0,
+        promo_id=pending.promo_id,
+        granted_at=pending.created_at,
+    )
 
 
 def redeemed_public(redeemed: promo_service.Redeemed) -> PromoRedeemed:

@@ -34,6 +34,7 @@ from api.db import insert_unless_conflict
 from api.ledger import repository as ledger_repository
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
+from api.members import service as member_service
 from api.members.errors import MemberNotFound
 from api.members.models import Member
 from api.outbox import service as outbox_service
@@ -232,6 +233,16 @@ def discount_taken_by(session: Session, transaction_id: UUID) -> int:
     """The promo discount a recorded purchase took (0: none), for its replayed answer."""
     taken = repository.discount_of_purchase(session, transaction_id)
     return taken.discount_percent or 0 if taken else 0
+
+
+def pending_for(session: Session, merchant_id: UUID, member_id: UUID) -> PromoRedemption | None:
+    """The promo discount grant the member's next purchase will take, if any.
+
+    Raises:
+        MemberNotFound: the merchant has no such member.
+    """
+    member_service.get_member(session, merchant_id, member_id)
+    return repository.pending_discount(session, merchant_id, member_id)
 
 
 def pending_discount(session: Session, member: Member) -> int:

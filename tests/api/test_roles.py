@@ -70,6 +70,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/programs/{program_id}/promos/{promo_id}/codes.csv"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/promos/{promo_id}/redemptions"): ADMIN,
     ("POST", "/api/v1/members/{member_id}/promo"): POS,
+    ("GET", "/api/v1/members/{member_id}/discount"): ANY,
     ("GET", "/api/v1/members/{member_id}/coupons"): ANY,
     ("GET", "/api/v1/locations"): ANY,
     ("POST", "/api/v1/locations"): ADMIN,

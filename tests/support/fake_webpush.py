@@ -77,8 +77,10 @@ class FakeSubscription:
         return _b64(self.auth_secret)
 
     def as_json(self) -> dict[str, Any]:
-        """What ``PushSubscription.toJSON()`` gives."""
-        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+        """What ``PushSubscription.toJSON()`` gives (browsers always include
+        ``expirationTime``, null when the push service sets no end)."""
+        keys = {"p256dh": self.p256dh, "auth": self.auth}
+        return {"endpoint": self.endpoint, "expirationTime": None, "keys": keys}
 
 
 @dataclass(frozen=True)

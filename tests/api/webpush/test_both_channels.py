@@ -1,8 +1,9 @@
 """A card that is both in Apple Wallet and subscribed to Web Push hears of a campaign and of
 an automation through both: the message goes on the card once, and each of the card's
 channels follows the card (an APNs push to the device, a notification to the browser). The
-campaign's counts name each member once, under the first channel in its order that reaches
-them (wallet before web push); on both databases."""
+campaign's audience counts name each member once, under the first channel in its order that
+reaches them (wallet before web push); its delivery counts say what each channel delivered
+(APNs pushes, web push notifications); on both databases."""
 
 from __future__ import annotations
 
@@ -101,6 +102,7 @@ class TestCampaign:
         assert stats["recipients"] == 1
         assert (stats["by_channel"]["wallet"], stats["by_channel"]["web_push"]) == (1, 0)
         assert stats["apple_pushes_delivered"] == 1
+        assert stats["web_push_delivered"] == 1
 
     def test_web_push_alone_still_reaches_the_browser(
         self, app: FastAPI, client: TestClient, push: FakeWebPush, fake_apns: FakeApns,
@@ -120,6 +122,7 @@ class TestCampaign:
         assert fake_apns.tokens_received() == [TOKEN_A]
         stats = both.api("GET", f"/api/v1/campaigns/{campaign['id']}")["stats"]
         assert (stats["by_channel"]["wallet"], stats["by_channel"]["web_push"]) == (0, 1)
+        assert (stats["apple_pushes_delivered"], stats["web_push_delivered"]) == (1, 1)
 
 
 class TestAutomation:

@@ -285,6 +285,7 @@ def stats(session: Session, campaign: Campaign) -> CampaignStats:
         google_synced=delivery.google_synced,
         google_notified=delivery.google_notified,
         google_held_back=max(0, delivery.google_synced - delivery.google_notified),
+        web_push_delivered=delivery.web_push_delivered,
     )
 
 

@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import and_, delete, or_
 from sqlmodel import Session, col, select
 
+from api.audit import service as audit
 from api.errors import ApiError
 from api.imports import rows as import_rows
 from api.imports import service
@@ -66,7 +67,7 @@ def get_upload(session: Session, merchant_id: UUID, upload_id: UUID) -> MemberIm
 
 def begin(
     session: Session,
-    merchant_id: UUID,
+    caller: audit.Actor,
     plan: service.Plan,
     data: bytes,
     *,
@@ -75,8 +76,9 @@ def begin(
     upload: MemberImportUpload | None = None,
 ) -> tuple[MemberImport, Run | None]:
     """The job for ``plan`` (new, the earlier one of the same file, or that one resumed when
-    it failed) and the batches to write now, if any. The file is kept with a job that runs."""
-    previous = plan.previous
+    it failed) and the batches to write now, if any. The file is kept with a job that runs;
+    a job started or resumed is in the audit log with ``caller`` as its actor."""
+    merchant_id, previous = caller.merchant_id, plan.previous
     if previous is not None and previous.status == "failed":
         job = previous
         run = _reopen(job, plan.members, existing=plan.existing, now=now)
@@ -95,6 +97,10 @@ def begin(
             )  # fmt: skip
         upload.import_id = job.id
         session.add(upload)
+        summary = {"filename": job.filename, "rows": job.rows, "valid": job.valid,
+                   "existing": job.existing, "refused": len(plan.problems)}  # fmt: skip
+        action = "members.import_resumed" if previous is not None else "members.imported"
+        audit.record(session, caller, action, "member_import", job.id, None, summary)
     elif upload is not None:
         session.delete(upload)
     session.flush()

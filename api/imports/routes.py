@@ -56,7 +56,7 @@ def import_members(
             already_imported=plan.previous.id if plan.previous else None,
         )
     job, run = jobs.begin(
-        session, caller.merchant_id, plan, data, actor=f"import by key {caller.key_id}",
+        session, caller, plan, data, actor=f"import by key {caller.key_id}",
         now=utcnow(),
     )  # fmt: skip
     if run is not None:

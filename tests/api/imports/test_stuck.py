@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
+from api.audit.service import StaffActor
 from api.clock import utcnow
 from api.imports import jobs, service, tasks
 from api.imports.models import MemberImport, MemberImportUpload
@@ -47,7 +48,8 @@ def begun(engine: Engine, program_id: str) -> jobs.Run:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         merchant_id = session.get(Program, UUID(program_id)).merchant_id  # type: ignore[union-attr]
         plan = service.check(session, merchant_id, UUID(program_id), FILE, "clients.csv")
-        job, run = jobs.begin(session, merchant_id, plan, FILE, actor="test", now=utcnow())
+        caller = StaffActor(merchant_id, uuid4(), "test")
+        job, run = jobs.begin(session, caller, plan, FILE, actor="test", now=utcnow())
     assert run is not None
     assert job.status == "running"
     return run

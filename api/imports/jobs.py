@@ -173,6 +173,7 @@ def _resume(session: Session, job: MemberImport, *, now: datetime) -> Run | None
     except ApiError as exc:
         _fail(job, f"interrupted, and its file no longer checks: {exc.title}", now=now)
         session.add(job)
+        session.delete(upload)  # personal data kept no longer than its job needs it
         return None
     run = _reopen(job, plan.members, existing=plan.existing, now=now)
     if run is None:

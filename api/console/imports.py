@@ -13,7 +13,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    File,
+    Form,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlmodel import Session, col, select
 
@@ -42,6 +51,13 @@ def import_page(
 ) -> Response:  # fmt: skip
     """The upload form, the recent imports and the CSV exports."""
     return console_page(page, "imports.html", user, **_context(session, user, program))
+
+
+@router.get("/members/imports")
+def to_import_page(request: Request) -> Response:
+    """The report's own address, asked for again (its language link): the import page."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/console/members/import{query}", status_code=303)
 
 
 @router.post("/members/imports", response_class=HTMLResponse)

@@ -97,3 +97,13 @@ class TestConsoleEditsAreAudited:
         (updated,) = entries(client, shop, "reward.updated")
         assert created["actor_kind"] == "key"
         assert (updated["before"]["cost_points"], updated["after"]["cost_points"]) == (30, 40)
+
+
+def test_a_store_csv_import_is_audited(client: TestClient, shop: Shop) -> None:
+    csv = "name,latitude,longitude\nArbat,55.7522,37.5929\nTverskaya,55.7650,37.6050\n"
+    answer = client.post("/api/v1/locations/import", content=csv.encode(),
+                         headers={**auth(shop.key), "Content-Type": "text/csv"})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    (entry,) = entries(client, shop, "stores.imported")
+    assert entry["actor_kind"] == "key"
+    assert entry["after"] == answer.json()

@@ -102,6 +102,15 @@ class TestImportPage:
         assert audit["total"] == 1
         assert audit["items"][0]["after"]["valid"] == 2
 
+    def test_the_reports_language_link_leads_back_to_the_import_page(
+        self, client: TestClient, program: dict[str, Any]
+    ) -> None:
+        page = check(client, program["id"], FILE)
+        assert 'href="/console/members/imports?lang=ru"' in page
+        back = client.get("/console/members/imports?lang=ru", follow_redirects=False)
+        assert back.status_code == 303
+        assert back.headers["location"] == "/console/members/import?lang=ru"
+
     def test_an_unreadable_or_missing_file_is_shown_on_the_page(
         self, client: TestClient, program: dict[str, Any]
     ) -> None:

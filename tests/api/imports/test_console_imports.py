@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete
+from sqlmodel import Session
 
+from api.clock import utcnow
+from api.imports import jobs, tasks
+from api.imports.models import MemberImportUpload
 from api.merchants.models import Role
 from tests.api.imports.test_imports import members
+from tests.api.imports.test_stuck import begun
 from tests.support.factories import auth, new_key, new_merchant, new_program
 
 pytestmark = pytest.mark.db
@@ -128,6 +134,24 @@ class TestImportPage:
         assert csv.status_code == 200
         assert csv.headers["content-type"].startswith("text/csv")
         assert "Анна" in csv.text
+
+
+class TestProgressPage:
+    def test_a_running_import_refreshes_itself_and_a_failed_one_says_why(
+        self, client: TestClient, engine: Engine, program: dict[str, Any]
+    ) -> None:
+        run = begun(engine, program["id"])
+        page = client.get(f"/console/members/imports/{run.job_id}")
+        assert '<meta http-equiv="refresh" content="1">' in page.text
+        assert "Importing: 0 of 3." in page.text
+        assert '<progress id="bar" max="3" value="0">' in page.text
+        with Session(engine) as session, session.begin():
+            session.execute(delete(MemberImportUpload))
+        tasks.recover_stuck(engine, now=utcnow() + jobs.LEASE * 2, wait=True)
+        page = client.get(f"/console/members/imports/{run.job_id}")
+        assert 'http-equiv="refresh"' not in page.text
+        assert 'id="failed"' in page.text
+        assert "import the same file again" in page.text
 
 
 class TestWhoMay:

@@ -4,7 +4,9 @@ the same file again resumes a failed one; a runner that lost its lease writes no
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,8 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
 from api.audit.service import StaffActor
+from api.cli import app as cli
 from api.clock import utcnow
 from api.imports import jobs, service, tasks
 from api.imports.models import MemberImport, MemberImportUpload
@@ -114,3 +118,28 @@ class TestStuckImport:
         tasks.run(engine, run.job_id, run.members, runner=uuid4())
         assert members(client, key, program["id"]) == []
         assert job_of(client, key, program["id"], run.job_id)["done"] == 0
+
+
+def test_the_command_resumes_a_failed_import_of_the_same_file(
+    app: FastAPI, client: TestClient, engine: Engine, key: str, program: dict[str, Any],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("LOYALPASS_DATABASE_URL", app.state.settings.database_url)
+    run = begun(engine, program["id"])
+    tasks.run(engine, run.job_id, run.members[:1], runner=run.runner)
+    with Session(engine) as session, session.begin():
+        session.execute(delete(MemberImportUpload))
+    tasks.recover_stuck(engine, now=utcnow() + jobs.LEASE * 2, wait=True)
+    assert job_of(client, key, program["id"], run.job_id)["status"] == "failed"
+
+    file = tmp_path / "clients.csv"
+    file.write_bytes(FILE)
+    done = CliRunner().invoke(cli, ["members", "import", str(file), "--program", program["id"]])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output.strip().splitlines()[-1])["import_id"] == str(run.job_id)
+    job = job_of(client, key, program["id"], run.job_id)
+    assert (job["status"], job["done"], job["valid"]) == ("done", 3, 3)
+    assert len(members(client, key, program["id"])) == 3
+    resumed = client.get("/api/v1/audit", params={"action": "members.import_resumed"},
+                         headers=auth(key)).json()["items"]  # fmt: skip
+    assert [e["actor_kind"] for e in resumed] == ["operator"]

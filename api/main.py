@@ -30,6 +30,7 @@ from api.cards.apple import AppleWallet
 from api.console import analytics as console_analytics
 from api.console import audit as console_audit
 from api.console import campaigns as console_campaigns
+from api.console import imports as console_imports
 from api.console import keys as console_keys
 from api.console import people as console_people
 from api.console import promos as console_promos
@@ -304,6 +305,7 @@ def create_app(
     app.include_router(staff_scanner.router)
     app.include_router(wheel_routes.router)
     app.include_router(wheel_routes.spins)
+    app.include_router(console_imports.router)  # before /console/members/{member_id}
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
     app.include_router(console_promos.router)

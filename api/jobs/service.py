@@ -18,6 +18,7 @@ from api.automations import tasks as automation_tasks
 from api.campaigns import tasks as campaign_tasks
 from api.designs import tasks as design_tasks
 from api.google_wallet import tasks as google_tasks
+from api.imports import tasks as import_tasks
 from api.ledger import tasks as ledger_tasks
 from api.privacy import tasks as privacy_tasks
 from api.privacy.retention import Retention
@@ -43,6 +44,7 @@ class JobReport:
     automations_fired: int = 0
     device_logs_deleted: int = 0
     stale_released: int = 0
+    imports_resumed: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -51,7 +53,7 @@ def run_all(engine: Engine, *, now: datetime) -> JobReport:
     report = JobReport()
     jobs = (expire_points, birthday_bonuses, tier_downgrades, card_stores, geo_campaigns,
             push_campaigns, design_publishes, rfm_scores, automations, device_logs,
-            stale_deliveries)  # fmt: skip
+            stale_deliveries, stuck_imports)  # fmt: skip
     for job in jobs:
         try:
             job(engine, now=now, report=report)
@@ -123,3 +125,8 @@ def stale_deliveries(engine: Engine, *, now: datetime, report: JobReport) -> Non
     (they are retried hourly on their own until then)."""
     report.stale_released += apple_tasks.release_stale(engine, now=now)
     report.stale_released += google_tasks.release_stale(engine, now=now)
+
+
+def stuck_imports(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Resume (from the kept file) or fail the member imports whose process stopped."""
+    report.imports_resumed += import_tasks.recover_stuck(engine, now=now)

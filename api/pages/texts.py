@@ -11,6 +11,7 @@ from api.pages.audit_texts import AUDIT_TEXTS
 from api.pages.consents import MARKETING_TEXTS
 from api.pages.design_texts import DESIGN_TEXTS
 from api.pages.feedback_texts import FEEDBACK_TEXTS
+from api.pages.import_texts import IMPORT_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 from api.pages.pwa_texts import PWA_TEXTS
 from api.pages.till_texts import TILL_TEXTS
@@ -33,6 +34,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **DESIGN_TEXTS["ru"],
         **PWA_TEXTS["ru"],
         **AUDIT_TEXTS["ru"],
+        **IMPORT_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
         "card_current": "карта актуальна",
@@ -205,6 +207,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **DESIGN_TEXTS["en"],
         **PWA_TEXTS["en"],
         **AUDIT_TEXTS["en"],
+        **IMPORT_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",
         "card_current": "card up to date",

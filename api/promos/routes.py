@@ -7,7 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 from sqlmodel import Session
 
-from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import AdminCaller, PosCaller, ReaderCaller, SessionDep
 from api.ledger.postings import Actor
@@ -33,8 +32,7 @@ def create_promo(
 ) -> PromoPublic:
     """A shared code with a usage limit, or a batch of unique codes (`GET .../codes.csv` to
     print them), with a window, a per-member limit and what it grants."""
-    promo = promo_service.create_promo(session, caller.merchant_id, program_id, data, now=utcnow())
-    audit.record(session, caller, "promo.created", "promo", promo.id, None, promo)
+    promo = promo_service.create_promo(session, caller, program_id, data, now=utcnow())
     return _public(session, promo)
 
 
@@ -60,11 +58,7 @@ def update_promo(
     program_id: UUID, promo_id: UUID, data: PromoUpdate, session: SessionDep, caller: AdminCaller
 ) -> PromoPublic:
     """Edit a promo; `{"is_active": false}` archives it (its codes are refused from then on)."""
-    before = audit.snapshot(
-        promo_service.get_promo(session, caller.merchant_id, program_id, promo_id)
-    )
-    promo = promo_service.update_promo(session, caller.merchant_id, program_id, promo_id, data)
-    audit.record(session, caller, "promo.updated", "promo", promo.id, before, promo)
+    promo = promo_service.update_promo(session, caller, program_id, promo_id, data)
     return _public(session, promo)
 
 

@@ -45,7 +45,7 @@ Port = Annotated[int, typer.Option(help="Port to listen on.")]
 
 def _settings() -> Settings:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, as_json=settings.logs_as_json)
     return settings
 
 
@@ -70,6 +70,9 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     from api.main import create_app
 
     if workers > 1:  # each worker process builds its app: server_process_app
+        from api.metrics.exposition import share_between_processes
+
+        share_between_processes()  # /metrics adds up every worker's counters
         uvicorn.run(
             "api.cli:server_process_app", factory=True, host=host, port=port, workers=workers,
             log_config=None,

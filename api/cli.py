@@ -67,12 +67,13 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     """Run the service on a database this process has migrated already."""
     import uvicorn
 
-    from api.main import create_app
-
-    if workers > 1:  # each worker process builds its app: server_process_app
+    if workers > 1:  # before anything imports prometheus_client (it reads the variable once)
         from api.metrics.exposition import share_between_processes
 
         share_between_processes()  # /metrics adds up every worker's counters
+    from api.main import create_app
+
+    if workers > 1:  # each worker process builds its app: server_process_app
         uvicorn.run(
             "api.cli:server_process_app", factory=True, host=host, port=port, workers=workers,
             log_config=None,

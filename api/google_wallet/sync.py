@@ -8,7 +8,7 @@ time, patched after that: one PATCH however many changes piled up, none when its
 one Google has, as after a design change only the class shows), then any new messages.
 Only then are the outbox rows marked done, so a crash or a Google outage loses nothing: the
 rows stay pending and the card is retried with a growing delay (at most an hour). After
-``stale_after`` failures in a row the card is stale, which alerts the operator (``/healthz``
+``stale_after`` failures in a row the card is stale, which alerts the operator (the status
 degraded, a console banner, an ERROR line); a key Google refuses (401, 403, or a token
 endpoint refusing it) stops the sync until the key is replaced or an operator retries.
 

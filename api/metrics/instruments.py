@@ -61,9 +61,24 @@ DB_POOL_SIZE = Gauge(
 )  # fmt: skip
 
 
+_ON_COMMIT = "loyalpass_count_on_commit"
+
+
 def count_on_commit(session: Session, counter: Counter) -> None:
     """Count one when ``session``'s transaction commits (a rolled-back purchase is none)."""
-    event.listen(session, "after_commit", lambda _session: counter.inc(), once=True)
+    session.info.setdefault(_ON_COMMIT, []).append(counter)
+
+
+# Two listeners on the Session class, once (a listener per session costs more than the count).
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    for counter in session.info.pop(_ON_COMMIT, ()):
+        counter.inc()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
 
 
 def push_answers(channel: str, statuses: list[int]) -> None:

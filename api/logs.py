@@ -29,7 +29,7 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 _SECRET_KEYS = re.compile(
     r"token|secret|password|passwd|authorization|api_?key|cookie|email|phone|contact|"
-    r"address|push_token|serial|code",
+    r"address|push_token|serial",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -47,15 +47,13 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     for key, value in vars(record).items():
         if key in _STANDARD or key == "request_id":
             continue
-        if _SECRET_KEYS.search(key) and key not in _SAFE_KEYS:
+        if _SECRET_KEYS.search(key):
             extras[key] = "***"
+        elif key in ("path", "url") and isinstance(value, str):
+            extras[key] = redact_url(value)  # /cards/<token>/... -> /cards/***/...
         else:
             extras[key] = scrub(value) if isinstance(value, str) else value
     return extras
-
-
-# Keys that look like a secret's name but are not one.
-_SAFE_KEYS = frozenset({"status_code", "code_count", "error_code"})
 
 
 class KeyValueFormatter(logging.Formatter):

@@ -86,13 +86,16 @@ class TestJsonLines:
             "mail to anna@example.com or +7 916 123-45-67, card 123456789012",
             push_token="a1" * 32, authorization="Bearer lp_x_y", email="b@example.org",
             phone="+79161234567", reason="BadDeviceToken", status_code=410,
+            code="forbidden", path="/cards/Zq9xSecretCardToken/feedback",
         )  # fmt: skip
         line = formatter.format(made)
         for secret in ("anna@example.com", "916 123", "123456789012", "a1a1", "lp_x_y",
-                       "b@example.org", "79161234567"):  # fmt: skip
+                       "b@example.org", "79161234567", "Zq9x"):  # fmt: skip
             assert secret not in line, (secret, line)
         assert "BadDeviceToken" in line
         assert "410" in line
+        assert "forbidden" in line  # an error code is no secret
+        assert "/cards/***/feedback" in line
 
 
 class TestRequestId:

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     webpush_in_process: bool = True  # send from the service (off: `loyalpass worker`)
 
     log_level: str = "INFO"
+    # One JSON object per line (for a log collector), or text for a person at a terminal;
+    # unset: json in production, text in development and the demo.
+    log_format: Literal["json", "text"] | None = None
+    # The operator's bearer token: opens /metrics and GET /api/v1/operator/status (unset:
+    # /metrics is 404; merchants' API keys never open either).
+    metrics_token: SecretStr | None = None
     jobs_in_process: bool = True  # run scheduled jobs in the service (off: `loyalpass worker`)
     jobs_interval_seconds: float = 15.0
     pass_cache_size: int = 2048
@@ -173,6 +179,10 @@ class Settings(BaseSettings):
     @property
     def google_callbacks_url(self) -> str:
         return self.google_callback_url or f"{self.public_url}/google/v1/callbacks"
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (self.log_format is None and not self.is_development)
 
     @property
     def is_development(self) -> bool:

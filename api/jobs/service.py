@@ -8,6 +8,7 @@ nothing the second time. A failing job is logged and does not stop the others.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,10 +21,12 @@ from api.designs import tasks as design_tasks
 from api.google_wallet import tasks as google_tasks
 from api.imports import tasks as import_tasks
 from api.ledger import tasks as ledger_tasks
+from api.metrics import instruments
 from api.privacy import tasks as privacy_tasks
 from api.privacy.retention import Retention
 from api.segments import tasks as segment_tasks
 from api.settings import get_settings
+from api.status.certificates import WARNINGS, expiries
 from api.stores import tasks as store_tasks
 from api.transactions import tasks as transaction_tasks
 
@@ -53,13 +56,17 @@ def run_all(engine: Engine, *, now: datetime) -> JobReport:
     report = JobReport()
     jobs = (expire_points, birthday_bonuses, tier_downgrades, card_stores, geo_campaigns,
             push_campaigns, design_publishes, rfm_scores, automations, device_logs,
-            stale_deliveries, stuck_imports)  # fmt: skip
+            stale_deliveries, stuck_imports, certificate_expiry)  # fmt: skip
     for job in jobs:
+        started = time.perf_counter()
         try:
             job(engine, now=now, report=report)
         except Exception as exc:  # one failing job must not stop the others
             logger.exception("scheduled job failed", extra={"job": job.__name__})
             report.errors.append(f"{job.__name__}: {exc}")
+            instruments.job_ran(job.__name__, started, ok=False)
+        else:
+            instruments.job_ran(job.__name__, started, ok=True)
     return report
 
 
@@ -130,3 +137,8 @@ def stale_deliveries(engine: Engine, *, now: datetime, report: JobReport) -> Non
 def stuck_imports(engine: Engine, *, now: datetime, report: JobReport) -> None:
     """Resume (from the kept file) or fail the member imports whose process stopped."""
     report.imports_resumed += import_tasks.recover_stuck(engine, now=now)
+
+
+def certificate_expiry(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Warn in the log, once a day, of a certificate expiring within 30 days."""
+    WARNINGS.check(expiries(get_settings()), now=now)

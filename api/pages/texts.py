@@ -14,6 +14,7 @@ from api.pages.feedback_texts import FEEDBACK_TEXTS
 from api.pages.import_texts import IMPORT_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 from api.pages.pwa_texts import PWA_TEXTS
+from api.pages.status_texts import STATUS_TEXTS
 from api.pages.till_texts import TILL_TEXTS
 from api.pages.webhook_texts import WEBHOOK_TEXTS
 
@@ -27,6 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
         **FEEDBACK_TEXTS["ru"],
+        **STATUS_TEXTS["ru"],
         **WEBHOOK_TEXTS["ru"],
         **TILL_TEXTS["ru"],
         **ACCOUNT_TEXTS["ru"],
@@ -200,6 +202,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         **MARKETING_TEXTS["en"],
         **FEEDBACK_TEXTS["en"],
+        **STATUS_TEXTS["en"],
         **WEBHOOK_TEXTS["en"],
         **TILL_TEXTS["en"],
         **ACCOUNT_TEXTS["en"],

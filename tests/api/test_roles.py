@@ -26,7 +26,10 @@ POS = frozenset({Role.admin, Role.pos})  # writes at the till
 ADMIN = frozenset({Role.admin})  # configuration: programs, rewards, stores, campaigns, keys
 ADMIN_READ = frozenset({Role.admin, Role.read})  # operators' diagnostics, not the till's
 
+OPERATOR = frozenset[Role]()  # the installation's state: the operator's token, no API key
+
 ROUTES: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/api/v1/operator/status"): OPERATOR,
     ("GET", "/api/v1/programs"): ANY,
     ("POST", "/api/v1/programs"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}"): ANY,

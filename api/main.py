@@ -65,7 +65,7 @@ from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
 from api.promos import routes as promo_routes
 from api.rewards import routes as reward_routes
-from api.settings import Settings, get_settings
+from api.settings import Settings, check_production, get_settings
 from api.staff import routes as staff_routes
 from api.staff import scanner as staff_scanner
 from api.stores import routes as store_routes
@@ -100,8 +100,7 @@ def build_signer(settings: Settings) -> Signer:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    if not settings.is_development and not settings.public_url.startswith("https://"):
-        raise RuntimeError("LOYALPASS_PUBLIC_URL must be https:// outside development")
+    check_production(settings)  # names every problem: dev certificates, http, a secret
     engine = make_engine(settings.database_url)
     if settings.migrate_on_start:
         migrate(engine, settings.migrations_dir)

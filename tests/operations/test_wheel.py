@@ -39,12 +39,15 @@ def _version() -> str:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    built = subprocess.run(
         [str(UV), "build", "--wheel", "--offline", "--quiet", "--out-dir", str(out)],
-        cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120,
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    [built] = out.glob("loyalpass-*.whl")
-    return built
+    # offline, hatchling must be in uv's cache: `make` (uv sync) put it there when it built
+    # the project; a cleaned cache needs one online `uv build` (or `make` again)
+    assert built.returncode == 0, f"uv build --wheel --offline failed:\n{built.stderr}"
+    [path] = out.glob("loyalpass-*.whl")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ class TestWheel:
         reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
         reader.start()
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120  # a loaded machine starts slowly
             while not any("staff scanner:" in line for line in lines):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("loyalpass demo did not come up:\n" + "".join(lines))

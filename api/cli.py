@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +30,7 @@ from api.settings import (
     Settings,
     check_production,
     default_dev_certs_dir,
+    package_version,
 )
 
 app = typer.Typer(help="loyalpass: loyalty cards in Apple Wallet and Google Wallet.")
@@ -53,7 +53,7 @@ Port = Annotated[int, typer.Option(help="Port to listen on.")]
 
 def _show_version(value: bool) -> None:
     if value:
-        typer.echo(f"loyalpass {metadata.version('loyalpass')}")
+        typer.echo(f"loyalpass {package_version()}")
         raise typer.Exit()
 
 

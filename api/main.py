@@ -65,7 +65,7 @@ from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
 from api.promos import routes as promo_routes
 from api.rewards import routes as reward_routes
-from api.settings import Settings, check_production, get_settings
+from api.settings import Settings, check_production, get_settings, package_version
 from api.staff import routes as staff_routes
 from api.staff import scanner as staff_scanner
 from api.stores import routes as store_routes
@@ -249,7 +249,7 @@ def create_app(
     key file (default: google-auth's own); tests hand in one that reaches a local fake."""
     app = FastAPI(
         title="loyalpass",
-        version="0.1.0",
+        version=package_version(),
         summary="Loyalty cards in Apple Wallet and Google Wallet, self-hosted.",
         lifespan=lifespan,
         docs_url=None,  # api.pages.docs serves /docs without a CDN

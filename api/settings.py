@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Literal, Self
 
@@ -22,6 +22,11 @@ def packaged_dir(name: str) -> Path:
     if isinstance(data, Path) and data.is_dir():
         return data
     return PROJECT_ROOT / name
+
+
+def package_version() -> str:
+    """The installed loyalpass version: pyproject.toml's, the one place it is written."""
+    return metadata.version("loyalpass")
 
 
 def default_dev_certs_dir() -> Path:

@@ -3,6 +3,7 @@ pass certificate."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -116,6 +117,12 @@ def _production(tmp_path: Path, **values: object) -> Settings:
         **_real_looking_certificates(tmp_path / "certs"),
     }
     return Settings(_env_file=None, **{**base, **values})  # type: ignore[arg-type]
+
+
+def test_one_version_for_the_package_the_cli_and_the_api() -> None:
+    version = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert runner.invoke(cli, ["--version"]).output == f"loyalpass {version}\n"
+    assert create_app(Settings(_env_file=None)).version == version  # type: ignore[call-arg]
 
 
 class TestProductionMode:

@@ -108,9 +108,12 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     from api.main import create_app
 
     if workers > 1:  # each worker process builds its app: server_process_app
+        # A new worker process must answer the parent's ping within timeout_worker_healthcheck
+        # (uvicorn: 5 s) or it is killed and replaced; on a loaded host a process needs longer
+        # than that just to start Python, and none would ever come up.
         uvicorn.run(
             "api.cli:server_process_app", factory=True, host=host, port=port, workers=workers,
-            log_config=None,
+            log_config=None, timeout_worker_healthcheck=30,
         )  # fmt: skip
         return
     service = create_app(settings.model_copy(update={"migrate_on_start": False}))

@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
 export UV_PYTHON_DOWNLOADS := never
+# pytest-xdist workers: each starts its own PostgreSQL, SQLite files and Chromium.
+PYTEST_WORKERS ?= auto
 
 .PHONY: demo serve test fmt lint typecheck pytest bench lock clean
 
@@ -42,7 +44,7 @@ typecheck: $(BIN)/.installed
 
 pytest: $(BIN)/.installed
 	PYTHON=$(PYTHON) bash .ci/install-system-packages test
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
 
 test: lint typecheck pytest  ## every check CI runs: lint, types, tests on SQLite and PostgreSQL
 

@@ -83,7 +83,7 @@ def _settings(*, serving: bool = False) -> Settings:
     except ProductionConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, as_json=settings.logs_as_json)
     return settings
 
 
@@ -105,6 +105,10 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     """Run the service on a database this process has migrated already."""
     import uvicorn
 
+    if workers > 1:  # before anything imports prometheus_client (it reads the variable once)
+        from api.metrics.exposition import share_between_processes
+
+        share_between_processes()  # /metrics adds up every worker's counters
     from api.main import create_app
 
     if workers > 1:  # each worker process builds its app: server_process_app

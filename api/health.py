@@ -1,69 +1,67 @@
-"""``GET /healthz``: is the database reachable, is the pass certificate still valid, and are
-card changes reaching the wallets.
+"""``GET /healthz`` (liveness) and ``GET /readyz`` (readiness).
 
-200 while the service can serve cards (``status`` ``ok``, or ``degraded`` when card updates
-are not reaching a wallet: the operator alert, with the details under ``checks.deliveries``);
-503 with the failing check when it cannot (no database, an expired certificate).
+``/healthz`` says the process answers: no database, no file, nothing that can be slow, so a
+supervisor restarts the process only when it is really stuck. ``/readyz`` says this process
+can serve: the database answers, its schema is at the newest migration, the designs are
+loaded; 503 with the failing check otherwise (a load balancer then sends traffic elsewhere).
+What the operator watches beyond that (the wallets' channels, the outbox lag, certificate
+expiry) is ``GET /api/v1/operator/status`` and ``/metrics`` (``api.status``).
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
 
-from api.clock import utcnow
-from api.deps import AppleWalletDep, EngineDep
-from api.outbound import service as outbound_service
+from api.db import alembic_config
+from api.deps import SettingsDep
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz(engine: EngineDep, wallet: AppleWalletDep) -> JSONResponse:
-    """200 when the service can serve cards (``degraded`` when updates are not reaching a
-    wallet); 503 with the failing check otherwise."""
+async def healthz() -> dict[str, str]:
+    """200 while the process answers (liveness)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
+    """200 when the database answers at the newest migration and the designs are loaded; 503
+    with the failing check otherwise."""
     checks: dict[str, Any] = {}
-    healthy = True
-    degraded = False
+    engine: Engine | None = getattr(request.app.state, "engine", None)
     try:
+        if engine is None:
+            raise RuntimeError("the service has not started")
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            current = set(MigrationContext.configure(connection).get_current_heads())
         checks["database"] = "ok"
-    except Exception as exc:  # report, never raise: this is the health check
+        newest = _heads(settings.migrations_dir)
+        checks["migrations"] = "ok" if current == newest else (
+            f"at {','.join(sorted(current)) or 'nothing'}, newest {','.join(sorted(newest))}"
+        )  # fmt: skip
+    except Exception as exc:  # report, never raise: this is the readiness check
         checks["database"] = f"error: {type(exc).__name__}"
-        healthy = False
-    if healthy:
-        try:
-            with Session(engine) as session:
-                channels = outbound_service.status(session)
-            checks["deliveries"] = {c.name: _delivery(c) for c in channels}
-            degraded = any(c.state != "ok" for c in channels)
-        except Exception as exc:
-            checks["deliveries"] = f"error: {type(exc).__name__}"
-            degraded = True
-    report = wallet.signer.report
-    days_left = (report.not_after - utcnow()).days
-    checks["apple_certificate"] = {
-        "pass_type_identifier": report.pass_type_identifier,
-        "expires": report.not_after.isoformat(),
-        "days_left": days_left,
-    }
-    if days_left < 0:
-        healthy = False
-    status = "unhealthy" if not healthy else "degraded" if degraded else "ok"
-    return JSONResponse({"status": status, "checks": checks}, status_code=200 if healthy else 503)
+    designs = getattr(request.app.state, "designs", None)
+    has_default = designs is not None and settings.default_design in designs
+    checks["designs"] = "ok" if has_default else "not loaded"
+    ready = all(value == "ok" for value in checks.values()) and "migrations" in checks
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
-def _delivery(channel: outbound_service.ChannelStatus) -> dict[str, Any]:
-    detail: dict[str, Any] = {"state": channel.state, "stale": channel.stale}
-    if channel.reason:
-        detail["reason"] = channel.reason
-    for name in ("blocked_since", "last_ok_at", "last_failure_at"):
-        moment = getattr(channel, name)
-        if moment is not None:
-            detail[name] = moment.isoformat()
-    return detail
+@functools.cache
+def _heads(migrations_dir: Path) -> set[str]:
+    """The newest migration(s) shipped with this code (read once)."""
+    script = ScriptDirectory.from_config(alembic_config(migrations_dir, "sqlite://"))
+    return set(script.get_heads())

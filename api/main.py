@@ -27,13 +27,16 @@ from api.campaigns import routes as campaign_routes
 from api.card_page import routes as card_page_routes
 from api.cards import routes as card_routes
 from api.cards.apple import AppleWallet
+from api.clock import utcnow
 from api.console import analytics as console_analytics
 from api.console import audit as console_audit
 from api.console import campaigns as console_campaigns
+from api.console import imports as console_imports
 from api.console import keys as console_keys
 from api.console import people as console_people
 from api.console import promos as console_promos
 from api.console import routes as console_routes
+from api.console import status as console_status
 from api.console import webhooks as console_webhooks
 from api.db import make_engine, migrate
 from api.designs import routes as design_routes
@@ -48,13 +51,16 @@ from api.google_wallet.wallet import GoogleWallet, SessionFactory, default_sessi
 from api.imports import routes as import_routes
 from api.jobs.worker import JobThread
 from api.limits import POSTGRES_IN_FLIGHT, SQLITE_IN_FLIGHT, InFlightLimit, RequestLimits
-from api.logs import redact_access_log
+from api.logs import RequestId, redact_access_log
 from api.mechanics import routes as mechanics_routes
 from api.members import routes as member_routes
 from api.merchants import routes as merchant_routes
 from api.messaging import routes as messaging_routes
 from api.messaging import webhooks as messaging_webhooks
 from api.messaging.sender import build_sender
+from api.metrics.exposition import process_exited
+from api.metrics.instruments import watch_pool
+from api.metrics.middleware import RequestMetrics
 from api.pages.docs import install_docs
 from api.pages.headers import SecurityHeaders
 from api.pages.origin import SameOriginForms
@@ -68,6 +74,8 @@ from api.rewards import routes as reward_routes
 from api.settings import Settings, check_production, get_settings, package_version
 from api.staff import routes as staff_routes
 from api.staff import scanner as staff_scanner
+from api.status import routes as status_routes
+from api.status.certificates import WARNINGS, expiries
 from api.stores import routes as store_routes
 from api.transactions import routes as transaction_routes
 from api.verification import routes as verification_routes
@@ -102,6 +110,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     check_production(settings)  # names every problem: dev certificates, http, a secret
     engine = make_engine(settings.database_url)
+    watch_pool(engine)
     if settings.migrate_on_start:
         migrate(engine, settings.migrations_dir)
     # The shipped designs, and each program's own versions from the database when first used.
@@ -145,6 +154,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loops.append(messages.start_thread())
     if settings.webhooks_in_process:
         loops.append(webhook_thread(engine, settings))
+    WARNINGS.check(expiries(settings), now=utcnow())  # then once a day, from the jobs
     logger.info("loyalpass started", extra={"designs": ",".join(designs)})
     yield
     for loop in loops:
@@ -155,6 +165,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.jobs_in_process:
         jobs.stop()
     engine.dispose()
+    process_exited()
 
 
 def build_google(
@@ -271,9 +282,12 @@ def create_app(
         is_development=app.state.settings.is_development,
     )
     app.add_middleware(SecurityHeaders, public_url=app.state.settings.public_url)
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestId)  # outermost: every record of the request carries its id
     install_error_handlers(app)
     install_sign_in_redirect(app)
     app.include_router(health.router)
+    app.include_router(status_routes.router)
     app.include_router(program_routes.router)
     app.include_router(mechanics_routes.router)
     app.include_router(design_routes.router)
@@ -303,6 +317,7 @@ def create_app(
     app.include_router(staff_scanner.router)
     app.include_router(wheel_routes.router)
     app.include_router(wheel_routes.spins)
+    app.include_router(console_imports.router)  # before /console/members/{member_id}
     app.include_router(console_routes.router)
     app.include_router(console_campaigns.router)
     app.include_router(console_promos.router)
@@ -311,6 +326,7 @@ def create_app(
     app.include_router(console_analytics.router)
     app.include_router(console_webhooks.router)
     app.include_router(console_audit.router)
+    app.include_router(console_status.router)
     app.include_router(messaging_routes.router)
     app.include_router(messaging_webhooks.router)
     app.include_router(webhook_routes.router)

@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     webpush_in_process: bool = True  # send from the service (off: `loyalpass worker`)
 
     log_level: str = "INFO"
+    # One JSON object per line (for a log collector), or text for a person at a terminal;
+    # unset: json in production, text in development and the demo.
+    log_format: Literal["json", "text"] | None = None
+    # The operator's bearer token: opens /metrics and GET /api/v1/operator/status (unset:
+    # /metrics is 404; merchants' API keys never open either).
+    metrics_token: SecretStr | None = None
     jobs_in_process: bool = True  # run scheduled jobs in the service (off: `loyalpass worker`)
     jobs_interval_seconds: float = 15.0
     pass_cache_size: int = 2048
@@ -203,6 +209,10 @@ class Settings(BaseSettings):
         return self.google_callback_url or f"{self.public_url}/google/v1/callbacks"
 
     @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (self.log_format is None and not self.is_development)
+
+    @property
     def is_development(self) -> bool:
         return self.environment == "development"
 
@@ -231,8 +241,8 @@ def production_problems(settings: Settings) -> list[str]:
     settings themselves refuse, as they do a missing messaging secret with email or SMS on);
     the SMTP password (an SMTP user set); the SMS.ru api_id or the Twilio account SID and
     auth token (that provider chosen); the Google service-account file (a Google issuer set).
-    The Android wallet keys, the Apple key password and the VAPID key are optional (the VAPID
-    key is made and kept in the database).
+    The Android wallet keys, the Apple key password, the metrics token and the VAPID key are
+    optional (the VAPID key is made and kept in the database).
     """
     if settings.is_development:
         return []

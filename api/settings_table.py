@@ -91,6 +91,10 @@ DESCRIPTIONS = {
     "webpush_ca_file": "an extra CA to trust for the push service",
     "webpush_in_process": "the service sends web pushes; set `false` when `loyalpass worker` does",
     "log_level": "the logging level",
+    "log_format": "`json` (one object per line, for a log collector) or `text`; unset: `json` "
+    "in production, `text` in development and the demo",
+    "metrics_token": "the operator's bearer token for `/metrics` and `GET "
+    "/api/v1/operator/status`; unset: `/metrics` is 404 (docs/MONITORING.md)",
     "jobs_in_process": "the service runs the scheduled jobs; set `false` when `loyalpass "
     "worker` does",
     "jobs_interval_seconds": "seconds between the in-process job runs",

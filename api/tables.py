@@ -19,7 +19,7 @@ from api.google_wallet.models import (
     GoogleObject,
 )
 from api.idempotency.models import IdempotencyRecord
-from api.imports.models import MemberImport
+from api.imports.models import MemberImport, MemberImportUpload
 from api.ledger.models import LedgerEntry, LotAllocation, PointLot, Transaction
 from api.mechanics.models import RulesVersion
 from api.members.models import Card, Member, MemberTag
@@ -79,6 +79,7 @@ __all__ = [
     "MemberTag",
     "MemberConsent",
     "MemberImport",
+    "MemberImportUpload",
     "MemberRfm",
     "Merchant",
     "Message",

@@ -57,8 +57,8 @@ def seed(url: str, devices: int) -> tuple[object, object, list[str]]:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         merchant, _ = merchant_service.create_merchant(session, name="Bench")
         program = program_service.create_program(
-            session, merchant.id, ProgramCreate(name="P"),
-            designs=load_designs(ROOT / "templates" / "cards"), default_design="florist",
+            session, merchant.id, ProgramCreate(name="P", design="florist"),
+            designs=load_designs(ROOT / "templates" / "cards"),
         )  # fmt: skip
         member, card, _ = enrolment_service.enrol(
             session, merchant.id, program.id, MemberCreate(name="M", phone="+79000000000")

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from api.apple_webservice.models import AppleDevice, AppleRegistration  # noqa: E402
 from api.apple_webservice.pusher import ApplePusher  # noqa: E402
 from api.apple_webservice.sender import ApnsSender  # noqa: E402
+from api.audit.service import OperatorActor  # noqa: E402
 from api.campaigns import service as campaign_service  # noqa: E402
 from api.campaigns import tasks as campaign_tasks  # noqa: E402
 from api.db import make_engine, migrate  # noqa: E402
@@ -114,8 +115,9 @@ def main() -> None:
             now = datetime.now(UTC)
             with Session(engine) as session, session.begin():
                 campaign = campaign_service.create(
-                    session, merchant_id, program_id, name="Autumn", message="New autumn menu!",
-                    segment_id=None, segment=None, send_at=None, now=now,
+                    session, OperatorActor(merchant_id), program_id, name="Autumn",
+                    message="New autumn menu!", segment_id=None, segment=None, send_at=None,
+                    now=now,
                 )  # fmt: skip
                 campaign_id = campaign.id
             started = time.perf_counter()

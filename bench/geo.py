@@ -107,8 +107,8 @@ def seed(url: str, members: int, stores: int) -> tuple[object, uuid.UUID]:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         merchant, _ = merchant_service.create_merchant(session, name="Bench")
         program = program_service.create_program(
-            session, merchant.id, ProgramCreate(name="P"),
-            designs=load_designs(ROOT / "templates" / "cards"), default_design="coffee",
+            session, merchant.id, ProgramCreate(name="P", design="coffee"),
+            designs=load_designs(ROOT / "templates" / "cards"),
         )  # fmt: skip
         session.execute(
             insert(Store),

@@ -72,8 +72,8 @@ def seed(url: str, members: int) -> tuple[str, list[str]]:
         merchant, key = merchant_service.create_merchant(session, name="Bench")
         rules = ProgramRules.model_validate({"earn": {"points": 1, "per_amount": "1"}})
         program = program_service.create_program(
-            session, merchant.id, ProgramCreate(name="Bench", rules=rules),
-            designs=designs, default_design="coffee",
+            session, merchant.id, ProgramCreate(name="Bench", rules=rules, design="coffee"),
+            designs=designs,
         )  # fmt: skip
         ids = []
         for i in range(members):

@@ -53,6 +53,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return server.create_database("loyalpass_test")
 
 
+OPERATOR_TOKEN = "operator-test-token"
+
+
 def make_settings(database_url: str, pki_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
@@ -69,6 +72,7 @@ def make_settings(database_url: str, pki_dir: Path, **overrides: object) -> Sett
         "webhooks_in_process": False,  # and deliver webhooks with a controlled clock
         "webpush_in_process": False,  # and the Web Push loop against a fake push service
         "webpush_allow_hosts": ["127.0.0.1"],  # where that fake listens
+        "metrics_token": OPERATOR_TOKEN,  # /metrics and the operator's status
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

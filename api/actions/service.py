@@ -32,6 +32,7 @@ from api.programs import repository as program_repository
 from api.programs.errors import ProgramNotFound
 from api.programs.models import Program
 from api.programs.rules import ProgramRules, rules_of
+from api.webhooks import service as webhook_service
 
 
 def create_rule(
@@ -155,6 +156,9 @@ def _credit(
         rule.points, EntryKind.bonus, reason
     )
     outbox_service.mark_card_changed(session, member.id, kind="bonus", now=now)
+    webhook_service.enqueue(
+        session, member.merchant_id, "transaction.created", transaction.model_dump()
+    )
     return transaction.id
 
 

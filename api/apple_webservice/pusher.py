@@ -27,6 +27,7 @@ from api.apple_webservice import pushes, repository
 from api.apple_webservice.models import ApplePush
 from api.apple_webservice.pushes import PushReport
 from api.clock import utcnow
+from api.metrics import instruments
 from api.outbound import service as outbound_service
 from passes import PushResult
 
@@ -123,6 +124,7 @@ class ApplePusher:
     def _record(
         self, leased: list[ApplePush], results: list[PushResult], now: datetime
     ) -> PushReport:
+        instruments.push_answers(self.client, [result.status for result in results])
         with Session(self.engine) as session, session.begin():
             return pushes.record(session, leased, results, now=now,
                                  max_attempts=self.max_attempts,

@@ -46,6 +46,13 @@ class StaffActor:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorActor:
+    """The operator at the command line or a script (no key, account or staff member)."""
+
+    merchant_id: UUID
+
+
 def staff_actor(staff: Any) -> StaffActor:
     """The audit actor of a ``Staff`` row (its merchant, id and name)."""
     return StaffActor(staff.merchant_id, staff.id, staff.name)

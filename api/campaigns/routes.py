@@ -77,19 +77,10 @@ def create_campaign(
     """Schedule a message to a segment's cards (now, or at ``send_at``). The answer carries
     ``audience_preview``: the members it would reach now."""
     campaign = campaign_service.create(
-        session, caller.merchant_id, program_id, name=data.name, message=data.message,
+        session, caller, program_id, name=data.name, message=data.message,
         segment_id=data.segment_id, segment=data.filter, send_at=data.send_at, now=utcnow(),
         channels=data.channels, message_translations=data.message_translations,
     )  # fmt: skip
-    audit.record(
-        session,
-        caller,
-        "campaign.created",
-        "campaign",
-        campaign.id,
-        None,
-        CampaignPublic.of(campaign),
-    )
     return CampaignPublic.of(campaign)
 
 
@@ -139,9 +130,7 @@ def get_campaign(campaign_id: UUID, session: SessionDep, caller: ReaderCaller) -
 
 @router.post("/campaigns/{campaign_id}/cancel")
 def cancel_campaign(campaign_id: UUID, session: SessionDep, caller: AdminCaller) -> CampaignPublic:
-    campaign = CampaignPublic.of(campaign_service.cancel(session, caller.merchant_id, campaign_id))
-    audit.record(session, caller, "campaign.cancelled", "campaign", campaign_id, None, campaign)
-    return campaign
+    return CampaignPublic.of(campaign_service.cancel(session, caller, campaign_id))
 
 
 @router.post("/geo-campaigns", status_code=status.HTTP_201_CREATED)

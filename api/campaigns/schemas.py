@@ -176,6 +176,7 @@ class CampaignStats(BaseModel):
     google_synced: int  # Google objects that have the message
     google_notified: int  # ... and the ones whose message notified
     google_held_back: int  # synced without a notification: the card's daily cap was spent
+    web_push_delivered: int = 0  # cards whose browser's push service took a notification since
 
 
 class CampaignPublic(BaseModel):

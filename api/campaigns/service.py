@@ -28,6 +28,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.audit import service as audit
 from api.automations.channels import ON_CARD, ChannelName, Route, choose, preference
 from api.campaigns import repository as campaign_repository
 from api.campaigns.errors import CampaignNotCancellable, CampaignNotFound
@@ -68,7 +69,7 @@ def audience_count(
 
 def create(
     session: Session,
-    merchant_id: UUID,
+    caller: audit.Actor,
     program_id: UUID,
     *,
     name: str,
@@ -80,8 +81,11 @@ def create(
     channels: Sequence[ChannelName] | None = None,
     message_translations: Mapping[str, str] | None = None,
 ) -> Campaign:
-    """Raises:
-    ProgramNotFound, SegmentNotFound."""
+    """Schedule a campaign (in the audit log with ``caller``: a key, an account).
+
+    Raises:
+        ProgramNotFound, SegmentNotFound."""
+    merchant_id = caller.merchant_id
     program = program_service.get_program(session, merchant_id, program_id)
     audience = _audience(session, merchant_id, program.id, segment_id, segment)
     campaign = Campaign(
@@ -99,6 +103,7 @@ def create(
     )
     session.add(campaign)
     session.flush()
+    audit.record(session, caller, "campaign.created", "campaign", campaign.id, None, campaign)
     return campaign
 
 
@@ -192,11 +197,17 @@ def page_for_program(
     return campaign_repository.page_for_program(session, program.id, page)
 
 
-def cancel(session: Session, merchant_id: UUID, campaign_id: UUID) -> Campaign:
-    campaign = get(session, merchant_id, campaign_id)
+def cancel(session: Session, caller: audit.Actor, campaign_id: UUID) -> Campaign:
+    """Cancel a scheduled campaign (in the audit log with ``caller``).
+
+    Raises:
+        CampaignNotFound, CampaignNotCancellable."""
+    campaign = get(session, caller.merchant_id, campaign_id)
     if campaign.status != CampaignStatus.scheduled:
         raise CampaignNotCancellable(f"status is {campaign.status}")
+    before = audit.snapshot(campaign)
     campaign.status = CampaignStatus.cancelled
+    audit.record(session, caller, "campaign.cancelled", "campaign", campaign_id, before, campaign)
     return campaign
 
 
@@ -285,6 +296,7 @@ def stats(session: Session, campaign: Campaign) -> CampaignStats:
         google_synced=delivery.google_synced,
         google_notified=delivery.google_notified,
         google_held_back=max(0, delivery.google_synced - delivery.google_notified),
+        web_push_delivered=delivery.web_push_delivered,
     )
 
 

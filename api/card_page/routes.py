@@ -137,7 +137,11 @@ def card_service_worker(
         card_path=card_path,
         assets=[
             *(f"{card_path}/icons/{spec.file_name}" for spec in pwa.icon_specs(design)),
-            *(f"/designs/{view.program.design}/{name}" for name in _PAGE_IMAGES),
+            *(
+                f"/designs/{view.program.design}/{name}"
+                for name in _PAGE_IMAGES
+                if name in design.images
+            ),
         ],
     )
     return Response(

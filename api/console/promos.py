@@ -55,7 +55,7 @@ def create_promo(
         )
         with session.begin_nested():
             created = promo_service.create_promo(
-                session, user.merchant_id, UUID(program), data, now=utcnow()
+                session, user.caller, UUID(program), data, now=utcnow()
             )
     except (ValidationError, ValueError, ApiError) as exc:
         context = _context(session, user.merchant_id, program, fields)

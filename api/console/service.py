@@ -231,7 +231,7 @@ def change_program(
             )  # fmt: skip
         if action == "reward":
             data = RewardCreate(name=fields.get("name", ""), cost_points=fields.get("cost") or None)
-            reward_service.create_reward(session, user.merchant_id, program_id, data)
+            reward_service.create_reward(session, user.caller, program_id, data)
     except ValidationError as exc:
         return "; ".join(str(e["msg"]) for e in exc.errors())
     except ApiError as exc:
@@ -310,7 +310,7 @@ def send_campaign(
         if program_id is None:
             raise ValueError("choose a program")
         campaign = campaign_service.create(
-            session, user.merchant_id, program_id, name=fields.get("name", "").strip()[:100],
+            session, user.caller, program_id, name=fields.get("name", "").strip()[:100],
             message=fields.get("message", "").strip(), segment_id=segment_id, segment=segment,
             send_at=None, now=now, channels=reach.channels_of(fields),
         )  # fmt: skip

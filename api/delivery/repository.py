@@ -12,6 +12,7 @@ from api.apple_webservice.models import AppleDevice, AppleRegistration
 from api.google_wallet.models import GoogleNotification, GoogleObject
 from api.members.models import Card
 from api.outbox.models import OutboxEvent
+from api.webpush.models import WebPushSubscription
 
 
 def campaign_apple_counts(session: Session, campaign_id: UUID) -> tuple[int, int]:
@@ -53,6 +54,26 @@ def campaign_google_counts(session: Session, campaign_id: UUID) -> tuple[int, in
         .where(col(OutboxEvent.campaign_id) == campaign_id)
     ).scalar_one()
     return int(synced), int(notified)
+
+
+def campaign_web_push_count(session: Session, campaign_id: UUID) -> int:
+    """Cards with a browser subscription whose last notification, sent after the campaign's
+    change, a push service accepted (several browsers on one card count once)."""
+    delivered = (
+        select(col(WebPushSubscription.id))
+        .where(
+            col(WebPushSubscription.card_id) == col(OutboxEvent.card_id),
+            col(WebPushSubscription.last_status) == "delivered",
+            col(WebPushSubscription.last_sent_at) >= col(OutboxEvent.created_at),
+        )
+        .exists()
+    )
+    query = (
+        select(func.count())
+        .select_from(OutboxEvent)
+        .where(col(OutboxEvent.campaign_id) == campaign_id, delivered)
+    )
+    return int(session.execute(query).scalar_one())
 
 
 def registrations_by_client(session: Session, card_id: UUID) -> dict[str, int]:

@@ -50,3 +50,4 @@ class CampaignDelivery:
     apple_devices_fetched: int  # cards whose new version a device has downloaded
     google_synced: int  # Google objects that have the message
     google_notified: int  # ... and the ones whose message notified
+    web_push_delivered: int = 0  # cards a push service accepted a notification for, after it

@@ -76,9 +76,11 @@ def campaign_delivery(session: Session, campaign_id: UUID) -> CampaignDelivery:
     """How far a campaign's cards got on each wallet."""
     pushed, fetched = delivery_repository.campaign_apple_counts(session, campaign_id)
     synced, notified = delivery_repository.campaign_google_counts(session, campaign_id)
+    web_push = delivery_repository.campaign_web_push_count(session, campaign_id)
     return CampaignDelivery(
         apple_pushes_delivered=pushed,
         apple_devices_fetched=fetched,
         google_synced=synced,
         google_notified=notified,
+        web_push_delivered=web_push,
     )

@@ -30,6 +30,7 @@ from api.members.models import Card, Member
 from api.members.schemas import MemberCreate, normalise_email, normalise_phone
 from api.messaging import service as messaging_service
 from api.messaging.models import Channel, Purpose
+from api.metrics import instruments
 from api.outbox.models import OutboxEvent
 from api.pages.consents import MARKETING_CONSENT_VERSION
 from api.pages.texts import CONSENT_VERSION
@@ -161,6 +162,7 @@ def enrol(
             # ``card.store_ids`` already stands for.
             store_selection.choose_for_new_member(session, member)
         logger.info("member enrolled", extra={"member_id": str(member.id)})
+        instruments.count_on_commit(session, instruments.ENROLMENTS)
         webhook_service.enqueue(
             session,
             merchant_id,

@@ -8,7 +8,7 @@ time, patched after that: one PATCH however many changes piled up, none when its
 one Google has, as after a design change only the class shows), then any new messages.
 Only then are the outbox rows marked done, so a crash or a Google outage loses nothing: the
 rows stay pending and the card is retried with a growing delay (at most an hour). After
-``stale_after`` failures in a row the card is stale, which alerts the operator (``/healthz``
+``stale_after`` failures in a row the card is stale, which alerts the operator (the status
 degraded, a console banner, an ERROR line); a key Google refuses (401, 403, or a token
 endpoint refusing it) stops the sync until the key is replaced or an operator retries.
 
@@ -40,6 +40,7 @@ from api.google_wallet.budget import Message
 from api.google_wallet.pacing import SharedPacer
 from api.google_wallet.service import SyncWork
 from api.google_wallet.wallet import GoogleWallet, digest
+from api.metrics import instruments
 from passes import GoogleNotFound, GoogleWalletError, NotificationQuotaExceeded, object_message
 
 logger = logging.getLogger(__name__)
@@ -166,10 +167,13 @@ class GoogleSync:
             return None
         try:
             try:
-                return self._push(work, now)
+                notified = self._push(work, now)
+                instruments.GOOGLE_ANSWERS.labels("200").inc()
+                return notified
             except GoogleAuthError as auth_error:  # the token fetch failed, not the call
                 raise _as_wallet_error(auth_error) from auth_error
         except GoogleWalletError as exc:
+            instruments.GOOGLE_ANSWERS.labels(str(exc.status)).inc()
             with Session(self.engine) as session, session.begin():
                 failure = google_service.record_failure(
                     session, card_id, exc, credential=self.credential, now=now,
@@ -244,6 +248,8 @@ class GoogleSync:
                 notify = False
             if notify:
                 notifications.append(("message", item.event_id))
+        for kind, _ in notifications:
+            instruments.GOOGLE_NOTIFICATIONS.labels(kind).inc()
         with Session(self.engine) as session, session.begin():
             google_service.record_synced(session, work, points=points, body_digest=body_digest,
                                          notifications=notifications, now=now)  # fmt: skip

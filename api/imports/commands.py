@@ -13,9 +13,11 @@ from uuid import UUID
 import typer
 from sqlmodel import Session
 
+from api.audit.service import OperatorActor
+from api.clock import utcnow
 from api.db import make_engine, migrate
 from api.errors import ApiError
-from api.imports import export, service, tasks
+from api.imports import export, jobs, service, tasks
 from api.logs import configure_logging
 from api.programs.models import Program
 from api.settings import Settings
@@ -66,12 +68,17 @@ def import_members(
             if dry_run:
                 typer.echo(json.dumps({**summary, "errors": len(plan.problems)}))
                 return
-            job = service.start(session, merchant_id, plan, actor="cli import")
-        if plan.previous is not None:
-            typer.echo(f"this file was imported before (import {job.id}): nothing to do")
-            return
-        with typer.progressbar(length=len(plan.members), label="importing members") as bar:
-            tasks.run(engine, job.id, plan.members, progress=bar.update)
+            # A failed import of the same file is resumed (api/imports/jobs.py).
+            job, run = jobs.begin(
+                session, OperatorActor(merchant_id), plan, data, actor="cli import", now=utcnow()
+            )
+        if run is None:
+            if plan.previous is not None:
+                typer.echo(f"this file was imported before (import {job.id}): nothing to do")
+                return
+        else:
+            with typer.progressbar(length=len(run.members), label="importing members") as bar:
+                tasks.run(engine, job.id, run.members, progress=bar.update, runner=run.runner)
     except ApiError as exc:
         typer.echo(f"error: {exc.detail or exc.title}", err=True)
         raise typer.Exit(1) from None

@@ -20,3 +20,10 @@ class ImportMappingInvalid(InvalidRequest):
     """The ``mapping`` form field is not a JSON object of member field -> column name."""
 
     code, title = "import_mapping_invalid", "The column mapping is not a JSON object of names"
+
+
+class ImportUploadNotFound(NotFound):
+    """The uploaded file to import is not this merchant's, was imported already, or was
+    deleted (a dry run's file is kept for a day)."""
+
+    code, title = "import_upload_not_found", "The uploaded file is no longer available"

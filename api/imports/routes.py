@@ -10,8 +10,9 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
+from api.clock import utcnow
 from api.deps import AdminCaller, EngineDep, SessionDep
-from api.imports import export, service, tasks
+from api.imports import export, jobs, service, tasks
 from api.imports.errors import ImportMappingInvalid
 from api.imports.schemas import ImportJob, ImportReport, RowProblem
 from api.programs import service as program_service
@@ -40,7 +41,8 @@ def import_members(
     """Import members from a file: new members with their opening points, stamps and tier
     (``import`` ledger entries) and cards. Rows matching a member by phone, email or
     external_id are skipped; a file imported before answers with its earlier job. With
-    ``dry_run`` the answer is a report of every bad row by line and column."""
+    ``dry_run`` the answer is a report of every bad row by line and column. A job that
+    failed (its process stopped) is resumed by importing the same file again."""
     data = file.file.read() if file is not None else b""
     filename = (file.filename or "") if file is not None else ""
     plan = service.check(session, caller.merchant_id, program_id, data, filename, _mapping(mapping))
@@ -53,10 +55,13 @@ def import_members(
             errors=[RowProblem.model_validate(p.as_dict()) for p in plan.problems],
             already_imported=plan.previous.id if plan.previous else None,
         )
-    job = service.start(session, caller.merchant_id, plan, actor=f"import by key {caller.key_id}")
-    if plan.previous is None and plan.members:
+    job, run = jobs.begin(
+        session, caller, plan, data, actor=f"import by key {caller.key_id}",
+        now=utcnow(),
+    )  # fmt: skip
+    if run is not None:
         # After the commit of the job row: each batch is its own transaction.
-        background.add_task(tasks.run, engine, job.id, plan.members)
+        background.add_task(tasks.start, engine, run)
     return ImportJob.of(job)
 
 

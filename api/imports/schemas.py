@@ -33,7 +33,7 @@ class ImportJob(BaseModel):
     id: UUID
     program_id: UUID
     filename: str
-    status: str = Field(description="running or done")
+    status: str = Field(description="running, done or failed")
     rows: int
     valid: int
     existing: int
@@ -41,6 +41,7 @@ class ImportJob(BaseModel):
     errors: list[RowProblem]
     created_at: datetime
     finished_at: datetime | None
+    failure: str | None = Field(default=None, description="Why a failed import stopped")
 
     @classmethod
     def of(cls, job: MemberImport) -> ImportJob:
@@ -56,4 +57,5 @@ class ImportJob(BaseModel):
             errors=[RowProblem.model_validate(problem) for problem in job.errors],
             created_at=job.created_at,
             finished_at=job.finished_at,
+            failure=job.failure,
         )

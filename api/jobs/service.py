@@ -8,6 +8,7 @@ nothing the second time. A failing job is logged and does not stop the others.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,11 +19,14 @@ from api.automations import tasks as automation_tasks
 from api.campaigns import tasks as campaign_tasks
 from api.designs import tasks as design_tasks
 from api.google_wallet import tasks as google_tasks
+from api.imports import tasks as import_tasks
 from api.ledger import tasks as ledger_tasks
+from api.metrics import instruments
 from api.privacy import tasks as privacy_tasks
 from api.privacy.retention import Retention
 from api.segments import tasks as segment_tasks
 from api.settings import get_settings
+from api.status.certificates import WARNINGS, expiries
 from api.stores import tasks as store_tasks
 from api.transactions import tasks as transaction_tasks
 
@@ -43,6 +47,7 @@ class JobReport:
     automations_fired: int = 0
     device_logs_deleted: int = 0
     stale_released: int = 0
+    imports_resumed: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -51,13 +56,17 @@ def run_all(engine: Engine, *, now: datetime) -> JobReport:
     report = JobReport()
     jobs = (expire_points, birthday_bonuses, tier_downgrades, card_stores, geo_campaigns,
             push_campaigns, design_publishes, rfm_scores, automations, device_logs,
-            stale_deliveries)  # fmt: skip
+            stale_deliveries, stuck_imports, certificate_expiry)  # fmt: skip
     for job in jobs:
+        started = time.perf_counter()
         try:
             job(engine, now=now, report=report)
         except Exception as exc:  # one failing job must not stop the others
             logger.exception("scheduled job failed", extra={"job": job.__name__})
             report.errors.append(f"{job.__name__}: {exc}")
+            instruments.job_ran(job.__name__, started, ok=False)
+        else:
+            instruments.job_ran(job.__name__, started, ok=True)
     return report
 
 
@@ -123,3 +132,13 @@ def stale_deliveries(engine: Engine, *, now: datetime, report: JobReport) -> Non
     (they are retried hourly on their own until then)."""
     report.stale_released += apple_tasks.release_stale(engine, now=now)
     report.stale_released += google_tasks.release_stale(engine, now=now)
+
+
+def stuck_imports(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Resume (from the kept file) or fail the member imports whose process stopped."""
+    report.imports_resumed += import_tasks.recover_stuck(engine, now=now)
+
+
+def certificate_expiry(engine: Engine, *, now: datetime, report: JobReport) -> None:
+    """Warn in the log, once a day, of a certificate expiring within 30 days."""
+    WARNINGS.check(expiries(get_settings()), now=now)

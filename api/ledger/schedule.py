@@ -24,6 +24,7 @@ from api.ledger.postings import Actor, Book
 from api.outbox import service as outbox_service
 from api.programs.models import Program
 from api.programs.rules import Downgrade, ProgramRules, rules_of
+from api.webhooks import service as webhook_service
 
 SCHEDULER = Actor("scheduler")
 
@@ -67,6 +68,9 @@ def expire_member(
         book.expire_lot(lot)
     session.add(member)
     outbox_service.mark_card_changed(session, member.id, kind="expiry", now=now)
+    webhook_service.enqueue(
+        session, member.merchant_id, "transaction.created", transaction.model_dump()
+    )
     return before - member.points
 
 

@@ -52,11 +52,15 @@ def grant_bonus(
         reason=reason,
         created_at=now,
     )
-    insert_unless_conflict(session, transaction)
+    inserted = insert_unless_conflict(session, transaction)
     Book(session, member, rules, actor, now, transaction.id).credit_points(
         points, EntryKind.bonus, reason
     )
     outbox_service.mark_card_changed(session, member.id, kind="bonus", now=now, message=reason)
+    if inserted:
+        webhook_service.enqueue(
+            session, member.merchant_id, "transaction.created", transaction.model_dump()
+        )
     return transaction
 
 

@@ -3,6 +3,8 @@ ledger in ``api/enrolment/service.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 from sqlmodel import Session
@@ -47,15 +49,27 @@ def set_tags(
     wanted, have = set(tags), _tags(session, member)
     repository.remove_tags(session, member.id, have - wanted)
     repository.insert_tags(session, member, wanted - have)
-    webhook_service.enqueue(
-        session, merchant_id, "member.updated", {"member_id": member.id, "tags": sorted(wanted)}
-    )
+    if wanted != have:
+        updated(session, member, {"tags": sorted(wanted)})
     return member, card
 
 
 def add_tags(session: Session, member: Member, tags: list[str]) -> None:
     """Add ``tags`` the member does not have yet (a re-enrolment adds its tags)."""
-    repository.insert_tags(session, member, set(tags) - _tags(session, member))
+    have = _tags(session, member)
+    new = set(tags) - have
+    if new:
+        repository.insert_tags(session, member, new)
+        updated(session, member, {"tags": sorted(have | new)})
+
+
+def updated(session: Session, member: Member, changes: Mapping[str, Any]) -> None:
+    """The ``member.updated`` webhook for a change of the member's profile (tags, consent,
+    and any later profile field): ``changed`` names the fields, their new values beside it.
+    Call it in the change's own transaction."""
+    data = {"member_id": member.id, "program_id": member.program_id,
+            "changed": sorted(changes), **changes}  # fmt: skip
+    webhook_service.enqueue(session, member.merchant_id, "member.updated", data)
 
 
 def _tags(session: Session, member: Member) -> set[str]:

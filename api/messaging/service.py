@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlmodel import Session
 
 from api.db import insert_unless_conflict
+from api.members import service as member_service
 from api.members.models import Member
 from api.messaging import repository
 from api.messaging.errors import UnsubscribeLinkInvalid
@@ -140,15 +141,7 @@ def unsubscribe(
     member = session.get(Member, found[0]) if found else None
     if found is None or member is None:
         raise UnsubscribeLinkInvalid()
-    return record_consent(
-        session,
-        member=member,
-        channel=found[1],
-        purpose=Purpose.marketing,
-        is_granted=False,
-        source=source,
-        now=now,
-    )
+    return withdraw_marketing(session, member, found[1], source=source, now=now)
 
 
 def record_delivery(
@@ -197,7 +190,20 @@ def stop_by_reply(session: Session, *, phone: str, text: str, now: datetime) -> 
 
 def withdraw_sms_marketing(session: Session, member: Member, *, now: datetime) -> None:
     """The number replied STOP or opted out at the provider: no more SMS marketing."""
-    record_consent(
-        session, member=member, channel=Channel.sms, purpose=Purpose.marketing,
-        is_granted=False, source="sms_stop", now=now,
+    withdraw_marketing(session, member, Channel.sms, source="sms_stop", now=now)
+
+
+def withdraw_marketing(
+    session: Session, member: Member, channel: Channel, *, source: str, now: datetime
+) -> ChannelConsent:
+    """Withdraw the member's marketing consent on ``channel`` (a change of their profile:
+    the ``member.updated`` webhook says so)."""
+    consent = record_consent(
+        session, member=member, channel=channel, purpose=Purpose.marketing,
+        is_granted=False, source=source, now=now,
     )  # fmt: skip
+    member_service.updated(session, member, {"consent": {
+        "channel": str(channel), "purpose": str(Purpose.marketing), "is_granted": False,
+        "source": source,
+    }})  # fmt: skip
+    return consent

@@ -11,8 +11,10 @@ from api.pages.audit_texts import AUDIT_TEXTS
 from api.pages.consents import MARKETING_TEXTS
 from api.pages.design_texts import DESIGN_TEXTS
 from api.pages.feedback_texts import FEEDBACK_TEXTS
+from api.pages.import_texts import IMPORT_TEXTS
 from api.pages.mechanics_texts import MECHANICS_TEXTS
 from api.pages.pwa_texts import PWA_TEXTS
+from api.pages.status_texts import STATUS_TEXTS
 from api.pages.till_texts import TILL_TEXTS
 from api.pages.webhook_texts import WEBHOOK_TEXTS
 
@@ -26,6 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         **MARKETING_TEXTS["ru"],
         **FEEDBACK_TEXTS["ru"],
+        **STATUS_TEXTS["ru"],
         **WEBHOOK_TEXTS["ru"],
         **TILL_TEXTS["ru"],
         **ACCOUNT_TEXTS["ru"],
@@ -33,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **DESIGN_TEXTS["ru"],
         **PWA_TEXTS["ru"],
         **AUDIT_TEXTS["ru"],
+        **IMPORT_TEXTS["ru"],
         "on_the_phone": "На телефоне",
         "devices_holding": "устройств с картой: {count}",
         "card_current": "карта актуальна",
@@ -198,6 +202,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         **MARKETING_TEXTS["en"],
         **FEEDBACK_TEXTS["en"],
+        **STATUS_TEXTS["en"],
         **WEBHOOK_TEXTS["en"],
         **TILL_TEXTS["en"],
         **ACCOUNT_TEXTS["en"],
@@ -205,6 +210,7 @@ TEXTS: dict[str, dict[str, str]] = {
         **DESIGN_TEXTS["en"],
         **PWA_TEXTS["en"],
         **AUDIT_TEXTS["en"],
+        **IMPORT_TEXTS["en"],
         "on_the_phone": "On the phone",
         "devices_holding": "devices holding the card: {count}",
         "card_current": "card up to date",

@@ -7,7 +7,6 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 from sqlmodel import Session
 
-from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import AdminCaller, PosCaller, ReaderCaller, SessionDep
 from api.ledger.postings import Actor
@@ -15,6 +14,7 @@ from api.paging import Page, Paging
 from api.promos import service as promo_service
 from api.promos.models import Promo
 from api.promos.schemas import (
+    PendingDiscount,
     PromoCreate,
     PromoPublic,
     PromoRedeem,
@@ -32,8 +32,7 @@ def create_promo(
 ) -> PromoPublic:
     """A shared code with a usage limit, or a batch of unique codes (`GET .../codes.csv` to
     print them), with a window, a per-member limit and what it grants."""
-    promo = promo_service.create_promo(session, caller.merchant_id, program_id, data, now=utcnow())
-    audit.record(session, caller, "promo.created", "promo", promo.id, None, promo)
+    promo = promo_service.create_promo(session, caller, program_id, data, now=utcnow())
     return _public(session, promo)
 
 
@@ -59,11 +58,7 @@ def update_promo(
     program_id: UUID, promo_id: UUID, data: PromoUpdate, session: SessionDep, caller: AdminCaller
 ) -> PromoPublic:
     """Edit a promo; `{"is_active": false}` archives it (its codes are refused from then on)."""
-    before = audit.snapshot(
-        promo_service.get_promo(session, caller.merchant_id, program_id, promo_id)
-    )
-    promo = promo_service.update_promo(session, caller.merchant_id, program_id, promo_id, data)
-    audit.record(session, caller, "promo.updated", "promo", promo.id, before, promo)
+    promo = promo_service.update_promo(session, caller, program_id, promo_id, data)
     return _public(session, promo)
 
 
@@ -108,6 +103,20 @@ def redeem_promo(
     if not redeemed.is_new:
         response.status_code = status.HTTP_200_OK
     return redeemed_public(redeemed)
+
+
+@router.get("/members/{member_id}/discount")
+def pending_discount(member_id: UUID, session: SessionDep, caller: ReaderCaller) -> PendingDiscount:
+    """The promo discount the member's next purchase will take (`promo_discount_percent` 0:
+    none), for the till to charge the right amount before it records the purchase."""
+    pending = promo_service.pending_for(session, caller.merchant_id, member_id)
+    if pending is None:
+        return PendingDiscount(promo_discount_percent=0, promo_id=None, granted_at=None)
+    return PendingDiscount(
+        promo_discount_percent=pending.discount_percent or 0,
+        promo_id=pending.promo_id,
+        granted_at=pending.created_at,
+    )
 
 
 def redeemed_public(redeemed: promo_service.Redeemed) -> PromoRedeemed:

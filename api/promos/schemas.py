@@ -171,6 +171,14 @@ class PromoRedeemed(RedemptionPublic):
     is_new: bool = Field(description="False: the member had redeemed this code already")
 
 
+class PendingDiscount(BaseModel):
+    """What the member's next purchase takes off, so the till can charge the right amount."""
+
+    promo_discount_percent: int = Field(description="0: no promo discount waits")
+    promo_id: UUID | None = Field(description="The promo that granted it")
+    granted_at: datetime | None = Field(description="When the member redeemed the code")
+
+
 def _window(start: datetime | None, end: datetime | None) -> None:
     for moment in (start, end):
         if moment is not None and moment.tzinfo is None:

@@ -30,10 +30,12 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.audit import service as audit
 from api.db import insert_unless_conflict
 from api.ledger import repository as ledger_repository
 from api.ledger import service as ledger_service
 from api.ledger.postings import Actor
+from api.members import service as member_service
 from api.members.errors import MemberNotFound
 from api.members.models import Member
 from api.outbox import service as outbox_service
@@ -77,13 +79,15 @@ class Redeemed:
 
 
 def create_promo(
-    session: Session, merchant_id: UUID, program_id: UUID, data: PromoCreate, *, now: datetime
+    session: Session, caller: audit.Actor, program_id: UUID, data: PromoCreate, *, now: datetime
 ) -> Promo:
-    """Create a promo with its shared code or its batch of unique codes.
+    """Create a promo with its shared code or its batch of unique codes (in the audit log
+    with ``caller``).
 
     Raises:
         ProgramNotFound, RewardNotFound (a reward of another program), PromoCodeTaken.
     """
+    merchant_id = caller.merchant_id
     program = program_service.get_program(session, merchant_id, program_id)
     if data.reward_id is not None:
         reward = reward_repository.get_reward(session, merchant_id, data.reward_id)
@@ -101,21 +105,24 @@ def create_promo(
                            created_at=now)  # fmt: skip
         if not insert_unless_conflict(session, shared):  # created at the same moment
             raise PromoCodeTaken(f"{data.code} is another promo's code", field="code")
-        return promo
-    repository.insert_codes(session, merchant_id, promo.id, _new_codes(session, merchant_id,
-                            data.count or 0), now=now)  # fmt: skip
+    else:
+        repository.insert_codes(session, merchant_id, promo.id, _new_codes(session, merchant_id,
+                                data.count or 0), now=now)  # fmt: skip
+    audit.record(session, caller, "promo.created", "promo", promo.id, None, promo)
     return promo
 
 
 def update_promo(
-    session: Session, merchant_id: UUID, program_id: UUID, promo_id: UUID, data: PromoUpdate
+    session: Session, caller: audit.Actor, program_id: UUID, promo_id: UUID, data: PromoUpdate
 ) -> Promo:
-    """Change a promo's name, limits, window or archive it.
+    """Change a promo's name, limits, window or archive it (in the audit log, before and
+    after, with ``caller``).
 
     Raises:
         PromoNotFound, PromoInvalid (a usage limit on unique codes, a window ending first).
     """
-    promo = get_promo(session, merchant_id, program_id, promo_id)
+    promo = get_promo(session, caller.merchant_id, program_id, promo_id)
+    before = audit.snapshot(promo)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("usage_limit") is not None and promo.kind == PromoKind.unique:
         raise PromoInvalid("unique codes are used once each", field="usage_limit")
@@ -125,6 +132,7 @@ def update_promo(
         raise PromoInvalid("ends_at must be after starts_at", field="ends_at")
     session.add(promo)
     session.flush()
+    audit.record(session, caller, "promo.updated", "promo", promo.id, before, promo)
     return promo
 
 
@@ -232,6 +240,16 @@ def discount_taken_by(session: Session, transaction_id: UUID) -> int:
     """The promo discount a recorded purchase took (0: none), for its replayed answer."""
     taken = repository.discount_of_purchase(session, transaction_id)
     return taken.discount_percent or 0 if taken else 0
+
+
+def pending_for(session: Session, merchant_id: UUID, member_id: UUID) -> PromoRedemption | None:
+    """The promo discount grant the member's next purchase will take, if any.
+
+    Raises:
+        MemberNotFound: the merchant has no such member.
+    """
+    member_service.get_member(session, merchant_id, member_id)
+    return repository.pending_discount(session, merchant_id, member_id)
 
 
 def pending_discount(session: Session, member: Member) -> int:

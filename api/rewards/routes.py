@@ -7,7 +7,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, status
 
-from api.audit import service as audit
 from api.clock import utcnow
 from api.deps import AdminCaller, PosCaller, ReaderCaller, SessionDep
 from api.paging import Page, Paging
@@ -23,8 +22,7 @@ def create_reward(
     program_id: UUID, data: RewardCreate, session: SessionDep, caller: AdminCaller
 ) -> RewardPublic:
     """Add a reward that costs points, or a full stamp card."""
-    reward = reward_service.create_reward(session, caller.merchant_id, program_id, data)
-    audit.record(session, caller, "reward.created", "reward", reward.id, None, reward)
+    reward = reward_service.create_reward(session, caller, program_id, data)
     return RewardPublic.of(reward)
 
 
@@ -52,11 +50,7 @@ def update_reward(
 ) -> RewardPublic:
     """Edit a reward: its name, cost, limits, stock, redemption window; `{"is_active":
     false}` archives it (no longer offered; coupons already issued still work)."""
-    before = audit.snapshot(
-        reward_service.get_reward(session, caller.merchant_id, program_id, reward_id)
-    )
-    reward = reward_service.update_reward(session, caller.merchant_id, program_id, reward_id, data)
-    audit.record(session, caller, "reward.updated", "reward", reward.id, before, reward)
+    reward = reward_service.update_reward(session, caller, program_id, reward_id, data)
     return RewardPublic.of(reward)
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlmodel import Session
 
+from api.audit import service as audit
 from api.clock import as_utc
 from api.ledger.models import EntryKind
 from api.ledger.postings import Book
@@ -40,14 +41,17 @@ _CODE_LENGTH = 10
 
 
 def create_reward(
-    session: Session, merchant_id: UUID, program_id: UUID, data: RewardCreate
+    session: Session, caller: audit.Actor, program_id: UUID, data: RewardCreate
 ) -> Reward:
+    """Add a reward to the program, in the audit log with ``caller`` (a key, an account)."""
+    merchant_id = caller.merchant_id
     program = program_service.get_program(session, merchant_id, program_id)
     if data.costs_full_card and program.kind != ProgramKind.stamps:
         raise RewardNeedsStamps("this program collects points: give cost_points instead")
     reward = Reward(merchant_id=merchant_id, program_id=program.id, **data.model_dump())
     session.add(reward)
     session.flush()
+    audit.record(session, caller, "reward.created", "reward", reward.id, None, reward)
     return reward
 
 
@@ -60,15 +64,17 @@ def get_reward(session: Session, merchant_id: UUID, program_id: UUID, reward_id:
 
 
 def update_reward(
-    session: Session, merchant_id: UUID, program_id: UUID, reward_id: UUID, data: RewardUpdate
+    session: Session, caller: audit.Actor, program_id: UUID, reward_id: UUID, data: RewardUpdate
 ) -> Reward:
-    """Apply the fields ``data`` sets; the result is checked as a whole.
+    """Apply the fields ``data`` sets; the result is checked as a whole, and the change is in
+    the audit log (before and after) with ``caller``.
 
     Raises:
         RewardNotFound; RewardInvalid: a points cost on a full-card reward, or a window that
         ends before it starts.
     """
-    reward = get_reward(session, merchant_id, program_id, reward_id)
+    reward = get_reward(session, caller.merchant_id, program_id, reward_id)
+    before = audit.snapshot(reward)
     changes = data.model_dump(exclude_unset=True)
     if "cost_points" in changes and reward.costs_full_card:
         raise RewardInvalid("this reward costs a full stamp card", field="cost_points")
@@ -79,6 +85,7 @@ def update_reward(
         raise RewardInvalid("available_until must be after available_from", field="available_until")
     session.add(reward)
     session.flush()
+    audit.record(session, caller, "reward.updated", "reward", reward.id, before, reward)
     return reward
 
 

@@ -80,4 +80,6 @@ def import_locations(
     longitude`` and optionally ``address, opening_hours, relevant_text, is_flagship,
     beacon_uuid, beacon_major, beacon_minor``. All or nothing: any bad row is reported with
     its line number and nothing is imported."""
-    return store_service.import_csv_file(session, caller.merchant_id, body)
+    result = store_service.import_csv_file(session, caller.merchant_id, body)
+    audit.record(session, caller, "stores.imported", "store", None, None, result)
+    return result

@@ -19,6 +19,7 @@ from api.ledger.engine import (
 )
 from api.ledger.models import Currency, EntryKind, Transaction
 from api.ledger.postings import Book
+from api.metrics import instruments
 from api.programs.models import Program, ProgramKind
 from api.transactions import surprise
 from api.transactions.errors import CurrencyMismatch
@@ -77,6 +78,7 @@ def post(
     the card's one change for this purchase carries to the wallets).
     """
     member = book.member
+    instruments.count_on_commit(session, instruments.PURCHASES)
     if program.kind == ProgramKind.stamps:
         book.credit_stamps(earned.amount, EntryKind.earn, earned.reason)
     else:

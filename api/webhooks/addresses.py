@@ -4,10 +4,9 @@ to the address checked (DNS can change between a check and a connection)."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
+from api.outbound.addresses import NotPublic, Unresolvable, public_address
 from api.webhooks.errors import WebhookUrlRefused
 
 
@@ -31,13 +30,10 @@ def check_url(url: str, *, require_https: bool, allow_private: bool) -> str | No
         return None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (OSError, ValueError) as exc:
+        return public_address(parts.hostname, port)
+    except (Unresolvable, ValueError) as exc:
         raise WebhookUrlRefused("the URL's host does not resolve", field="url") from exc
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    for address in addresses:
-        if not address.is_global or address.is_multicast:
-            raise WebhookUrlRefused(
-                "the URL's host resolves to a private or local address", field="url"
-            )
-    return str(addresses[0])
+    except NotPublic:
+        raise WebhookUrlRefused(
+            "the URL's host resolves to a private or local address", field="url"
+        ) from None

@@ -16,6 +16,10 @@ class EndpointPrivate(InvalidRequest):
     )
 
 
+class EndpointUnresolvable(InvalidRequest):
+    code, title = "webpush_endpoint_unresolvable", "endpoint's host name does not resolve"
+
+
 class InvalidP256dh(InvalidRequest):
     code, title = (
         "webpush_invalid_p256dh",

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.clock import utcnow
+from api.metrics import instruments
 from api.webpush import repository, service
 from api.webpush.service import Notification, Outcome, WebPushReport
 
@@ -56,6 +57,7 @@ class WebPushPusher:
                 return report
             sendable = [note for note in leased if not note.over_budget]
             outcomes = self.send(sendable) if sendable else []
+            instruments.push_answers("webpush", [outcome.status for outcome in outcomes])
             with Session(self.engine) as session, session.begin():
                 for note in leased:
                     if note.over_budget:

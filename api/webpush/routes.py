@@ -11,6 +11,7 @@ from api.cards import service as card_service
 from api.cards.routes import Token
 from api.clock import utcnow
 from api.deps import SessionDep, SettingsDep
+from api.outbound.addresses import Resolver, system_resolver
 from api.webpush import service
 from api.webpush.keys import VapidKeys
 from api.webpush.schemas import PushKeyPublic, SubscriptionCreate, SubscriptionDelete
@@ -26,6 +27,14 @@ def get_vapid_keys(request: Request) -> VapidKeys:
 VapidDep = Annotated[VapidKeys, Depends(get_vapid_keys)]
 
 
+def get_resolver() -> Resolver:
+    """How an endpoint's host name is resolved for its check (tests give their own)."""
+    return system_resolver
+
+
+ResolverDep = Annotated[Resolver, Depends(get_resolver)]
+
+
 @router.get("/{token}/push-key")
 def push_key(token: Token, session: SessionDep, keys: VapidDep) -> PushKeyPublic:
     """The installation's VAPID public key, the browser's ``applicationServerKey``."""
@@ -39,13 +48,15 @@ def subscribe(
     data: SubscriptionCreate,
     session: SessionDep,
     settings: SettingsDep,
+    resolve: ResolverDep,
     accept_language: Annotated[str, Header()] = "",
 ) -> Response:
     """Store the browser's push subscription for this card (after the member's tap)."""
     view = card_service.get_card(session, token)
     language = data.language or ("en" if accept_language.lower().startswith("en") else "ru")
     service.subscribe(session, view, data, language=language,
-                      allow_hosts=settings.webpush_allow_hosts, now=utcnow())  # fmt: skip
+                      allow_hosts=settings.webpush_allow_hosts, now=utcnow(),
+                      resolve=resolve)  # fmt: skip
     return Response(status_code=204)
 
 

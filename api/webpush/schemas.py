@@ -19,6 +19,8 @@ class SubscriptionCreate(RequestModel):
 
     endpoint: str = Field(max_length=1000)
     keys: SubscriptionKeys
+    # Every browser's toJSON() carries it (null: the push service sets no end); not kept.
+    expiration_time: float | None = Field(default=None, alias="expirationTime", ge=0)
     language: Literal["ru", "en"] | None = None
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from api.cards.service import CardView
 from api.delivery.budgets import NOTIFICATION_LIMIT, NOTIFICATION_WINDOW
+from api.outbound.addresses import Resolver, system_resolver
 from api.webpush import repository
 from api.webpush.errors import SubscriptionNotFound
 from api.webpush.models import WebPushSubscription
@@ -40,14 +41,15 @@ def subscribe(
     language: str,
     allow_hosts: Collection[str],
     now: datetime,
+    resolve: Resolver = system_resolver,
 ) -> WebPushSubscription:
     """Store (or move to this card) the browser's subscription.
 
     Raises:
-        EndpointNotHttps, EndpointPrivate: the endpoint is refused.
+        EndpointNotHttps, EndpointPrivate, EndpointUnresolvable: the endpoint is refused.
         InvalidP256dh, InvalidAuth: a key is not what RFC 8291 requires.
     """
-    check_endpoint(data.endpoint, allow_hosts)
+    check_endpoint(data.endpoint, allow_hosts, resolve)
     check_keys(data.keys.p256dh, data.keys.auth)
     found = repository.by_endpoint(session, data.endpoint)
     if found is None:
@@ -155,6 +157,7 @@ class Outcome:
 
     status: int
     retry_after: float | None = None
+    refused: str | None = None  # not sent, for good (the endpoint's host is not public)
 
 
 def record(
@@ -166,7 +169,8 @@ def record(
 ) -> WebPushReport:
     """Write what the push service said: delivered (the budget counts it), gone (404/410:
     the subscription is removed), later (429, 5xx, no answer: backoff or Retry-After), or
-    refused for good (other 4xx: the notification is dropped)."""
+    refused for good (other 4xx, or not sent because the endpoint's host now resolves to a
+    private address: the notification is dropped, the subscription kept)."""
     report = WebPushReport()
     gone: list[UUID] = []
     for note, outcome in zip(leased, outcomes, strict=True):
@@ -176,11 +180,14 @@ def record(
         key = str(outcome.status)
         report.statuses[key] = report.statuses.get(key, 0) + 1
         sub.leased_until = None
-        if outcome.status in (404, 410):
+        if outcome.refused is not None:
+            _settle(sub, note, now, status=f"refused: {outcome.refused}")
+            report.dropped += 1
+        elif outcome.status in (404, 410):
             gone.append(sub.id)
             report.removed += 1
             continue
-        if outcome.status == 0 or outcome.status == 429 or outcome.status >= 500:
+        elif outcome.status == 0 or outcome.status == 429 or outcome.status >= 500:
             if note.attempts + 1 >= MAX_ATTEMPTS:
                 _settle(sub, note, now, status=f"gave up after {outcome.status}")
                 report.dropped += 1

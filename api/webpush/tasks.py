@@ -35,7 +35,7 @@ def start_thread(engine: Engine, settings: Settings, keys: VapidKeys) -> Polling
 def build_thread(engine: Engine, settings: Settings, keys: VapidKeys) -> PollingThread:
     """A started Web Push loop with its own connections (closed when it stops)."""
     verify: bool | str = str(settings.webpush_ca_file) if settings.webpush_ca_file else True
-    sender = WebPushSender(keys, verify=verify)
+    sender = WebPushSender(keys, verify=verify, allow_hosts=settings.webpush_allow_hosts)
     pusher = WebPushPusher(
         engine, sender.send, public_url=settings.public_url, lease=timedelta(seconds=60)
     )

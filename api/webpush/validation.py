@@ -1,18 +1,33 @@
 """Checks of a subscription from a browser: an https endpoint that is not on a private,
-loopback or link-local address (literal addresses and local names; the settings' allow-list
-lets tests reach a local fake), and keys of the lengths RFC 8291 fixes."""
+loopback or link-local address (a literal address, a local name, or a name that resolves to
+one: api.outbound.addresses; the settings' allow-list lets tests reach a local fake), and keys
+of the lengths RFC 8291 fixes. The sender checks the endpoint's addresses again before each
+push and connects to the address it checked."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from api.webpush.errors import EndpointNotHttps, EndpointPrivate, InvalidAuth, InvalidP256dh
+from api.outbound.addresses import (
+    NotPublic,
+    Resolver,
+    Unresolvable,
+    literal_address,
+    public_address,
+    system_resolver,
+)
+from api.webpush.errors import (
+    EndpointNotHttps,
+    EndpointPrivate,
+    EndpointUnresolvable,
+    InvalidAuth,
+    InvalidP256dh,
+)
 
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
@@ -31,32 +46,34 @@ def b64url_decode(text: str) -> bytes:
         raise ValueError("not base64url") from exc
 
 
-def check_endpoint(endpoint: str, allow_hosts: Collection[str]) -> None:
+def check_endpoint(
+    endpoint: str, allow_hosts: Collection[str], resolve: Resolver = system_resolver
+) -> None:
     """Raises:
     EndpointNotHttps: not an https URL with a host.
-    EndpointPrivate: a literal private/loopback/link-local address or a local name.
+    EndpointPrivate: a private/loopback/link-local address or a local name, or a name that
+        resolves to one.
+    EndpointUnresolvable: a name with no address.
     """
     try:
         parts = urlsplit(endpoint)
         host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 (a bad port raises here)
+        port = parts.port or 443
     except ValueError:
         raise EndpointNotHttps() from None
     if parts.scheme != "https" or not host:
         raise EndpointNotHttps()
     if host in allow_hosts:
         return
-    is_name = ":" not in host
+    is_name = literal_address(host) is None
     if is_name and (host == "localhost" or host.endswith(_LOCAL_SUFFIXES) or "." not in host):
         raise EndpointPrivate()
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if not address.is_global:
-        raise EndpointPrivate()
+        public_address(host, port, resolve)
+    except NotPublic:
+        raise EndpointPrivate() from None
+    except Unresolvable:
+        raise EndpointUnresolvable() from None
 
 
 def check_keys(p256dh: str, auth: str) -> None:

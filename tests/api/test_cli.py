@@ -188,7 +188,7 @@ def test_serve_with_four_workers_migrates_once(
                 pytest.fail("loyalpass serve --workers 4 did not come up:\n" + "".join(lines))
             time.sleep(0.2)
         # ... and the service answers
-        health = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        health = httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=30)
         assert health.status_code == 200, health.text
         assert health.json()["checks"]["database"] == "ok"
     finally:

@@ -195,6 +195,9 @@ def test_form_routes_never_answer_5xx(app: FastAPI, client: TestClient) -> None:
         "account_id": "00000000-0000-4000-8000-000000000000",  # no such account
         "key_id": "00000000-0000-4000-8000-000000000000",  # no such key
         "endpoint_id": "00000000-0000-4000-8000-000000000000",  # no such webhook endpoint
+        "upload_id": "00000000-0000-4000-8000-000000000000",  # no such kept import file
+        "import_id": "00000000-0000-4000-8000-000000000000",  # no such import
+        "dataset": "members",
     }
     cookies = {
         "none": None,

@@ -26,7 +26,10 @@ POS = frozenset({Role.admin, Role.pos})  # writes at the till
 ADMIN = frozenset({Role.admin})  # configuration: programs, rewards, stores, campaigns, keys
 ADMIN_READ = frozenset({Role.admin, Role.read})  # operators' diagnostics, not the till's
 
+OPERATOR = frozenset[Role]()  # the installation's state: the operator's token, no API key
+
 ROUTES: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/api/v1/operator/status"): OPERATOR,
     ("GET", "/api/v1/programs"): ANY,
     ("POST", "/api/v1/programs"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}"): ANY,
@@ -70,6 +73,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/programs/{program_id}/promos/{promo_id}/codes.csv"): ADMIN,
     ("GET", "/api/v1/programs/{program_id}/promos/{promo_id}/redemptions"): ADMIN,
     ("POST", "/api/v1/members/{member_id}/promo"): POS,
+    ("GET", "/api/v1/members/{member_id}/discount"): ANY,
     ("GET", "/api/v1/members/{member_id}/coupons"): ANY,
     ("GET", "/api/v1/locations"): ANY,
     ("POST", "/api/v1/locations"): ADMIN,

@@ -77,8 +77,10 @@ class FakeSubscription:
         return _b64(self.auth_secret)
 
     def as_json(self) -> dict[str, Any]:
-        """What ``PushSubscription.toJSON()`` gives."""
-        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+        """What ``PushSubscription.toJSON()`` gives (browsers always include
+        ``expirationTime``, null when the push service sets no end)."""
+        keys = {"p256dh": self.p256dh, "auth": self.auth}
+        return {"endpoint": self.endpoint, "expirationTime": None, "keys": keys}
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,10 @@ class _Refused(Exception):
 class FakeWebPush:
     """``with FakeWebPush() as push: sub = push.new_subscription(); ...; push.received``."""
 
-    def __init__(self, *, check: bool = True) -> None:
-        """``check=False`` accepts any POST to ``/plain`` unchecked (a benchmark baseline)."""
+    def __init__(self, *, check: bool = True, host: str = "127.0.0.1") -> None:
+        """``check=False`` accepts any POST to ``/plain`` unchecked (a benchmark baseline);
+        ``host``: the name in the endpoints and in ``aud`` (it listens on 127.0.0.1 either
+        way; its certificate also names ``localhost``)."""
         self.state = _State()
         self.check = check
         self._tmp = tempfile.TemporaryDirectory()
@@ -136,7 +140,7 @@ class FakeWebPush:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.origin = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.origin = f"https://{host}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeWebPush:

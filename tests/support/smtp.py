@@ -13,6 +13,7 @@ such user"`` or ``"451 4.3.0 try later"``).
 
 from __future__ import annotations
 
+import logging
 import ssl
 import threading
 import warnings
@@ -29,6 +30,10 @@ from tests.support.fake_apns import make_server_pki
 from tests.support.server import free_port
 
 USERNAME, PASSWORD = "loyalpass", "smtp-secret"
+
+# aiosmtpd logs every connection at INFO ("EOF received"), from its own thread, even after
+# pytest has closed the stream a test's log handler wrote to.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass

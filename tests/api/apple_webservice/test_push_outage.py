@@ -24,7 +24,8 @@ from api.clock import utcnow
 from api.jobs import service as jobs
 from api.settings import Settings
 from tests.api.apple_webservice.test_web_service import TOKEN_A, TOKEN_B, Wallet, card, fake_apns
-from tests.support.factories import enrol, purchase
+from tests.conftest import OPERATOR_TOKEN
+from tests.support.factories import auth, enrol, purchase
 from tests.support.fake_apns import FakeApns
 
 __all__ = ["fake_apns"]  # the module's fake APNs, shared with the web service tests
@@ -52,8 +53,9 @@ def pushes(app: FastAPI) -> list[ApplePush]:
 
 
 def health(client: TestClient) -> dict[str, Any]:
-    response = client.get("/healthz")
-    assert response.status_code == 200  # liveness: the service still serves cards
+    """What the operator sees (GET /api/v1/operator/status)."""
+    response = client.get("/api/v1/operator/status", headers=auth(OPERATOR_TOKEN))
+    assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
 
@@ -97,8 +99,8 @@ class TestOutageLongerThanTheBudget:
         assert any("marked stale" in r.getMessage() for r in errors)
         body = health(client)
         assert body["status"] == "degraded"
-        assert body["checks"]["deliveries"]["apns"]["state"] == "stale"
-        assert body["checks"]["deliveries"]["apns"]["stale"] == 1
+        assert body["deliveries"]["apns"]["state"] == "stale"
+        assert body["deliveries"]["apns"]["stale"] == 1
         assert 'id="delivery-apns"' in console_home(client, key)
 
     def test_apns_unreachable_past_the_budget_keeps_the_push_stale(
@@ -116,7 +118,7 @@ class TestOutageLongerThanTheBudget:
             sender.close()
         [push] = pushes(app)
         assert push.stale_at is not None
-        apns = health(client)["checks"]["deliveries"]["apns"]
+        apns = health(client)["deliveries"]["apns"]
         assert (apns["state"], apns["reason"]) == ("stale", "0 cannot connect")
 
     def test_other_merchants_see_no_banner(
@@ -170,7 +172,7 @@ class TestRejectedPush:
         assert any(r.levelno == logging.ERROR for r in caplog.records)
         [push] = pushes(app)
         assert push.stale_at is not None
-        assert health(client)["checks"]["deliveries"]["apns"]["state"] == "stale"
+        assert health(client)["deliveries"]["apns"]["state"] == "stale"
         assert pusher.run_once(lambda: utcnow() + timedelta(hours=2)).delivered == 1
         assert pushes(app) == []
 
@@ -201,7 +203,7 @@ class TestRefusedCertificate:
         assert push.stale_at is not None
         body = health(client)
         assert body["status"] == "degraded"
-        apns = body["checks"]["deliveries"]["apns"]
+        apns = body["deliveries"]["apns"]
         assert apns["state"] == "blocked"
         assert apns["reason"] == "403 BadCertificate"
         assert 'id="delivery-apns"' in console_home(client, key)

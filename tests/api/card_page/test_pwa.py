@@ -5,6 +5,7 @@ platform is offered."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,20 @@ class TestButtons:
             app.dependency_overrides.clear()
         assert page.index('id="add-google"') < page.index('id="install-card"')
         assert page.index('id="install-card"') < page.index('id="add-wallet-app"')
+
+
+class TestPageImages:
+    """The card page and its worker name only images the design has: a program on the neutral
+    design (no logo, no strip) must not send the phone after 404s."""
+
+    def test_every_image_the_page_and_worker_name_is_served(
+        self, client: TestClient, card: dict[str, Any]
+    ) -> None:
+        path = _path(card)
+        page = client.get(path, headers={"user-agent": ANDROID}).text
+        worker = client.get(f"{path}/sw.js").text
+        named = set(re.findall(r"/designs/[a-z0-9_-]+/[a-z0-9_@-]+\.png", page + worker))
+        named |= set(re.findall(r"/cards/[^\"' ]+/icons/[^\"' ]+\.png", worker))
+        assert named, "the page shows at least the design's icon"
+        for url in sorted(named):
+            assert client.get(url).status_code == 200, url

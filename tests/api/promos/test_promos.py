@@ -214,9 +214,15 @@ class TestGrants:
     def test_a_discount_waits_for_the_next_purchase(self, shop: Shop) -> None:
         shop.promo(grant="discount", points=None, discount_percent=15)
         member = shop.member()
+        discount = f"/api/v1/members/{member}/discount"
+        nothing = shop.client.get(discount, headers=auth(shop.key)).json()
+        assert nothing == {"promo_discount_percent": 0, "promo_id": None, "granted_at": None}
         body = shop.redeem(member, "SUMMER25").json()
         assert body["discount_percent"] == 15
         assert body["discount_used_at"] is None
+        waiting = shop.client.get(discount, headers=auth(shop.key)).json()
+        assert waiting["promo_discount_percent"] == 15  # the till sees it before it charges
+        assert waiting["promo_id"] == body["promo_id"]
         first = purchase(shop.client, shop.key, member, "1000", receipt_id="R-1")
         assert first["promo_discount_percent"] == 15
         retried = purchase(shop.client, shop.key, member, "1000", receipt_id="R-1", expect=200)
@@ -224,6 +230,8 @@ class TestGrants:
         assert retried["promo_discount_percent"] == 15
         second = purchase(shop.client, shop.key, member, "1000")
         assert second["promo_discount_percent"] == 0
+        taken = shop.client.get(discount, headers=auth(shop.key)).json()
+        assert taken["promo_discount_percent"] == 0
         replay = shop.redeem(member, "SUMMER25").json()
         assert replay["discount_used_at"] is not None
         assert replay["discount_transaction_id"] == first["transaction"]["id"]

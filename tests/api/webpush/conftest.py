@@ -33,8 +33,9 @@ def push(fake_push: FakeWebPush) -> FakeWebPush:
 
 
 @pytest.fixture
-def sender(app: FastAPI, push: FakeWebPush) -> Iterator[WebPushSender]:
-    sender = WebPushSender(app.state.vapid_keys, connections=4, verify=push.ca_file)
+def sender(app: FastAPI, settings: Settings, push: FakeWebPush) -> Iterator[WebPushSender]:
+    sender = WebPushSender(app.state.vapid_keys, connections=4, verify=push.ca_file,
+                           allow_hosts=settings.webpush_allow_hosts)  # fmt: skip
     yield sender
     sender.close()
 

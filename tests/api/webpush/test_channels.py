@@ -65,8 +65,13 @@ class TestChannel:
             f"/api/v1/campaigns/{created.json()['id']}", headers=auth(member.key)
         ).json()
         assert campaign["stats"]["by_channel"]["web_push"] == 1
+        assert campaign["stats"]["web_push_delivered"] == 0
         assert pusher.run_once().sent == 1
         assert [m.json()["body"] for m in push.received] == ["New autumn menu!"]
+        stats = member.client.get(
+            f"/api/v1/campaigns/{created.json()['id']}", headers=auth(member.key)
+        ).json()["stats"]
+        assert stats["web_push_delivered"] == 1
 
 
 class TestConsoleReach:

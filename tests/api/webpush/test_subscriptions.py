@@ -55,6 +55,18 @@ class TestSubscribe:
                                                                   sub.auth)  # fmt: skip
         assert stored.language == "en"
 
+    def test_what_browsers_send_is_accepted(
+        self, app: FastAPI, member: Member, push: FakeWebPush
+    ) -> None:
+        """``toJSON()`` carries ``expirationTime`` (null, or a time in ms) beside the keys."""
+        first, second = push.new_subscription().as_json(), push.new_subscription().as_json()
+        assert first["expirationTime"] is None
+        assert member.subscribe(first).status_code == 204
+        assert member.subscribe({**second, "expirationTime": 1798761600000}).status_code == 204
+        assert len(subscriptions(app)) == 2
+        refused = member.subscribe({**push.new_subscription().as_json(), "expirationTime": -1})
+        assert refused.status_code == 422
+
     def test_subscribing_again_updates_not_duplicates(
         self, app: FastAPI, member: Member, push: FakeWebPush
     ) -> None:

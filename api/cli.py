@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from api.db import make_engine, migrate
@@ -23,7 +25,13 @@ from api.imports.commands import members_app
 from api.logs import configure_logging
 from api.merchants import service as merchant_service
 from api.polling import PollingThread
-from api.settings import DEV_CERTS_DIR, Settings
+from api.settings import (
+    ProductionConfigError,
+    Settings,
+    check_production,
+    default_dev_certs_dir,
+    package_version,
+)
 
 app = typer.Typer(help="loyalpass: loyalty cards in Apple Wallet and Google Wallet.")
 merchant_app = typer.Typer(help="Manage merchants.")
@@ -43,8 +51,38 @@ Host = Annotated[str, typer.Option(help="Address to listen on.")]
 Port = Annotated[int, typer.Option(help="Port to listen on.")]
 
 
-def _settings() -> Settings:
-    settings = Settings()
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"loyalpass {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """loyalpass: loyalty cards in Apple Wallet and Google Wallet."""
+
+
+def _settings(*, serving: bool = False) -> Settings:
+    """The settings from the environment; a process that serves (``serve``, ``worker``) also
+    refuses a production configuration that must not serve, naming every problem."""
+    try:
+        settings = Settings()
+        if serving:
+            check_production(settings)
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            name = f"LOYALPASS_{where.upper()}: " if where else ""
+            typer.echo(f"error: {name}{error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
+    except ProductionConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(settings.log_level, as_json=settings.logs_as_json)
     return settings
 
@@ -74,9 +112,12 @@ def _run_server(settings: Settings, host: str, port: int, workers: int = 1) -> N
     from api.main import create_app
 
     if workers > 1:  # each worker process builds its app: server_process_app
+        # A new worker process must answer the parent's ping within timeout_worker_healthcheck
+        # (uvicorn: 5 s) or it is killed and replaced; on a loaded host a process needs longer
+        # than that just to start Python, and none would ever come up.
         uvicorn.run(
             "api.cli:server_process_app", factory=True, host=host, port=port, workers=workers,
-            log_config=None,
+            log_config=None, timeout_worker_healthcheck=30,
         )  # fmt: skip
         return
     service = create_app(settings.model_copy(update={"migrate_on_start": False}))
@@ -107,7 +148,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (use the cores).")] = 1,
 ) -> None:
     """Migrate the database once, then run the service (in --workers processes)."""
-    settings = _settings()
+    settings = _settings(serving=True)
     _ensure_dev_certs(settings)
     _migrate(settings)
     _run_server(settings, host, port, workers)
@@ -155,7 +196,7 @@ def worker(
     from api.messaging.sender import build_sender
     from passes import load_designs
 
-    settings = _settings()
+    settings = _settings(serving=True)
     engine = make_engine(settings.database_url)
     if once:
         run_once(engine)
@@ -295,15 +336,42 @@ def import_stores(
 
 @certs_app.command("dev")
 def certs_dev(
-    out: Annotated[Path, typer.Option(help="Folder to write the fake PKI into.")] = DEV_CERTS_DIR,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write the fake PKI into (default: LOYALPASS_DEV_CERTS_DIR)."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing set.")] = False,
 ) -> None:
     """Write an obviously fake development PKI (Apple stand-ins and a Google key file)."""
+    if out is None:
+        configured = os.environ.get("LOYALPASS_DEV_CERTS_DIR")
+        out = Path(configured) if configured else default_dev_certs_dir()
     if (out / "apple" / "pass.pem").exists() and not force:
         typer.echo(f"{out} already holds a development set; use --force to replace it", err=True)
         raise typer.Exit(1)
     for path in write_dev_certs(out):
         typer.echo(f"wrote {path}")
+
+
+@app.command("settings")
+def settings_command(
+    markdown: Annotated[bool, typer.Option(help="Print the settings table (Markdown).")] = False,
+    write: Annotated[
+        Path | None, typer.Option(help="Replace the table between its markers in this file.")
+    ] = None,
+) -> None:
+    """Every LOYALPASS_* setting with its default and meaning, as one Markdown table."""
+    from api import settings_table
+
+    if write is not None:
+        try:
+            changed = settings_table.write_table(write)
+        except (OSError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(f"{write}: {'updated' if changed else 'already current'}")
+    if markdown or write is None:
+        typer.echo(settings_table.render_table(), nl=False)
 
 
 @deliveries_app.command("retry")

@@ -71,7 +71,7 @@ from api.programs import routes as program_routes
 from api.programs.rules import ProgramRules
 from api.promos import routes as promo_routes
 from api.rewards import routes as reward_routes
-from api.settings import Settings, get_settings
+from api.settings import Settings, check_production, get_settings, package_version
 from api.staff import routes as staff_routes
 from api.staff import scanner as staff_scanner
 from api.status import routes as status_routes
@@ -108,8 +108,7 @@ def build_signer(settings: Settings) -> Signer:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    if not settings.is_development and not settings.public_url.startswith("https://"):
-        raise RuntimeError("LOYALPASS_PUBLIC_URL must be https:// outside development")
+    check_production(settings)  # names every problem: dev certificates, http, a secret
     engine = make_engine(settings.database_url)
     watch_pool(engine)
     if settings.migrate_on_start:
@@ -261,7 +260,7 @@ def create_app(
     key file (default: google-auth's own); tests hand in one that reaches a local fake."""
     app = FastAPI(
         title="loyalpass",
-        version="0.1.0",
+        version=package_version(),
         summary="Loyalty cards in Apple Wallet and Google Wallet, self-hosted.",
         lifespan=lifespan,
         docs_url=None,  # api.pages.docs serves /docs without a CDN

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Literal, Self
 
@@ -11,9 +12,38 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_CERTS_DIR = PROJECT_ROOT / "certs_example" / "dev"
+
+
+def packaged_dir(name: str) -> Path:
+    """``templates`` or ``migrations``: the installed wheel carries them as package data
+    (``api/_data/<name>``, pyproject's ``force-include``); a source checkout has them at its
+    top level."""
+    data = resources.files("api").joinpath("_data", name)
+    if isinstance(data, Path) and data.is_dir():
+        return data
+    return PROJECT_ROOT / name
+
+
+def package_version() -> str:
+    """The installed loyalpass version: pyproject.toml's, the one place it is written."""
+    return metadata.version("loyalpass")
+
+
+def default_dev_certs_dir() -> Path:
+    """The development PKI: ``certs_example/dev`` in a source checkout; installed, a folder in
+    the working directory, beside the demo's SQLite database (never inside the package)."""
+    if (PROJECT_ROOT / "certs_example").is_dir():
+        return PROJECT_ROOT / "certs_example" / "dev"
+    return Path.cwd() / "loyalpass-dev-certs"
+
+
 DEV_PASS_TYPE_ID = "pass.dev.loyalpass.demo"
 DEV_TEAM_ID = "DEVTEAM000"
+DEV_CERT_FILES = {
+    "apple_cert_file": "apple/pass.pem",
+    "apple_key_file": "apple/pass.key",
+    "apple_wwdr_file": "apple/wwdr.pem",
+}
 
 
 class Settings(BaseSettings):
@@ -24,8 +54,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./loyalpass.db"
     public_url: str = "http://127.0.0.1:8000"
-    templates_dir: Path = PROJECT_ROOT / "templates"
-    migrations_dir: Path = PROJECT_ROOT / "migrations"
+    templates_dir: Path = Field(default_factory=lambda: packaged_dir("templates"))
+    migrations_dir: Path = Field(default_factory=lambda: packaged_dir("migrations"))
     # The app's lifespan migrates the database only when this is on: for one process started
     # by other means (the tests, `uvicorn --factory api.main:create_app`). `loyalpass serve`
     # and `loyalpass demo` migrate once before the server starts and turn it off; run
@@ -37,7 +67,7 @@ class Settings(BaseSettings):
     apple_team_id: str = DEV_TEAM_ID
     # Unset certificate paths fall back to the development set in dev_certs_dir, which
     # `loyalpass demo` creates on first use (never in production: see validate below).
-    dev_certs_dir: Path = DEV_CERTS_DIR
+    dev_certs_dir: Path = Field(default_factory=default_dev_certs_dir)
     apple_cert_file: Path = Path()
     apple_key_file: Path = Path()
     apple_key_password: SecretStr | None = None
@@ -142,16 +172,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _development_certificates(self) -> Self:
-        defaults = {
-            "apple_cert_file": "apple/pass.pem",
-            "apple_key_file": "apple/pass.key",
-            "apple_wwdr_file": "apple/wwdr.pem",
-        }
-        for name, relative in defaults.items():
+        missing = []
+        for name, relative in DEV_CERT_FILES.items():
             if getattr(self, name) == Path():
                 if not self.is_development:
-                    raise ValueError(f"LOYALPASS_{name.upper()} is required in production")
+                    missing.append(f"LOYALPASS_{name.upper()}")
                 setattr(self, name, self.dev_certs_dir / relative)
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required in production")
         return self
 
     @model_validator(mode="after")
@@ -192,6 +220,90 @@ class Settings(BaseSettings):
     def apple_web_service_url(self) -> str:
         """The pass's ``webServiceURL``; Wallet appends ``/v1/...`` itself."""
         return f"{self.public_url}/apple"
+
+
+class ProductionConfigError(RuntimeError):
+    """``LOYALPASS_ENVIRONMENT=production`` with a configuration that must not serve; the
+    message names every problem, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "refusing to start in production:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+        self.problems = problems
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What keeps ``settings`` from serving in production (empty outside production): the
+    development certificates, a public URL that is not https, a missing secret or key file.
+
+    Secrets and key files: the Apple certificate, key and WWDR files (always; unset, the
+    settings themselves refuse, as they do a missing messaging secret with email or SMS on);
+    the SMTP password (an SMTP user set); the SMS.ru api_id or the Twilio account SID and
+    auth token (that provider chosen); the Google service-account file (a Google issuer set).
+    The Android wallet keys, the Apple key password, the metrics token and the VAPID key are
+    optional (the VAPID key is made and kept in the database).
+    """
+    if settings.is_development:
+        return []
+    problems = []
+    if not settings.public_url.startswith("https://"):
+        problems.append(f"LOYALPASS_PUBLIC_URL must be https:// (it is {settings.public_url})")
+    problems += _certificate_problems(settings)
+    required = {
+        "LOYALPASS_SMTP_PASSWORD": bool(settings.smtp_username) and not settings.smtp_password,
+        "LOYALPASS_SMSRU_API_ID": settings.sms_provider == "smsru" and not settings.smsru_api_id,
+        "LOYALPASS_TWILIO_ACCOUNT_SID": settings.sms_provider == "twilio"
+        and not settings.twilio_account_sid,
+        "LOYALPASS_TWILIO_AUTH_TOKEN": settings.sms_provider == "twilio"
+        and not settings.twilio_auth_token,
+        "LOYALPASS_GOOGLE_SERVICE_ACCOUNT_FILE": bool(settings.google_issuer_id)
+        and not settings.google_service_account_file,
+    }
+    problems += [f"{name} is missing" for name, is_missing in required.items() if is_missing]
+    google_key = settings.google_service_account_file
+    if google_key is not None and not google_key.is_file():
+        problems.append(f"LOYALPASS_GOOGLE_SERVICE_ACCOUNT_FILE: no file at {google_key}")
+    return problems
+
+
+def _certificate_problems(settings: Settings) -> list[str]:
+    problems = []
+    if settings.uses_dev_certs:
+        problems.append(
+            "LOYALPASS_APPLE_CERT_FILE is the development certificate "
+            f"(in {settings.dev_certs_dir})"
+        )
+    if settings.apple_pass_type_id == DEV_PASS_TYPE_ID:
+        problems.append(f"LOYALPASS_APPLE_PASS_TYPE_ID is the development one ({DEV_PASS_TYPE_ID})")
+    if settings.apple_team_id == DEV_TEAM_ID:
+        problems.append(f"LOYALPASS_APPLE_TEAM_ID is the development one ({DEV_TEAM_ID})")
+    for name in DEV_CERT_FILES:
+        path: Path = getattr(settings, name)
+        if not path.is_file():
+            problems.append(f"LOYALPASS_{name.upper()}: no file at {path}")
+        elif name != "apple_key_file" and _is_development_certificate(path):
+            problems.append(f"LOYALPASS_{name.upper()} is a development certificate (FAKE)")
+    return problems
+
+
+def _is_development_certificate(path: Path) -> bool:
+    """The development PKI (``passes.devpki``) names every certificate "FAKE, NOT APPLE"."""
+    from cryptography import x509
+
+    try:
+        certificate = x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError):
+        return False  # not ours to judge: the signer reports an unreadable certificate
+    names = certificate.subject.rfc4514_string() + certificate.issuer.rfc4514_string()
+    return "NOT APPLE" in names
+
+
+def check_production(settings: Settings) -> None:
+    """Raise :class:`ProductionConfigError` naming each problem (nothing in development)."""
+    problems = production_problems(settings)
+    if problems:
+        raise ProductionConfigError(problems)
 
 
 @lru_cache

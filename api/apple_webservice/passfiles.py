@@ -125,7 +125,9 @@ def serve(
         data, version = render_and_store(engine, row.id, wallet=wallet)
     if is_download and row.last_fetched_version != version:
         with engine.begin() as connection:
-            connection.execute(_RECORD_FETCH, {"card_id": row.id, "fetched_at": now, "fetched": version})
+            connection.execute(
+                _RECORD_FETCH, {"card_id": row.id, "fetched_at": now, "fetched": version}
+            )
     return PassAnswer(data, last_modified)
 
 

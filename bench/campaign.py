@@ -49,6 +49,12 @@ from tests.support.fake_apns import FakeApnsProcess  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
 
 
+def card_token(i: int) -> str:
+    """Card ``i``'s authentication token (its serial is ``f"{i:012d}"``): load generators
+    compute both from a counter instead of carrying 100,000 pairs."""
+    return f"t{i:031d}"
+
+
 def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str]]:
     engine = make_engine(url)
     migrate(engine, ROOT / "migrations")
@@ -57,8 +63,8 @@ def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str
     with Session(engine, expire_on_commit=False) as session, session.begin():
         merchant, _ = merchant_service.create_merchant(session, name="Bench")
         program = program_service.create_program(
-            session, merchant.id, ProgramCreate(name="P"),
-            designs=load_designs(ROOT / "templates" / "cards"), default_design="coffee",
+            session, merchant.id, ProgramCreate(name="P", design="coffee"),
+            designs=load_designs(ROOT / "templates" / "cards"),
         )  # fmt: skip
     for start in range(0, members, 5000):
         with Session(engine) as session, session.begin():
@@ -73,8 +79,9 @@ def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str
                              "created_at": now})  # fmt: skip
                 cards.append({"id": card_id, "merchant_id": merchant.id, "member_id": member_id,
                               "serial_number": f"{i:012d}", "public_token": uuid.uuid4().hex,
-                              "authentication_token": "x" * 32, "version": 1, "updated_at": now,
-                              "update_tag": 0, "message_quiet": False})  # fmt: skip
+                              "authentication_token": card_token(i), "version": 1,
+                              "updated_at": now, "update_tag": 0,
+                              "message_quiet": False})  # fmt: skip
                 devices.append({"id": device_id, "device_library_identifier": f"d{i}",
                                 "push_token": token, "created_at": now,
                                 "updated_at": now})  # fmt: skip

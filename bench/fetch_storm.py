@@ -1,11 +1,11 @@
 """The fetch storm after a campaign, on PostgreSQL: N cards with one registered device each,
 all changed by one campaign, the changed passes pre-rendered by the worker's job, then every
-device downloading its pass from the app of `loyalpass serve --workers 2` (wrk on the same machine, each
-request a different card, each with the `If-Modified-Since` of the version it had, so each is
-a 200 with the new pass and a first download that notes the device's version). Baseline in
-the same run: GET /healthz (HTTP + one query). A sample of the answers is verified: the
-signature (openssl, against the development root), the serial, the campaign's message, and
-the device's version noted in the database.
+device downloading its pass from the app of `loyalpass serve --workers 2` (wrk on the same
+machine; each request is another card, with the `If-Modified-Since` of the version the device
+had, so each is a 200 with the new pass and a first download that notes the device's
+version). Baseline in the same run: GET /healthz (HTTP + one query). A sample of the answers
+is verified: the signature (openssl, against the development root), the serial, the
+campaign's message, and the device's version noted in the database.
 
 Run: .venv/bin/python bench/fetch_storm.py [--cards 100000] [--seconds 10] [--workers 2]
 """
@@ -77,6 +77,35 @@ request = function()
                     headers)
 end
 """
+
+
+# Every device once: each wrk thread downloads its slice of the cards, then stops.
+EVERY_DEVICE_LUA = (
+    STORM_LUA
+    + """
+local answered = 0
+response = function(status, headers, body)
+  answered = answered + 1
+  if answered >= last - math.floor(slice * cards / threads) then wrk.thread:stop() end
+end
+"""
+)
+
+
+def download_all(base: str, cards: int, env: dict[str, str], *, connections: int = 64) -> float:
+    """Every device downloads its pass once (wrk, two threads); returns the seconds taken."""
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(EVERY_DEVICE_LUA)
+    since = format_datetime(datetime.now(UTC) - timedelta(days=1), usegmt=True)
+    wrk_env = {**env, "LP_CARDS": str(cards), "LP_THREADS": "2", "LP_SINCE": since,
+               "LP_TYPE": DEV_PASS_TYPE_ID}  # fmt: skip
+    started = time.perf_counter()
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", "-d600s", "-s", str(script), base],
+        capture_output=True, text=True, env=wrk_env, check=True,
+    ).stdout  # fmt: skip
+    assert "Non-2xx" not in out, out
+    return time.perf_counter() - started
 
 
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:

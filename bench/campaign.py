@@ -116,6 +116,7 @@ def main() -> None:
     apple = pki / "apple"
     postgres = start_postgres()
     server = None
+    prerendering = None
     downloaded = 0.0
     try:
         with FakeApnsProcess(
@@ -165,7 +166,6 @@ def main() -> None:
             if not args.no_downloads:  # every device fetches once the pushes are accepted
                 fetch_storm.download_all(f"http://127.0.0.1:{port}", args.members, env)
                 downloaded = time.perf_counter() - started
-                prerendering.stop()
                 fetch_storm.verify_sample(f"http://127.0.0.1:{port}", engine, args.members,
                                           apple / "root-ca.pem")  # fmt: skip
             assert cards == args.members, cards
@@ -190,6 +190,8 @@ def main() -> None:
 
             client = asyncio.run(only_client())
     finally:
+        if prerendering is not None:
+            prerendering.stop()
         if server is not None:
             server.terminate()
             server.wait(timeout=30)

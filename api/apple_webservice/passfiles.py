@@ -150,9 +150,15 @@ def render_and_store(engine: Engine, card_id: UUID, *, wallet: AppleWallet) -> t
 
 
 def store(connection: Connection, passes: list[tuple[UUID, int, bytes]]) -> None:
-    """Keep these (card, version, pass) rows; a row never goes back to an older version."""
+    """Keep these (card, version, pass) rows; a row never goes back to an older version.
+
+    The rows are written in card id order: each takes a key-share lock on its card (the
+    foreign key), and campaigns lock their cards ``FOR UPDATE`` in id order too, so the two
+    can wait for each other but never deadlock.
+    """
     if not passes:
         return
+    passes = sorted(passes, key=lambda row: row[0])
     is_postgres = connection.dialect.name == "postgresql"
     insert = postgresql.insert(_stored) if is_postgres else sqlite.insert(_stored)
     statement = insert.on_conflict_do_update(

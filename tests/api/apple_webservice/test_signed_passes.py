@@ -25,7 +25,7 @@ from api.clock import utcnow
 from api.members.models import Card
 from api.programs.models import Program
 from api.settings import Settings
-from tests.support.factories import POINTS_RULES, enrol, new_merchant, new_program, purchase
+from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new_program, purchase
 from tests.support.pkpass import verify_pkpass
 from tests.support.server import running_server
 
@@ -179,3 +179,21 @@ class TestSeveralProcesses:
                 assert answers[0].content == answers[1].content
                 assert points_on(answers[0].content) == 5 * change
                 purchase(client, key, member["id"], "100")
+
+
+class TestErasure:
+    def test_erasing_the_member_drops_the_stored_pass_that_shows_their_name(
+        self, app: FastAPI, client: TestClient
+    ) -> None:
+        key, _, [(member, wallet)] = _installed(app, client)
+        assert _prerender(app) == 1
+        erased = client.post(
+            f"/api/v1/members/{member['id']}/erase",
+            json={"reason": "the member asked"},
+            headers=auth(key),
+        )
+        assert erased.status_code == 200, erased.text
+        assert _stored(app, wallet.serial) is None
+        void = wallet.fetch()
+        assert void.status_code == 200
+        assert member["name"].encode() not in _unsigned(void.content)["pass.json"]

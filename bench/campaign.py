@@ -164,7 +164,7 @@ def main() -> None:
             pushed = time.perf_counter() - started
             sender.close()
             if not args.no_downloads:  # every device fetches once the pushes are accepted
-                fetch_storm.download_all(f"http://127.0.0.1:{port}", args.members, env)
+                fetch_storm.download_all(f"http://127.0.0.1:{port}", args.members, env, engine)
                 downloaded = time.perf_counter() - started
                 fetch_storm.verify_sample(f"http://127.0.0.1:{port}", engine, args.members,
                                           apple / "root-ca.pem")  # fmt: skip

@@ -193,8 +193,7 @@ def main() -> None:
         if prerendering is not None:
             prerendering.stop()
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            fetch_storm.stop(server)
         postgres.stop()
     n = args.members
     print(f"campaign to {n:,} members (PostgreSQL, one iPhone each, fake APNs in its own process)")

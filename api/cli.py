@@ -182,6 +182,8 @@ def worker(
     (LOYALPASS_MESSAGES_IN_PROCESS=false, LOYALPASS_WEBPUSH_IN_PROCESS=false), send the email
     and SMS messages and the web pushes. Run as many as you
     like: they share the work through the database."""
+    from api.apple_webservice import prerender
+    from api.cards.apple import AppleWallet
     from api.designs.registry import DesignRegistry
     from api.jobs.worker import JobThread, run_once
     from api.main import (
@@ -208,6 +210,11 @@ def worker(
         threads.append(build_push_thread(engine, settings, topic))
     threads += [t for t in build_android_push_threads(engine, settings, topic) if t is not None]
     designs = DesignRegistry(engine, load_designs(settings.templates_dir / "cards"))
+    if settings.pushes_enabled:  # sign the changed passes before the devices fetch them
+        wallet = AppleWallet(build_signer(settings), designs, cache_size=1,
+                             web_service_url=settings.apple_web_service_url,
+                             allow_http=settings.is_development)  # fmt: skip
+        threads.append(prerender.start_thread(engine, wallet))
     google = build_google(settings, designs)
     if google is not None:
         threads.append(google_thread(build_google_sync(engine, settings, google)))

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from api import health
 from api.actions import routes as action_routes
 from api.analytics import routes as analytics_routes
-from api.apple_webservice import android_wallets
+from api.apple_webservice import android_wallets, prerender
 from api.apple_webservice import routes as apple_routes
 from api.apple_webservice.pusher import ApplePusher
 from api.apple_webservice.sender import ApnsSender
@@ -145,6 +145,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     loops = [start_push_thread(engine, settings, topic)]
     if settings.apns_in_process:
         loops += build_android_push_threads(engine, settings, topic)
+    if settings.pushes_enabled and settings.apns_in_process:  # passes signed before the fetch
+        loops.append(prerender.start_thread(engine, app.state.apple_wallet))
     if app.state.google_sync is not None and settings.google_in_process:
         loops.append(google_thread(app.state.google_sync))
     app.state.vapid_keys = webpush_tasks.load_keys(engine, settings)

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 from api.accounts.models import Account, AccountSession, Invitation, PasswordReset
 from api.actions.models import ActionEvent, ActionRule, Feedback
 from api.apple_webservice.models import AppleDevice, AppleDeviceLog, ApplePush, AppleRegistration
+from api.apple_webservice.passfiles import StoredPass
 from api.audit.models import AuditEntry
 from api.automations.models import Automation, AutomationFired, PurchaseMessagePending
 from api.campaigns.models import Campaign, CampaignRecipient, GeoCampaign
@@ -100,6 +101,7 @@ __all__ = [
     "StaffAction",
     "StaffSession",
     "Store",
+    "StoredPass",
     "SurpriseBudget",
     "Transaction",
     "WebhookDelivery",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -31,14 +32,17 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from api.apple_webservice import prerender  # noqa: E402
 from api.apple_webservice.models import AppleDevice, AppleRegistration  # noqa: E402
 from api.apple_webservice.pusher import ApplePusher  # noqa: E402
 from api.apple_webservice.sender import ApnsSender  # noqa: E402
 from api.audit.service import OperatorActor  # noqa: E402
 from api.campaigns import service as campaign_service  # noqa: E402
 from api.campaigns import tasks as campaign_tasks  # noqa: E402
+from api.cards.apple import AppleWallet  # noqa: E402
 from api.db import make_engine, migrate  # noqa: E402
 from api.devcerts import write_dev_certs  # noqa: E402
+from api.main import build_signer  # noqa: E402
 from api.members.models import Card, Member  # noqa: E402
 from api.merchants import service as merchant_service  # noqa: E402
 from api.programs import service as program_service  # noqa: E402
@@ -48,6 +52,13 @@ from passes import load_designs  # noqa: E402
 from passes.apple.apns import ApnsClient, client_ssl_context  # noqa: E402
 from tests.support.fake_apns import FakeApnsProcess  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
+from tests.support.server import free_port  # noqa: E402
+
+
+def card_token(i: int) -> str:
+    """Card ``i``'s authentication token (its serial is ``f"{i:012d}"``): load generators
+    compute both from a counter instead of carrying 100,000 pairs."""
+    return f"t{i:031d}"
 
 
 def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str]]:
@@ -58,8 +69,8 @@ def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str
     with Session(engine, expire_on_commit=False) as session, session.begin():
         merchant, _ = merchant_service.create_merchant(session, name="Bench")
         program = program_service.create_program(
-            session, merchant.id, ProgramCreate(name="P"),
-            designs=load_designs(ROOT / "templates" / "cards"), default_design="coffee",
+            session, merchant.id, ProgramCreate(name="P", design="coffee"),
+            designs=load_designs(ROOT / "templates" / "cards"),
         )  # fmt: skip
     for start in range(0, members, 5000):
         with Session(engine) as session, session.begin():
@@ -74,8 +85,9 @@ def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str
                              "created_at": now})  # fmt: skip
                 cards.append({"id": card_id, "merchant_id": merchant.id, "member_id": member_id,
                               "serial_number": f"{i:012d}", "public_token": uuid.uuid4().hex,
-                              "authentication_token": "x" * 32, "version": 1, "updated_at": now,
-                              "update_tag": 0, "message_quiet": False})  # fmt: skip
+                              "authentication_token": card_token(i), "version": 1,
+                              "updated_at": now, "update_tag": 0,
+                              "message_quiet": False})  # fmt: skip
                 devices.append({"id": device_id, "device_library_identifier": f"d{i}",
                                 "push_token": token, "created_at": now,
                                 "updated_at": now})  # fmt: skip
@@ -90,22 +102,34 @@ def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str
 
 
 def main() -> None:
+    from bench import fetch_storm
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument(
+        "--no-downloads",
+        action="store_true",
+        help="push only: no server, no pre-render, no device downloads",
+    )
     args = parser.parse_args()
     pki = Path(tempfile.mkdtemp())
     write_dev_certs(pki)
     apple = pki / "apple"
     postgres = start_postgres()
+    server = None
+    prerendering = None
+    downloaded = 0.0
     try:
         with FakeApnsProcess(
             topic=DEV_PASS_TYPE_ID, client_ca_file=apple / "root-ca.pem",
             ca_out=tempfile.mkdtemp(),
         ) as fake:  # fmt: skip
+            port = free_port()
             settings = Settings(
                 _env_file=None,  # type: ignore[call-arg]
                 apple_cert_file=apple / "pass.pem", apple_key_file=apple / "pass.key",
                 apple_wwdr_file=apple / "wwdr.pem", apns_url=fake.url, apns_ca_file=fake.ca_file,
+                public_url=f"http://127.0.0.1:{port}",
             )  # fmt: skip
             url = postgres.create_database("bench_campaign")
             started = time.perf_counter()
@@ -120,6 +144,18 @@ def main() -> None:
                     now=now,
                 )  # fmt: skip
                 campaign_id = campaign.id
+            env = {**os.environ, "LOYALPASS_DATABASE_URL": url,
+                   "LOYALPASS_DEV_CERTS_DIR": str(pki), "LOYALPASS_JOBS_IN_PROCESS": "false",
+                   "LOYALPASS_LOG_LEVEL": "WARNING",
+                   "LOYALPASS_PUBLIC_URL": f"http://127.0.0.1:{port}"}  # fmt: skip
+            if not args.no_downloads:  # the devices' server and the worker's pre-render loop
+                server = fetch_storm.start_server(env, port, 2)
+                wallet = AppleWallet(
+                    build_signer(settings), load_designs(settings.templates_dir / "cards"),
+                    web_service_url=settings.apple_web_service_url, allow_http=True,
+                    cache_size=1,
+                )  # fmt: skip
+                prerendering = prerender.start_thread(engine, wallet)  # type: ignore[arg-type]
             started = time.perf_counter()
             cards = campaign_tasks.send(engine, campaign_id, now=now)  # type: ignore[arg-type]
             updated = time.perf_counter() - started
@@ -129,6 +165,11 @@ def main() -> None:
             report = pusher.run_once()
             pushed = time.perf_counter() - started
             sender.close()
+            if not args.no_downloads:  # every device fetches once the pushes are accepted
+                fetch_storm.download_all(f"http://127.0.0.1:{port}", args.members, env, engine)
+                downloaded = time.perf_counter() - started
+                fetch_storm.verify_sample(f"http://127.0.0.1:{port}", engine, args.members,
+                                          apple / "root-ca.pem")  # fmt: skip
             assert cards == args.members, cards
             assert report.delivered == args.members, report
             assert fake.stats()["count"] - before == args.members
@@ -151,6 +192,10 @@ def main() -> None:
 
             client = asyncio.run(only_client())
     finally:
+        if prerendering is not None:
+            prerendering.stop()
+        if server is not None:
+            fetch_storm.stop(server)
         postgres.stop()
     n = args.members
     print(f"campaign to {n:,} members (PostgreSQL, one iPhone each, fake APNs in its own process)")
@@ -161,6 +206,11 @@ def main() -> None:
     print(f"  baseline: APNs client alone, same {n:,} tokens: {client:7.1f} s  "
           f"{n / client:8,.0f} pushes/s")  # fmt: skip
     print(f"  whole pipeline / client alone: {client / pushed:.1%}")
+    if downloaded:
+        print(
+            f"  every device's download served (from the send): {downloaded:7.1f} s "
+            f"(pre-render loop and 2 server processes; a sample of 20 verified)"
+        )
 
 
 if __name__ == "__main__":

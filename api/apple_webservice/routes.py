@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from api.apple_webservice import device_logs
+from api.apple_webservice import device_logs, passfiles
 from api.apple_webservice import service as apple_service
 from api.apple_webservice.android_wallets import client_kind
 from api.apple_webservice.schemas import DeviceLogPublic, LogBody, RegistrationBody, SerialsPublic
@@ -18,7 +18,7 @@ from api.apple_webservice.wallet_route import WalletRoute
 from api.clock import as_utc, utcnow
 from api.delivery import service as delivery_service
 from api.delivery.schemas import DeliveryPublic
-from api.deps import AppleWalletDep, ReaderCaller, ReportCaller, SessionDep
+from api.deps import AppleWalletDep, EngineDep, ReaderCaller, ReportCaller, SessionDep
 from passes import PKPASS_MEDIA_TYPE
 
 router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"], route_class=WalletRoute)
@@ -93,26 +93,22 @@ def latest_pass(
     pass_type: PassType,
     serial: Serial,
     request: Request,
-    session: SessionDep,
+    engine: EngineDep,
     wallet: AppleWalletDep,
     authorization: Authorization = None,
     if_modified_since: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """The current pass, or 304 when it has not changed since ``If-Modified-Since``."""
-    card = apple_service.authenticate_pass(
-        session, pass_type, serial, authorization, our_pass_type=wallet.pass_type_identifier
-    )
-    now = utcnow()
-    last_modified, is_unchanged = apple_service.freshness(
-        card, _http_date(if_modified_since), now=now
-    )
-    headers = {"Last-Modified": format_datetime(last_modified, usegmt=True)}
-    if is_unchanged:
+    """The current pass, or 304 when it has not changed since ``If-Modified-Since``: one
+    query, the signed bytes from the store (``passfiles``)."""
+    answer = passfiles.serve(
+        engine, pass_type, serial, authorization, wallet=wallet,
+        if_modified_since=_http_date(if_modified_since),
+        is_download=request.method == "GET", now=utcnow(),
+    )  # fmt: skip
+    headers = {"Last-Modified": format_datetime(answer.last_modified, usegmt=True)}
+    if answer.data is None:
         return Response(status_code=304, headers=headers)
-    signed = apple_service.latest_pass(
-        session, card, wallet=wallet, is_download=request.method == "GET", now=now
-    )
-    return Response(signed.data, media_type=PKPASS_MEDIA_TYPE, headers=headers)
+    return Response(answer.data, media_type=PKPASS_MEDIA_TYPE, headers=headers)
 
 
 # Wallet sometimes asks with HEAD; same answer, no body.

@@ -17,12 +17,8 @@ from api.apple_webservice import repository
 from api.apple_webservice.android_wallets import SCHEMES, ClientKind
 from api.apple_webservice.errors import MalformedWalletRequest, PassUnauthorized
 from api.apple_webservice.models import AppleDevice, AppleRegistration
-from api.cards import service as card_service
-from api.cards.apple import AppleWallet
-from api.cards.service import SignedPass
 from api.clock import as_utc
 from api.db import insert_unless_conflict
-from api.members import repository as member_repository
 from api.members.models import Card
 from api.webhooks import service as webhook_service
 
@@ -138,10 +134,10 @@ def updated_passes(
 
 
 def freshness(
-    card: Card, if_modified_since: datetime | None, *, now: datetime
+    updated_at: datetime, if_modified_since: datetime | None, *, now: datetime
 ) -> tuple[datetime, bool]:
-    """The pass's ``Last-Modified`` and whether ``If-Modified-Since`` proves the device has
-    this version (a 304).
+    """The pass's ``Last-Modified`` (from the card's ``updated_at``) and whether
+    ``If-Modified-Since`` proves the device has this version (a 304).
 
     The card's stamp grows by at least a second per version (``outbox.next_stamp``), so it
     runs ahead of the clock while a card changes more than once a second. ``Last-Modified``
@@ -150,27 +146,6 @@ def freshness(
     version can send: one that fetched while the stamp was ahead got an earlier date and gets
     the pass again (once more than needed, never one version too few).
     """
-    stamp = as_utc(card.updated_at).replace(microsecond=0)
+    stamp = as_utc(updated_at).replace(microsecond=0)
     last_modified = min(stamp, as_utc(now).replace(microsecond=0))
     return last_modified, if_modified_since is not None and stamp <= if_modified_since
-
-
-def latest_pass(
-    session: Session, card: Card, *, wallet: AppleWallet, is_download: bool, now: datetime
-) -> SignedPass:
-    """The current signed pass of ``card``; a download is noted as the device's version."""
-    found = member_repository.get(session, card.merchant_id, card.member_id)
-    if found is None:
-        raise PassUnauthorized()
-    signed = card_service.render_apple_view(session, card_service.view_of(session, *found),
-                                            wallet=wallet)  # fmt: skip
-    if is_download:
-        record_fetch(session, card, now=now)
-    return signed
-
-
-def record_fetch(session: Session, card: Card, *, now: datetime) -> None:
-    """Note that a device has this version (once per version: refetches write nothing)."""
-    if card.last_fetched_version != card.version:
-        card.last_fetched_at, card.last_fetched_version = now, card.version
-        session.add(card)

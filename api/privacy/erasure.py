@@ -39,6 +39,9 @@ ERASED_NAME = "Erased member"
 ERASED = "[erased]"
 # Tables whose rows go entirely: they are nothing but personal labels or free text.
 DELETED = frozenset({"member_tag", "member_rfm"})
+# Card rows that go entirely: a signed pass is bytes that show the member's name (the void
+# pass of the new version is signed again when it is fetched).
+DELETED_CARD_ROWS = frozenset({"apple_signed_pass"})
 # Columns cleared outright: free text the member wrote or a contact.
 CLEARED: dict[str, dict[str, Any]] = {
     "feedback": {"comment": None},
@@ -122,7 +125,10 @@ def erase(
         elif table.name != "card":
             _scrub_rows(session, table, table.c.member_id == member.id, patterns)
     for table in card_tables():
-        _scrub_rows(session, table, table.c.card_id == card.id, patterns)
+        if table.name in DELETED_CARD_ROWS:
+            session.execute(delete(table).where(table.c.card_id == card.id))
+        else:
+            _scrub_rows(session, table, table.c.card_id == card.id, patterns)
     handled = {t.name for t in (*member_tables(), *card_tables())} | {"member", "card"}
     for table in schema_tables():
         if table.name in handled or "merchant_id" not in table.c:

@@ -1,7 +1,7 @@
 """apple signed pass store
 
 Revision ID: 0047
-Revises: 0041
+Revises: 0043
 Create Date: 2026-12-06 18:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0047"
-down_revision: str | None = "0041"
+down_revision: str | None = "0043"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.apple_webservice.passfiles import StoredPass  # noqa: E402
 from api.apple_webservice.prerender import Prerenderer  # noqa: E402
+from api.audit.service import OperatorActor  # noqa: E402
 from api.campaigns import service as campaign_service  # noqa: E402
 from api.campaigns import tasks as campaign_tasks  # noqa: E402
 from api.cards.apple import AppleWallet  # noqa: E402
@@ -158,7 +159,7 @@ def send_campaign(engine: object, merchant_id: object, program_id: object) -> in
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():  # type: ignore[call-overload]
         campaign = campaign_service.create(
-            session, merchant_id, program_id, name="Autumn", message=MESSAGE,
+            session, OperatorActor(merchant_id), program_id, name="Autumn", message=MESSAGE,
             segment_id=None, segment=None, send_at=None, now=now,
         )  # fmt: skip
         campaign_id = campaign.id

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from api.apple_webservice import passfiles
 from api.apple_webservice.prerender import Prerenderer
+from api.audit.service import OperatorActor
 from api.campaigns import service as campaign_service
 from api.campaigns import tasks as campaign_tasks
 from api.cards import service as card_service
@@ -147,7 +148,7 @@ class TestCampaign:
                 select(Program.merchant_id).where(Program.id == UUID(program["id"]))
             ).one()
             campaign = campaign_service.create(
-                session, merchant_id, UUID(program["id"]), name="Autumn",
+                session, OperatorActor(merchant_id), UUID(program["id"]), name="Autumn",
                 message="New autumn menu!", segment_id=None, segment=None, send_at=None,
                 now=utcnow(),
             )  # fmt: skip

@@ -8,7 +8,9 @@ own status. The outer request's ``Authorization`` covers every call, and every c
 against the 20 requests/s quota as if sent alone: the client's limiter is asked once per call.
 
 A batch saves us the HTTP round trip and the client's per-request work, not quota: it is for
-bulk work (a design publish re-PATCHing every object, a burst after an outage). Each answer
+bulk work (a design publish re-PATCHing every object, a burst after an outage). Its calls
+reach Google together, however the limiter spaced their places, so under the pace a batch
+holds no more calls than Google's limit leaves above it (:func:`calls_per_batch`). Each answer
 is left to the caller, who sends a call that failed again on its own through ``WalletClient``
 (its retries, its typed errors, its upserts).
 """
@@ -26,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 from passes import GoogleWalletError, WalletClient
 
 MAX_CALLS = 1000  # Google's limit per batch request
+GOOGLE_PER_SECOND = 20  # Google Wallet API: requests per second per project
 _CRLF = b"\r\n"
 
 
@@ -46,6 +49,20 @@ class Answer:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+
+def calls_per_batch(per_second: float) -> int:
+    """How many calls one batch may hold when the client paces ``per_second`` calls.
+
+    Calls paced ``1 / r`` apart and sent ``c`` at a time reach Google at most
+    ``c * (floor(r / c) + 1) <= r + c`` in any second, so ``c = 20 - r`` keeps within
+    Google's 20; one call less leaves room for the jitter of the sends (4 at the default pace
+    of 15: at most 16 in any second). A pace above Google's means the limiter is off on
+    purpose (a benchmark, a raised quota): then Google's own limit of 1,000.
+    """
+    if per_second > GOOGLE_PER_SECOND:
+        return MAX_CALLS
+    return max(1, int(GOOGLE_PER_SECOND - per_second) - 1)
 
 
 def batch_url(api_url: str) -> str:

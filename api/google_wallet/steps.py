@@ -149,13 +149,14 @@ def send_alone(pushes: Sequence[CardPush], *, concurrency: int) -> None:
 
 
 def send_batched(client: WalletClient, pushes: Sequence[CardPush]) -> None:
-    """Step ``k`` of every card in one batch request (of at most 1,000 calls), then step
-    ``k + 1``; a step Google did not accept in the batch is sent again alone. A batch that
-    fails as a whole fails each of its cards (a refusal of our key stops the rest)."""
+    """Step ``k`` of every card in batch requests (of ``batch.calls_per_batch`` calls), then
+    step ``k + 1``; a step Google did not accept in the batch is sent again alone. A batch
+    that fails as a whole fails each of its cards (a refusal of our key stops the rest)."""
+    size = batch.calls_per_batch(client.per_second)
     for k in range(max((len(p.steps) for p in pushes), default=0)):
         due = [p for p in pushes if p.error is None and p.done == k < len(p.steps)]
-        for start in range(0, len(due), batch.MAX_CALLS):
-            chunk = due[start : start + batch.MAX_CALLS]
+        for start in range(0, len(due), size):
+            chunk = due[start : start + size]
             try:
                 try:
                     answers = batch.send(client, [p.steps[k].call for p in chunk])

@@ -2187,7 +2187,9 @@ def _batch_calls(content_type: str, raw: bytes) -> list[tuple[str | None, str, s
             body = body[: int(length)]
         content_id = part_headers.get("Content-ID")
         content_id = content_id.strip().strip("<>") if content_id else None
-        calls.append((content_id, request_line[0], request_line[1], body.decode("utf-8", "replace")))
+        calls.append(
+            (content_id, request_line[0], request_line[1], body.decode("utf-8", "replace"))
+        )
     if not 1 <= len(calls) <= MAX_BATCH_CALLS:
         raise _bad_argument(
             f"A batch request holds 1 to {MAX_BATCH_CALLS} calls, this one {len(calls)}."

@@ -238,3 +238,10 @@ def release_many(session: Session, card_ids: Collection[UUID]) -> None:
         session.execute(
             update(_OBJECTS).where(_OBJECTS.c.card_id.in_(card_ids)).values(lease_until=None)
         )
+
+
+def extend_leases(session: Session, card_ids: Collection[UUID], *, until: datetime) -> None:
+    if card_ids:
+        session.execute(
+            update(_OBJECTS).where(_OBJECTS.c.card_id.in_(card_ids)).values(lease_until=until)
+        )

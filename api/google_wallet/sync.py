@@ -138,6 +138,7 @@ class GoogleSync:
         works = self._claim(card_ids, now=now, force=force)
         pushes = [card_push(self.wallet.client, w, message_lifetime=self.message_lifetime)
                   for w in works]  # fmt: skip
+        self._hold_for_the_round(pushes, now=now)
         classes: list[tuple[SyncWork, str]] = []
         try:
             classes = self._write_classes(pushes)
@@ -152,6 +153,18 @@ class GoogleSync:
                 session, card_ids, wallet=self.wallet, now=now, lease=self.lease,
                 message_lifetime=self.message_lifetime, force=force,
             )  # fmt: skip
+
+    def _hold_for_the_round(self, pushes: list[CardPush], *, now: datetime) -> None:
+        """The whole round holds every card: when its calls, at the client's pace, may take
+        longer than half the lease, the leases are extended (one statement) so that no other
+        worker claims a card this round has not sent yet."""
+        calls = len(pushes) + sum(len(p.steps) for p in pushes)  # a card's own, one to spare
+        needed = timedelta(seconds=calls / self.wallet.client.per_second)
+        if needed * 2 > self.lease:
+            with Session(self.engine) as session, session.begin():
+                google_repository.extend_leases(
+                    session, [p.work.card_id for p in pushes], until=now + self.lease + needed * 2
+                )
 
     def _send(self, pushes: list[CardPush]) -> None:
         """Bulk work (at least ``batch_min`` cards) goes through Google's batch endpoint, the

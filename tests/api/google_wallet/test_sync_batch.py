@@ -5,6 +5,7 @@ its place in the limiter; never more than ``concurrency`` calls at once."""
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -202,3 +203,26 @@ class TestConcurrency:
         before = len(google.api_requests)
         assert syncer.run_once().synced == 6
         assert len(google.api_requests) - before == pace.places == sum(google.batches[-2:]) == 6
+
+
+class TestLeases:
+    def test_a_round_longer_than_half_the_lease_holds_its_cards_longer(
+        self, app: FastAPI, client: TestClient, syncer: GoogleSync,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        _, members = cards(app, client, 6)
+        monkeypatch.setattr(syncer, "lease", timedelta(seconds=1))  # 12 calls at 15/s: 0.8 s
+        held: list[datetime | None] = []
+        send = syncer._send
+
+        def watching(pushes: Any) -> None:
+            with Session(app.state.engine) as session:
+                rows = session.exec(select(GoogleObject.lease_until)).all()
+            held.extend(rows)
+            send(pushes)
+
+        monkeypatch.setattr(syncer, "_send", watching)
+        started = utcnow()
+        assert syncer.run_once().synced == 6
+        assert len(held) == 6
+        assert all(h is not None and h > started + timedelta(seconds=2) for h in held)

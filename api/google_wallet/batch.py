@@ -117,17 +117,17 @@ def parse(content_type: str, data: bytes, count: int) -> list[Answer]:
     return [answers[i] for i in range(count)]
 
 
-def send(client: WalletClient, calls: Sequence[Call]) -> list[Answer]:
+def send(client: WalletClient, calls: Sequence[Call], *, paced: bool = True) -> list[Answer]:
     """Send ``calls`` (at most :data:`MAX_CALLS`) as one batch request; each call first waits
-    for its place in the client's limiter. 429 and 5xx of the batch itself (or no answer) are
-    retried like any call of the client.
+    for its place in the client's limiter (unless the caller took them: ``paced`` False).
+    429 and 5xx of the batch itself (or no answer) are retried like any call of the client.
 
     Raises:
         GoogleWalletError: the batch itself failed (its status: 401/403 our key refused, 0
             unreachable, 429/5xx still failing after the retries).
     """
     assert 0 < len(calls) <= MAX_CALLS
-    for _ in calls:  # every call counts against Google's quota
+    for _ in calls if paced else ():  # every call counts against Google's quota
         client.limiter.wait()
     boundary = f"batch_{secrets.token_hex(12)}"
     api_path = urlsplit(client.api_url).path.rstrip("/")

@@ -148,33 +148,66 @@ def send_alone(pushes: Sequence[CardPush], *, concurrency: int) -> None:
         list(pool.map(run, pushes))
 
 
-def send_batched(client: WalletClient, pushes: Sequence[CardPush]) -> None:
+def send_batched(client: WalletClient, pushes: Sequence[CardPush], *, concurrency: int) -> None:
     """Step ``k`` of every card in batch requests (of ``batch.calls_per_batch`` calls), then
     step ``k + 1``; a step Google did not accept in the batch is sent again alone. A batch
-    that fails as a whole fails each of its cards (a refusal of our key stops the rest)."""
-    size = batch.calls_per_batch(client.per_second)
-    for k in range(max((len(p.steps) for p in pushes), default=0)):
-        due = [p for p in pushes if p.error is None and p.done == k < len(p.steps)]
-        for start in range(0, len(due), size):
-            chunk = due[start : start + size]
-            try:
-                try:
-                    answers = batch.send(client, [p.steps[k].call for p in chunk])
-                except GoogleAuthError as auth_error:
-                    raise as_wallet_error(auth_error) from auth_error
-            except GoogleWalletError as exc:
-                for push in chunk:
-                    push.error = exc
-                if exc.status in REFUSED_STATUSES:
-                    return
-                continue
-            for push, answer in zip(chunk, answers, strict=True):
-                if answer.ok:
-                    push.step_done(notified=True)
-                else:
-                    push.run_step_alone()
-                    if push.error is not None and push.error.status in REFUSED_STATUSES:
-                        return
+    that fails as a whole fails each of its cards (a refusal of our key stops the rest).
+
+    Up to ``concurrency`` batches are in flight while the next one takes its places in the
+    limiter, so Google's latency does not slow the pace; a batch takes its places only once a
+    sender is free for it, and is sent as soon as it has them: its calls reach Google when the
+    limiter let the last of them go, as ``batch.calls_per_batch`` assumes."""
+    largest = batch.calls_per_batch(client.per_second)
+    refused = threading.Event()
+    free = threading.BoundedSemaphore(concurrency)
+
+    def send(chunk: list[CardPush], k: int) -> None:
+        try:
+            _send_chunk(client, chunk, k, refused)
+        finally:
+            free.release()
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="google-batch") as pool:
+        for k in range(max((len(p.steps) for p in pushes), default=0)):
+            due = [p for p in pushes if p.error is None and p.done == k < len(p.steps)]
+            size = max(1, min(largest, -(-len(due) // concurrency)))  # every sender busy
+            sent = []
+            for start in range(0, len(due), size):
+                free.acquire()
+                if refused.is_set():
+                    free.release()
+                    break
+                chunk = due[start : start + size]
+                for _ in chunk:  # every call counts against Google's quota
+                    client.limiter.wait()
+                sent.append(pool.submit(send, chunk, k))
+            for future in sent:
+                future.result()
+            if refused.is_set():
+                return
+
+
+def _send_chunk(
+    client: WalletClient, chunk: list[CardPush], k: int, refused: threading.Event
+) -> None:
+    try:
+        try:
+            answers = batch.send(client, [p.steps[k].call for p in chunk], paced=False)
+        except GoogleAuthError as auth_error:
+            raise as_wallet_error(auth_error) from auth_error
+    except GoogleWalletError as exc:
+        for push in chunk:
+            push.error = exc
+        if exc.status in REFUSED_STATUSES:
+            refused.set()
+        return
+    for push, answer in zip(chunk, answers, strict=True):
+        if answer.ok:
+            push.step_done(notified=True)
+        elif not refused.is_set():
+            push.run_step_alone()
+            if push.error is not None and push.error.status in REFUSED_STATUSES:
+                refused.set()
 
 
 def as_wallet_error(error: GoogleAuthError) -> GoogleWalletError:

@@ -170,7 +170,7 @@ class GoogleSync:
         """Bulk work (at least ``batch_min`` cards) goes through Google's batch endpoint, the
         rest card by card, ``concurrency`` at a time."""
         if self.batch_min and len(pushes) >= self.batch_min:
-            send_batched(self.wallet.client, pushes)
+            send_batched(self.wallet.client, pushes, concurrency=self.concurrency)
         else:
             send_alone(pushes, concurrency=self.concurrency)
 

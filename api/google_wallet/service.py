@@ -1,5 +1,6 @@
-"""The Google Wallet side of a card, session-first: what one sync must write (read before any
-call to Google), what a finished or failed sync records, and what a verified callback changes.
+"""The Google Wallet side of a card, session-first: what one sync must write (``SyncWork``,
+read by ``claims`` before any call to Google), what a finished or failed sync records, and
+what a verified callback changes.
 
 The calls to Google themselves are made by the coordinator (``sync.py``) between these
 functions, each of which runs in its own short transaction there.
@@ -8,6 +9,7 @@ functions, each of which runs in its own short transaction there.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,15 +17,12 @@ from uuid import UUID
 
 from sqlmodel import Session
 
-from api.cards import service as card_service
 from api.db import insert_unless_conflict
 from api.delivery import repository as delivery_repository
-from api.delivery import service as delivery_service
 from api.google_wallet import budget
 from api.google_wallet import repository as google_repository
 from api.google_wallet.budget import Message
-from api.google_wallet.models import GoogleCallbackNonce, GoogleClass, GoogleObject
-from api.google_wallet.wallet import GoogleWallet
+from api.google_wallet.models import GoogleCallbackNonce, GoogleClass
 from api.outbound import service as outbound_service
 from api.outbound.service import Gate
 from api.webhooks import service as webhook_service
@@ -58,82 +57,6 @@ class SyncWork:
     kept_messages: list[Message] = field(default_factory=list)
 
 
-def claim_work(
-    session: Session,
-    card_id: UUID,
-    *,
-    wallet: GoogleWallet,
-    now: datetime,
-    lease: timedelta,
-    message_lifetime: timedelta,
-    force: bool = False,
-) -> SyncWork | None:
-    """Hold the card for ``lease`` and read everything its sync writes; None when the card is
-    gone, another worker holds it or (unless ``force``) it waits to retry."""
-    found = google_repository.card_with_member(session, card_id)
-    if found is None:
-        return None
-    member, card = found
-    view = card_service.view_of(session, member, card)
-    program = view.program
-    google_repository.add_object(
-        session,
-        GoogleObject(
-            card_id=card.id,
-            merchant_id=card.merchant_id,
-            object_id=wallet.object_id(card.id),
-            class_id=wallet.class_id(program.id),
-        ),
-    )
-    if not google_repository.lease(session, card_id, now=now, until=now + lease,
-                                   only_due=not force):  # fmt: skip
-        return None
-    state = delivery_repository.google_object(session, card_id, fresh=True)
-    assert state is not None
-    events = google_repository.pending_events(session, card_id)
-    loyalty = card_service.card_state(session, view, web_service_url=None, now=now)
-    class_state = google_repository.get_class(session, program.id)
-    design = wallet.designs[program.design]
-
-    def texts(message: str) -> dict[str, str] | None:
-        """The card's current message in other languages (older ones have none kept)."""
-        return card.message_translations if message == card.message else None
-
-    work = SyncWork(
-        card_id=card_id,
-        merchant_id=card.merchant_id,
-        program_id=program.id,
-        version=card.version,
-        last_event_id=max((e.id for e in events), default=0),
-        wants_notification=budget.wants_notification(e.kind for e in events),
-        synced_version=state.synced_version,
-        synced_points=state.synced_points,
-        object_digest=state.body_digest,
-        notifications_left=delivery_service.google_notifications_left(session, card_id, now=now),
-        object_body=wallet.object_body(
-            loyalty, card_id=card.id, program_id=program.id, design_name=program.design
-        ),
-        class_body=wallet.class_body(program.id, program.design, loyalty.locations),
-        class_digest=class_state.body_digest if class_state else None,
-        header=design.organization_name,
-        language=design.language,
-        headers={
-            design.language: design.organization_name,
-            **design.translations.get("program.organization", {}),
-        },  # fmt: skip
-        new_messages=[
-            Message(e.id, e.message, e.created_at, texts(e.message)) for e in events if e.message
-        ],  # fmt: skip
-    )
-    if work.new_messages:
-        shown = google_repository.shown_messages(
-            session, card_id, since=now - message_lifetime, limit=budget.MAX_MESSAGES
-        )
-        work.kept_messages = [Message(r.id, r.message, r.created_at, texts(r.message))
-                              for r in reversed(shown)]  # fmt: skip
-    return work
-
-
 def record_class(session: Session, work: SyncWork, class_digest: str, *, now: datetime) -> None:
     """The program's class on Google now has the body with ``class_digest``."""
     row = google_repository.get_class(session, work.program_id)
@@ -151,24 +74,27 @@ def record_class(session: Session, work: SyncWork, class_digest: str, *, now: da
         row.body_digest, row.synced_at = class_digest, now
 
 
-def record_synced(
+def record_batch(
     session: Session,
-    work: SyncWork,
+    synced: Sequence[tuple[SyncWork, str, str, Sequence[tuple[str, int]]]],
     *,
-    points: str,
-    body_digest: str,
-    notifications: list[tuple[str, int]],
     now: datetime,
 ) -> None:
-    """The card is on Google as read in ``work``: its outbox rows are done, the lease is
-    released and each notification spent (kind, the outbox row it was for) is counted."""
-    google_repository.mark_synced(session, work.card_id, last_event_id=work.last_event_id,
-                                  version=work.version, points=points,
-                                  body_digest=body_digest, now=now)  # fmt: skip
+    """Each card is on Google as read in its ``SyncWork``: (work, points key, body digest,
+    notifications spent as (kind, the outbox row it was for)). Its outbox rows are done, its
+    lease is released and each notification is counted; a few statements for all."""
+    if not synced:
+        return
+    google_repository.mark_many_synced(session, [
+        {"card_id": w.card_id, "last_event_id": w.last_event_id, "version": w.version,
+         "points": points, "body_digest": body_digest}
+        for w, points, body_digest, _ in synced
+    ], now)  # fmt: skip
     outbound_service.delivered(session, outbound_service.GOOGLE, now=now)
-    for kind, event_id in notifications:
-        google_repository.add_notification(session, work.card_id, kind=kind, event_id=event_id,
-                                           now=now)  # fmt: skip
+    google_repository.add_notifications(session, [
+        {"card_id": w.card_id, "kind": kind, "event_id": event_id, "sent_at": now}
+        for w, _, _, notices in synced for kind, event_id in notices
+    ])  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,9 +171,10 @@ def retry_refused(session: Session, *, now: datetime) -> bool:
     return lifted
 
 
-def release(session: Session, card_id: UUID) -> None:
-    """Give up the card's lease without recording anything (the sync was interrupted)."""
-    google_repository.release(session, card_id)
+def release(session: Session, card_ids: Collection[UUID]) -> None:
+    """Give up the cards' leases without recording anything (their sync was interrupted,
+    or never started after Google refused our key)."""
+    google_repository.release_many(session, card_ids)
 
 
 def needs_insert(session: Session, card_id: UUID) -> bool:

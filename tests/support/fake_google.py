@@ -31,6 +31,16 @@ Endpoints
     (GET), update (PUT), patch (PATCH; ``X-HTTP-Method-Override: PATCH`` on a POST works too),
     list (GET with ``issuerId`` / ``classId``, ``maxResults``, ``token``) and
     ``{id}/addMessage`` (POST). There is no DELETE (Google has none): it answers 404.
+    ``POST /batch``: Google's batch endpoint, a ``multipart/mixed`` body (a ``boundary``) of
+    1 to 1,000 parts, each ``Content-Type: application/http`` with an optional
+    ``Content-ID`` and one walletobjects call as HTTP (request line with a path under
+    ``/walletobjects/v1``, headers, JSON body); anything else is 400 ``invalidArgument``. The
+    outer bearer token authorizes every call; each call is answered as if sent alone (its
+    own status, the rate limit and injected errors counted per call, recorded in
+    ``requests``), in a ``multipart/mixed`` answer whose parts carry ``Content-ID:
+    <response-...>``, in the reverse order (Google promises none). ``batches`` records the
+    number of calls of each batch; ``inject_error(..., match="POST /batch")`` fails a batch
+    as a whole.
 
 Choices where Google documents nothing (a client must not depend on more than this):
     * Error bodies are ``{"error": {"code", "message", "errors": [{"message", "domain":
@@ -102,6 +112,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
@@ -139,6 +150,8 @@ PROTOCOL_VERSION = "ECv2SigningOnly"
 DEFAULT_SENDER_ID = "GooglePayPasses"
 DEFAULT_ISSUER_ID = "3388000000012345678"
 API_PREFIX = "/walletobjects/v1"
+BATCH_PATH = "/batch"
+MAX_BATCH_CALLS = 1000
 SAVE_PREFIX = "/gp/v/save/"
 #: Google's hosts that ``FakeGoogle.reroute`` sends to the fake, and whether to close each
 #: connection after one request (google-auth deep-copies its token session for the background
@@ -1111,6 +1124,8 @@ class FakeGoogle:
         self.requests: list[RecordedRequest] = []
         #: every callback POSTed, oldest first
         self.callbacks_sent: list[CallbackDelivery] = []
+        #: the number of calls of each batch request answered 200, oldest first
+        self.batches: list[int] = []
         #: tracebacks of the fake's own failures (answered 500): a test may assert it is empty
         self.errors: list[str] = []
         #: issuer-level callback URLs, used for classes without ``callbackOptions.url``
@@ -1251,6 +1266,7 @@ class FakeGoogle:
             self.requests.clear()
             self.callbacks_sent.clear()
             self.errors.clear()
+            self.batches.clear()
 
     @property
     def token_requests(self) -> list[RecordedRequest]:
@@ -1320,6 +1336,8 @@ class FakeGoogle:
     ) -> tuple[int, dict[str, str], bytes]:
         split = urllib.parse.urlsplit(target)
         path, query = split.path, urllib.parse.parse_qs(split.query, keep_blank_values=True)
+        if path == BATCH_PATH:
+            return self._batch(method, headers, raw)
         override = headers.get("X-HTTP-Method-Override")
         if method == "POST" and override:
             method = override.upper()
@@ -1366,6 +1384,69 @@ class FakeGoogle:
                 self.requests.append(record)
         out_headers["Content-Type"] = "application/json; charset=UTF-8"
         return status, out_headers, json.dumps(payload, ensure_ascii=False).encode()
+
+    def _batch(
+        self, method: str, headers: Mapping[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """``POST /batch``: each call answered as if sent alone, in one multipart answer."""
+        try:
+            if method != "POST":
+                raise ApiError(404, "notFound", f"Method not found: {method} {BATCH_PATH}")
+            account = self._authenticate(headers)
+            self._take_injected(method, BATCH_PATH)
+            calls = _batch_calls(headers.get("Content-Type", ""), raw)
+        except ApiError as exc:
+            out = {**exc.headers, "Content-Type": "application/json; charset=UTF-8"}
+            return exc.code, out, json.dumps(exc.body()).encode()
+        answers = [
+            (content_id, *self._batch_call(call_method, target, text, account))
+            for content_id, call_method, target, text in calls
+        ]
+        with self._lock:
+            self.batches.append(len(calls))
+        boundary = f"batch_{secrets.token_hex(8)}"
+        out_lines: list[bytes] = []
+        for content_id, status, payload in reversed(answers):  # Google promises no order
+            data = json.dumps(payload, ensure_ascii=False).encode()
+            out_lines += [f"--{boundary}".encode(), b"Content-Type: application/http"]
+            if content_id is not None:
+                out_lines.append(f"Content-ID: <response-{content_id}>".encode())
+            out_lines += [
+                b"",
+                f"HTTP/1.1 {status} {_reason_phrase(status)}".encode(),
+                b"Content-Type: application/json; charset=UTF-8",
+                f"Content-Length: {len(data)}".encode(),
+                b"",
+                data,
+            ]
+        out_lines.append(f"--{boundary}--".encode())
+        body = b"\r\n".join(out_lines) + b"\r\n"
+        return 200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, body
+
+    def _batch_call(self, method: str, target: str, text: str, account: str) -> tuple[int, Any]:
+        split = urllib.parse.urlsplit(target)
+        path, query = split.path, urllib.parse.parse_qs(split.query, keep_blank_values=True)
+        body: Any = text or None
+        try:
+            if not path.startswith(API_PREFIX + "/"):
+                raise ApiError(404, "notFound", f"Not Found: {path} (a batch holds API calls)")
+            self._check_rate()  # every call of a batch counts against the quota
+            self._take_injected(method, path)
+            body = self._json_body(text)
+            status, payload = 200, self._api(method, path, query, account, body)
+        except ApiError as exc:
+            status, payload = exc.code, exc.body()
+        except Exception:  # a bug of the fake: answer 500 and keep it for the test
+            with self._lock:
+                self.errors.append(traceback.format_exc())
+            status, payload = 500, ApiError(500, "backendError", "Internal error.").body()
+        if self.record_requests:
+            record = RecordedRequest(
+                method, path, query, body, status, self.now(), account, payload
+            )
+            with self._lock:
+                self.requests.append(record)
+        return status, payload
 
     def _json_body(self, text: str) -> Any:
         if not text.strip():
@@ -2069,6 +2150,70 @@ class FakeGoogle:
             "saved": result.object_ids,
             "callbacks": [delivery.status for delivery in result.callbacks],
         }
+
+
+def _batch_calls(content_type: str, raw: bytes) -> list[tuple[str | None, str, str, str]]:
+    """The (Content-ID, method, target, body) of each call of a batch request body.
+
+    Raises:
+        ApiError: 400 when the body is not a multipart/mixed of 1 to 1,000 HTTP requests.
+    """
+    kind, _, params = content_type.partition(";")
+    boundary = ""
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "boundary":
+            boundary = value.strip('"')
+    if kind.strip().lower() != "multipart/mixed" or not boundary:
+        raise _bad_argument("A batch request must be multipart/mixed with a boundary.")
+    sections = raw.split(b"--" + boundary.encode())
+    if len(sections) < 3 or not sections[-1].startswith(b"--"):
+        raise _bad_argument("The batch body is not a closed multipart body.")
+    calls: list[tuple[str | None, str, str, str]] = []
+    for section in sections[1:-1]:
+        section = section.removeprefix(b"\r\n").removesuffix(b"\r\n")
+        head, found, http = section.partition(b"\r\n\r\n")
+        part_headers = _header_lines(head.decode("latin-1").split("\r\n"))
+        part_type = part_headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if not found or part_type != "application/http":
+            raise _bad_argument("Each part of a batch must be Content-Type: application/http.")
+        request_head, _, body = http.partition(b"\r\n\r\n")
+        lines = request_head.decode("latin-1").split("\r\n")
+        request_line = lines[0].split()
+        if len(request_line) not in (2, 3) or request_line[0] not in _BATCH_METHODS:
+            raise _bad_argument(f"Bad request line in a batch part: {lines[0][:100]!r}")
+        length = _header_lines(lines[1:]).get("Content-Length")
+        if length is not None and length.isdigit():
+            body = body[: int(length)]
+        content_id = part_headers.get("Content-ID")
+        content_id = content_id.strip().strip("<>") if content_id else None
+        calls.append(
+            (content_id, request_line[0], request_line[1], body.decode("utf-8", "replace"))
+        )
+    if not 1 <= len(calls) <= MAX_BATCH_CALLS:
+        raise _bad_argument(
+            f"A batch request holds 1 to {MAX_BATCH_CALLS} calls, this one {len(calls)}."
+        )
+    return calls
+
+
+_BATCH_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def _header_lines(lines: Sequence[str]) -> CaseInsensitiveDict[str]:
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for line in lines:
+        name, found, value = line.partition(":")
+        if found:
+            headers[name.strip()] = value.strip()
+    return headers
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _is_loopback(url: str) -> bool:

@@ -14,6 +14,7 @@ from api.members.errors import MemberNotFound
 from api.members.models import Card, Member
 from api.members.schemas import MemberPage, MemberPublic
 from api.programs import repository as program_repository
+from api.programs.models import Program
 from api.programs.rules import ProgramRules, rules_of
 from api.webhooks import service as webhook_service
 
@@ -116,7 +117,12 @@ def public(
     """The API view of a member, with the soonest-expiring points and the tier's discount."""
     expiry = repository.next_expiry(session, member.id)
     tags = repository.tags_of(session, [member.id]).get(member.id)
-    rules = _rules(session, member.merchant_id, {member.program_id})[member.program_id]
+    # The program is usually in the session already (the enrolment or purchase loaded it):
+    # session.get answers from the identity map without a query.
+    program = session.get(Program, member.program_id)
+    if program is None:  # the foreign key makes this impossible; keep the type honest
+        raise MemberNotFound()
+    rules = rules_of(program)
     return MemberPublic.of(
         member, card, public_url=public_url, google=google, next_expiry=expiry, tags=tags,
         discount_percent=rules.discount_percent(member.tier),

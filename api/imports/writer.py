@@ -35,12 +35,31 @@ from api.programs.models import Program
 from api.programs.rules import rules_of
 
 _ATTEMPTS = 5  # draws of card numbers and referral codes before a batch gives up
+WHOLE_PROGRAM = 5_000  # more members than this: compared with every key of the program
+_CHUNK = 1_000  # values per look-up query
 
 
 def existing_keys(
     session: Session, program_id: UUID, members: list[import_rows.Member]
 ) -> set[tuple[str, str]]:
-    """The (key, value) pairs of ``members`` that a member of the program already has."""
+    """The (key, value) pairs of ``members`` that a member of the program already has.
+
+    A large file is compared with all the program's keys, read in one pass; a batch looks
+    its own values up (a join, below), which costs the same at any size of the program.
+    """
+    if len(members) > WHOLE_PROGRAM:
+        return _program_keys(session, program_id) & {
+            (key, getattr(m, key)) for m in members for key in import_rows.KEYS if getattr(m, key)
+        }
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(members), _CHUNK):
+        found |= _lookup(session, program_id, members[start : start + _CHUNK])
+    return found
+
+
+def _lookup(
+    session: Session, program_id: UUID, members: list[import_rows.Member]
+) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     postgresql = session.get_bind().dialect.name == "postgresql"
     for key in import_rows.KEYS:
@@ -62,6 +81,17 @@ def existing_keys(
         else:
             query = select(column).where(Member.program_id == program_id, column.in_(values))
         found.update((key, value) for value in session.exec(query))
+    return found
+
+
+def _program_keys(session: Session, program_id: UUID) -> set[tuple[str, str]]:
+    query = select(Member.phone, Member.email, Member.external_id).where(
+        Member.program_id == program_id
+    )
+    found: set[tuple[str, str]] = set()
+    for row in session.execute(query.execution_options(yield_per=10_000)):
+        pairs = zip(import_rows.KEYS, row, strict=True)
+        found.update((key, value) for key, value in pairs if value)
     return found
 
 

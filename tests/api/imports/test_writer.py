@@ -79,3 +79,26 @@ def test_a_code_drawn_twice_redraws_the_batch(
         assert found is not None
         again = writer.write(session, found, batch, actor="test", reason="import", now=utcnow())
     assert again == 0
+
+
+def test_a_large_file_and_a_batch_find_the_same_members(
+    app: FastAPI, client: TestClient, engine: Engine
+) -> None:
+    key = new_merchant(app)
+    program = new_program(client, key)
+    enrol(client, key, program["id"], phone="+79160000007")
+    enrol(client, key, program["id"], phone=None, email="client@example.ru", name="E")
+    large = [imported(n) for n in range(writer.WHOLE_PROGRAM + 1)]
+    small = large[:10]
+    with_email = import_rows.Member(
+        line=1, name="E", phone=None, email="client@example.ru", external_id=None,
+        birthday=None, points=0, stamps=0, tier=None,
+    )  # fmt: skip
+    with Session(engine) as session:
+        program_id = UUID(program["id"])
+        assert writer.existing_keys(session, program_id, [*large, with_email]) == {
+            ("phone", "+79160000007"), ("email", "client@example.ru")
+        }  # fmt: skip
+        assert writer.existing_keys(session, program_id, [*small, with_email]) == {
+            ("phone", "+79160000007"), ("email", "client@example.ru")
+        }  # fmt: skip

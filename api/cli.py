@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -105,7 +107,8 @@ def serve(
     """Migrate the database once, then run the service (in --workers processes)."""
     settings = _settings()
     _ensure_dev_certs(settings)
-    _migrate(settings)
+    if settings.migrate_on_start:  # off when `loyalpass migrate` ran first (several hosts)
+        _migrate(settings)
     _run_server(settings, host, port, workers)
 
 
@@ -177,11 +180,19 @@ def worker(
     if not settings.webhooks_in_process:
         threads.append(webhook_thread(engine, settings))
     typer.echo(f"loyalpass worker running ({len(threads)} loops)")
+    # SIGTERM (systemd, docker stop, Kubernetes) stops like Ctrl-C: each loop finishes its
+    # round (a push batch sent and recorded, a sync written) and the process exits 0; a round
+    # cut short by SIGKILL is retried by another worker when its lease expires.
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     try:
-        threads[0].join()
+        while not stopping.wait(0.5):
+            pass
     except KeyboardInterrupt:
-        for thread in threads:
-            thread.stop()
+        pass
+    for thread in threads:
+        thread.stop()
+    typer.echo("loyalpass worker stopped")
 
 
 @merchant_app.command("create")

@@ -1,6 +1,7 @@
 """Writing imported members in batches: members, cards, one ``import`` transaction each with
 its ``import`` ledger entries (opening points as a lot, stamps) and the outbox row that tells
-Google of the new card, all as Core multi-row INSERTs (one statement per table per batch).
+Google of the new card: one statement per table per batch, a COPY on PostgreSQL and an
+executemany of Core INSERTs on SQLite.
 
 The balances start where the entries say (``balance_after``, ``sequence`` 1 and 2), so the
 ledger explains every opening balance like any other movement.
@@ -228,7 +229,7 @@ def _copy(session: Session, table: Table, values: list[dict[str, Any]]) -> None:
     connection = session.connection()
     dialect = connection.dialect
     names = list(values[0])
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     driver = connection.connection.driver_connection
     assert driver is not None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +21,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from api.accounts.commands import accounts_app
 from api.db import make_engine, migrate
 from api.devcerts import ensure_dev_certs, write_dev_certs
 from api.imports.commands import members_app
@@ -40,7 +43,6 @@ stores_app = typer.Typer(help="Manage a merchant's stores.")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(stores_app, name="stores")
 app.add_typer(certs_app, name="certs")
-accounts_app = typer.Typer(help="People who sign in to the console.")
 app.add_typer(accounts_app, name="accounts")
 deliveries_app = typer.Typer(help="Card updates to the wallets.")
 app.add_typer(deliveries_app, name="deliveries")
@@ -150,7 +152,8 @@ def serve(
     """Migrate the database once, then run the service (in --workers processes)."""
     settings = _settings(serving=True)
     _ensure_dev_certs(settings)
-    _migrate(settings)
+    if settings.migrate_on_start:  # off when `loyalpass migrate` ran first (several hosts)
+        _migrate(settings)
     _run_server(settings, host, port, workers)
 
 
@@ -229,11 +232,19 @@ def worker(
     if not settings.webhooks_in_process:
         threads.append(webhook_thread(engine, settings))
     typer.echo(f"loyalpass worker running ({len(threads)} loops)")
+    # SIGTERM (systemd, docker stop, Kubernetes) stops like Ctrl-C: each loop finishes its
+    # round (a push batch sent and recorded, a sync written) and the process exits 0; a round
+    # cut short by SIGKILL is retried by another worker when its lease expires.
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     try:
-        threads[0].join()
+        while not stopping.wait(0.5):
+            pass
     except KeyboardInterrupt:
-        for thread in threads:
-            thread.stop()
+        pass
+    for thread in threads:
+        thread.stop()
+    typer.echo("loyalpass worker stopped")
 
 
 @merchant_app.command("create")
@@ -247,52 +258,6 @@ def create_merchant(name: Annotated[str, typer.Option(help="The merchant's name.
         merchant_id = str(merchant.id)
     engine.dispose()
     typer.echo(json.dumps({"merchant_id": merchant_id, "api_key": api_key}))
-
-
-@accounts_app.command("create-owner")
-def create_owner(
-    merchant: Annotated[str, typer.Option(help="The merchant's id.")],
-    email: Annotated[str, typer.Option(help="The owner's email (their sign-in).")],
-) -> None:
-    """Create a merchant's owner account and print its password (shown only this once)."""
-    from uuid import UUID
-
-    from api.accounts import operator
-    from api.errors import ApiError
-
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
-    try:
-        with Session(engine) as session, session.begin():
-            password = operator.create_owner(session, UUID(merchant), email)
-    except (ApiError, ValueError) as exc:
-        typer.echo(f"error: {getattr(exc, 'title', exc)}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-    typer.echo(json.dumps({"email": email.strip().lower(), "password": password}))
-
-
-@accounts_app.command("reset-password")
-def reset_password(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
-    """Print a one-time password reset link (30 minutes) for the account."""
-    from api.accounts import operator
-    from api.clock import utcnow
-    from api.errors import ApiError
-
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
-    try:
-        with Session(engine) as session, session.begin():
-            url = operator.reset_link(session, email, public_url=settings.public_url, now=utcnow())
-    except ApiError as exc:
-        typer.echo(f"error: {exc.title}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
-    typer.echo(url)
 
 
 @stores_app.command("import")

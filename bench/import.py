@@ -3,7 +3,7 @@ ids, opening points and stamps) checked (the dry run), imported (members, cards,
 ledger entries, lots, outbox rows; a transaction per batch of 1,000), imported again (a
 no-op), and the members and ledger exported as streamed CSV.
 
-Run: .venv/bin/python bench/import.py [--members 100000] [--sqlite]
+Run: .venv/bin/python bench/import.py [--members 100000] [--sqlite] [--shared-buffers 1GB]
 """
 
 from __future__ import annotations
@@ -82,6 +82,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--sqlite", action="store_true", help="also measure on SQLite")
+    parser.add_argument(
+        "--shared-buffers", default=None,
+        help="PostgreSQL's shared_buffers (the test server keeps the default, 128MB)",
+    )  # fmt: skip
     options = parser.parse_args()
     if options.sqlite:
         with tempfile.TemporaryDirectory() as tmp:
@@ -89,7 +93,8 @@ def main() -> None:
             migrate(engine, ROOT / "migrations")
             measure("sqlite", engine, options.members)
             engine.dispose()
-    postgres = start_postgres()
+    settings = (f"shared_buffers={options.shared_buffers}",) if options.shared_buffers else ()
+    postgres = start_postgres(settings)
     try:
         engine = make_engine(postgres.create_database("bench_import"))
         migrate(engine, ROOT / "migrations")

@@ -63,9 +63,7 @@ def check(
         raise ImportFileUnreadable(str(exc)) from exc
     tiers = {level.name for level in rules_of(program).tiers.levels}
     members, problems = import_rows.check(table, tiers)
-    known: set[tuple[str, str]] = set()
-    for start in range(0, len(members), BATCH):
-        known |= writer.existing_keys(session, program.id, members[start : start + BATCH])
+    known = writer.existing_keys(session, program.id, members)
     new = [m for m in members if not writer.is_known(m, known)]
     sha256 = hashlib.sha256(data).hexdigest()
     previous = session.exec(

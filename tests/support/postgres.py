@@ -46,6 +46,7 @@ class PostgresServer:
     base: Path
     port: int
     as_user: list[str]
+    settings: tuple[str, ...] = ()  # extra ``name=value`` server settings
 
     @property
     def datadir(self) -> Path:
@@ -67,10 +68,18 @@ class PostgresServer:
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.base} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
-        )
+        ) + "".join(f" -c {setting}" for setting in self.settings)
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", options,
             "-l", str(self.base / "server.log"), "-w", "-t", "60", "start",
+        )  # fmt: skip
+
+    def restart(self) -> None:
+        """Restart the server (``pg_ctl restart -m fast``, the options it was started with):
+        every connection is cut, as in a failover or an operator's restart."""
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast",
+            "-l", str(self.base / "server.log"), "-w", "-t", "60", "restart",
         )  # fmt: skip
 
     def create_database(self, name: str) -> str:
@@ -88,8 +97,9 @@ class PostgresServer:
             shutil.rmtree(self.base, ignore_errors=True)
 
 
-def start_postgres() -> PostgresServer:
-    """Start a fresh server on a free loopback port; the caller stops it."""
+def start_postgres(settings: tuple[str, ...] = ()) -> PostgresServer:
+    """Start a fresh server on a free loopback port (with extra ``name=value`` ``settings``);
+    the caller stops it."""
     bindir = find_bindir()
     base = Path(tempfile.mkdtemp(prefix="loyalpass-pg-"))
     as_user: list[str] = []
@@ -100,7 +110,9 @@ def start_postgres() -> PostgresServer:
         shutil.chown(base, "postgres", "postgres")
         as_user = [runuser, "-u", "postgres", "--"]
     os.chmod(base, 0o700)
-    server = PostgresServer(bindir=bindir, base=base, port=_free_port(), as_user=as_user)
+    server = PostgresServer(
+        bindir=bindir, base=base, port=_free_port(), as_user=as_user, settings=settings
+    )
     try:
         server.start()
     except subprocess.CalledProcessError as exc:

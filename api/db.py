@@ -49,6 +49,13 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def reading(engine: Engine) -> Session:
+    """A session for reads only, such as a background loop's "is there work?" poll, several
+    times a second. On SQLite it begins a deferred (shared) transaction instead of taking the
+    write lock, so the polls never make a request's write wait; PostgreSQL is unchanged."""
+    return Session(engine.execution_options(read_only=True))
+
+
 def insert_unless_conflict(session: Session, row: SQLModel) -> bool:
     """INSERT ``row`` unless it collides with a unique key; True when it was inserted.
 

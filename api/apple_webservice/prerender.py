@@ -35,6 +35,7 @@ from api.cards import service as card_service
 from api.cards.apple import AppleWallet
 from api.cards.service import CardView
 from api.clock import utcnow
+from api.db import reading
 from api.ledger.models import PointLot
 from api.members.models import Card, Member
 from api.polling import PollingThread
@@ -140,7 +141,7 @@ class Prerenderer:
         self.after_tag = -1  # a card never changed since enrolment has tag 0
 
     def has_work(self) -> bool:
-        with Session(self.engine) as session, session.begin():
+        with reading(self.engine) as session, session.begin():
             return bool(due_cards(session, after_tag=self.after_tag, limit=1))
 
     def run_once(self) -> PrerenderReport:
@@ -148,7 +149,7 @@ class Prerenderer:
         the lock)."""
         report = PrerenderReport()
         while True:
-            with Session(self.engine) as session, session.begin():
+            with reading(self.engine) as session, session.begin():
                 wait_for_tag_writers(session)  # a smaller tag may still commit: let it
                 newest = session.execute(select(func.max(Card.update_tag))).scalar() or 0
                 due = due_cards(session, after_tag=self.after_tag, limit=self.batch_size)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.clock import utcnow
+from api.db import reading
 from api.messaging import dispatch, repository
 from api.messaging.channels import Outcome, SendResult, Sms, SmsProvider
 from api.messaging.links import messaging_secret, unsubscribe_url
@@ -70,7 +71,7 @@ class MessageSender:
         return [Channel.sms] if self.sms is not None and self.sms.supports_idempotency else []
 
     def has_work(self) -> bool:
-        with Session(self.engine) as session:
+        with reading(self.engine) as session:
             return repository.has_due(session, now=self.clock(), channels=self.channels)
 
     def run_once(self) -> SendReport:

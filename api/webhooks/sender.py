@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from api.clock import utcnow
+from api.db import reading
 from api.webhooks import delivery
 from api.webhooks.addresses import check_url
 from api.webhooks.errors import WebhookUrlRefused
@@ -88,7 +89,7 @@ class WebhookSender:
             col(WebhookEvent.status) == "pending",
             col(WebhookEvent.next_attempt_at) <= utcnow(),
         )
-        with Session(self.engine) as session:
+        with reading(self.engine) as session:
             return bool(session.execute(select(due)).scalar())
 
     def run_once(self, *, now: datetime | None = None) -> SendReport:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.clock import utcnow
+from api.db import reading
 from api.metrics import instruments
 from api.webpush import repository, service
 from api.webpush.service import Notification, Outcome, WebPushReport
@@ -36,7 +37,7 @@ class WebPushPusher:
         self.lease = lease
 
     def has_work(self) -> bool:
-        with Session(self.engine) as session, session.begin():
+        with reading(self.engine) as session, session.begin():
             if repository.has_due(session, utcnow()):
                 return True
             return bool(repository.due_outbox(session, limit=1))

@@ -5,6 +5,8 @@ what an operator does for the console's people from the command line."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 from uuid import UUID
 
@@ -21,24 +23,31 @@ from api.settings import Settings
 accounts_app = typer.Typer(help="People who sign in to the console.")
 
 
+@contextmanager
+def _transaction(settings: Settings) -> Iterator[Session]:
+    """One transaction on the migrated database; an API error or a bad id is printed as
+    ``error: ...`` and exits 1."""
+    configure_logging(settings.log_level, as_json=settings.logs_as_json)
+    engine = make_engine(settings.database_url)
+    migrate(engine, settings.migrations_dir)
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    except (ApiError, ValueError) as exc:
+        typer.echo(f"error: {getattr(exc, 'title', exc)}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
 @accounts_app.command("create-owner")
 def create_owner(
     merchant: Annotated[str, typer.Option(help="The merchant's id.")],
     email: Annotated[str, typer.Option(help="The owner's email (their sign-in).")],
 ) -> None:
     """Create a merchant's owner account and print its password (shown only this once)."""
-    settings = Settings()
-    configure_logging(settings.log_level, as_json=settings.logs_as_json)
-    engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
-    try:
-        with Session(engine) as session, session.begin():
-            password = operator.create_owner(session, UUID(merchant), email)
-    except (ApiError, ValueError) as exc:
-        typer.echo(f"error: {getattr(exc, 'title', exc)}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
+    with _transaction(Settings()) as session:
+        password = operator.create_owner(session, UUID(merchant), email)
     typer.echo(json.dumps({"email": email.strip().lower(), "password": password}))
 
 
@@ -46,15 +55,6 @@ def create_owner(
 def reset_password(email: Annotated[str, typer.Argument(help="The account's email.")]) -> None:
     """Print a one-time password reset link (30 minutes) for the account."""
     settings = Settings()
-    configure_logging(settings.log_level, as_json=settings.logs_as_json)
-    engine = make_engine(settings.database_url)
-    migrate(engine, settings.migrations_dir)
-    try:
-        with Session(engine) as session, session.begin():
-            url = operator.reset_link(session, email, public_url=settings.public_url, now=utcnow())
-    except ApiError as exc:
-        typer.echo(f"error: {exc.title}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        engine.dispose()
+    with _transaction(settings) as session:
+        url = operator.reset_link(session, email, public_url=settings.public_url, now=utcnow())
     typer.echo(url)

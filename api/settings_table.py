@@ -38,7 +38,8 @@ DESCRIPTIONS = {
     "templates_dir": "card designs (`cards/`), pages and messages",
     "migrations_dir": "the Alembic migrations",
     "migrate_on_start": "an app started by other means than `loyalpass serve` migrates in its "
-    "start-up; `serve` turns it off after migrating once",
+    "start-up; `serve` migrates once before its workers start; `false`: neither does (run "
+    "`loyalpass migrate` first, as several API processes or hosts should)",
     "default_design": "the starter design of a new program",
     "apple_pass_type_id": "your Pass Type ID (the development one until set)",
     "apple_team_id": "your Apple team identifier",

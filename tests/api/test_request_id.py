@@ -1,12 +1,15 @@
-"""The request id reaches the jobs: the rows a request writes (outbox, webhook events) carry
-its ``X-Request-ID``, the loops that handle them log with it, and the webhook call and the
-Google calls made for them send it on."""
+"""The request id reaches the jobs: the rows a request writes (outbox rows, webhook events,
+messages) carry its ``X-Request-ID``, the loops that handle them log with it, and the webhook
+call and the Google calls made for them send it on."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +22,13 @@ from api.apple_webservice import pushes
 from api.clock import utcnow
 from api.google_wallet.wallet import with_request_id
 from api.logs import bound_request_id, request_id
+from api.members.models import Member
+from api.messaging import service as messaging_service
+from api.messaging.channels import Outcome, SendResult, Sms
+from api.messaging.links import DEVELOPMENT_SECRET
+from api.messaging.mail import message_templates
+from api.messaging.models import Channel, Kind, Message
+from api.messaging.sender import MessageSender
 from api.outbox.models import OutboxEvent
 from api.webhooks.models import WebhookEvent
 from api.webhooks.sender import WebhookSender, http_post
@@ -27,6 +37,7 @@ from tests.support.factories import POINTS_RULES, auth, enrol, new_merchant, new
 
 pytestmark = pytest.mark.db
 
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 RID = "abc123-purchase"  # the middleware keeps a client's id of 8 to 64 safe characters
 
 
@@ -121,3 +132,45 @@ def test_the_google_calls_for_a_card_carry_its_request_id() -> None:
             assert request_id.get() == RID
     assert request_id.get() is None
     assert calls == [{}, {"X-Request-ID": RID}]
+
+
+@dataclass
+class RecordingSms:
+    """An SMS provider that notes the request id the sender logs with while sending."""
+
+    name: str = "recording"
+    supports_idempotency: bool = True
+    seen: list[str | None] = field(default_factory=list)
+
+    def send(self, sms: Sms) -> SendResult:
+        self.seen.append(request_id.get())
+        return SendResult(Outcome.sent, provider_id="1")
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_queued_message_keeps_its_request_id_and_is_sent_as_it(
+    app: FastAPI, client: TestClient, engine: Engine
+) -> None:
+    key = new_merchant(app)
+    program = new_program(client, key, design="coffee")
+    member_id = enrol(client, key, program["id"], name="Anna", phone="+79161234567")["id"]
+    with Session(engine) as session, session.begin(), bound_request_id(RID):
+        member = session.get(Member, UUID(member_id))
+        assert member is not None
+        assert messaging_service.enqueue(
+            session, member=member, channel=Channel.sms, kind=Kind.service,
+            template="card_link", locale="ru",
+            context={"name": "Anna", "card_url": "https://cards.example/c/1"},
+            idempotency_key="card-link:anna", now=utcnow(),
+        )  # fmt: skip
+    with Session(engine) as session:
+        assert session.execute(select(col(Message.request_id))).scalars().all() == [RID]
+    sms = RecordingSms()
+    job = MessageSender(engine, message_templates(TEMPLATES), app.state.designs,
+                        public_url="https://cards.example", secret=DEVELOPMENT_SECRET,
+                        sms=sms)  # fmt: skip
+    assert job.run_once().sent == 1
+    assert sms.seen == [RID]
+    assert request_id.get() is None

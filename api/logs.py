@@ -14,6 +14,8 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +36,23 @@ _SECRET_KEYS = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+\d[\d ()-]{8,18}\d|(?<![\w.:-])\d{10,15}(?![\w.:-])")
+
+
+@contextmanager
+def bound_request_id(rid: str | None) -> Iterator[None]:
+    """Log with ``rid`` as the request id meanwhile: a job handling the row a request wrote
+    (an outbox row, a webhook event, a message) logs as that request. Without one, the
+    current id stays (a request doing a job's work inline keeps its own)."""
+    token = request_id.set(rid or request_id.get())
+    try:
+        yield
+    finally:
+        request_id.reset(token)
+
+
+def request_id_header(rid: str | None) -> dict[str, str]:
+    """``X-Request-ID`` for an outbound call made for a request's row (none without one)."""
+    return {"X-Request-ID": rid} if rid else {}
 
 
 def scrub(text: str) -> str:

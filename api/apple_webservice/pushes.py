@@ -56,6 +56,10 @@ def fan_out(session: Session, *, now: datetime) -> int:
     if not events:
         return 0
     repository.enqueue_pushes(session, {event.card_id for event in events}, now)
+    if logger.isEnabledFor(logging.DEBUG):  # each change logged as the request that made it
+        for event in events:
+            logger.debug("card queued for Apple push", extra={"card_id": str(event.card_id),
+                         "kind": event.kind, "request_id": event.request_id})  # fmt: skip
     repository.mark_fanned_out(session, [e.id for e in events if e.id is not None], now)
     return len(events)
 

@@ -88,6 +88,7 @@ def claim_batch(
             program_id=program.id,
             version=card.version,
             last_event_id=max((e.id for e in pending), default=0),
+            request_id=next((e.request_id for e in reversed(pending) if e.request_id), None),
             wants_notification=budget.wants_notification(e.kind for e in pending),
             synced_version=state.synced_version,
             synced_points=state.synced_points,

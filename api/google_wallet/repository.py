@@ -148,10 +148,11 @@ def object_states(session: Session, card_ids: Collection[UUID]) -> dict[UUID, An
 
 
 def pending_events_of(session: Session, card_ids: Collection[UUID]) -> dict[UUID, list[Any]]:
-    """Each card's (id, kind, message, created_at) outbox rows not yet on Google, in order."""
+    """Each card's (id, kind, message, created_at, request_id) outbox rows not yet on Google,
+    in order."""
     c = _OUTBOX.c
     rows = session.execute(
-        select(c.card_id, c.id, c.kind, c.message, c.created_at)
+        select(c.card_id, c.id, c.kind, c.message, c.created_at, c.request_id)
         .where(c.card_id.in_(card_ids), c.google_done_at.is_(None))
         .order_by(c.id)
     ).all()

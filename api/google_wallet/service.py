@@ -55,6 +55,7 @@ class SyncWork:
     headers: dict[str, str] = field(default_factory=dict)
     new_messages: list[Message] = field(default_factory=list)
     kept_messages: list[Message] = field(default_factory=list)
+    request_id: str | None = None  # of the latest change a request made: logged, sent along
 
 
 def record_class(session: Session, work: SyncWork, class_digest: str, *, now: datetime) -> None:

@@ -27,6 +27,7 @@ from api.google_wallet.batch import Call
 from api.google_wallet.budget import Message
 from api.google_wallet.service import REFUSED_STATUSES, SyncWork
 from api.google_wallet.wallet import digest
+from api.logs import bound_request_id
 from passes import (
     GoogleNotFound,
     GoogleWalletError,
@@ -135,8 +136,9 @@ def send_alone(pushes: Sequence[CardPush], *, concurrency: int) -> None:
     refused = threading.Event()
 
     def run(push: CardPush) -> None:
-        while not refused.is_set() and push.error is None and push.done < len(push.steps):
-            push.run_step_alone()
+        with bound_request_id(push.work.request_id):  # logged and sent as X-Request-ID
+            while not refused.is_set() and push.error is None and push.done < len(push.steps):
+                push.run_step_alone()
         if push.error is not None and push.error.status in REFUSED_STATUSES:
             refused.set()
 

@@ -245,7 +245,8 @@ class GoogleSync:
         assert error is not None
         retry_in = failure.retry_in
         extra = {"card_id": str(push.work.card_id), "status": error.status, "reason": error.reason,
-                 "retry_in_s": int(retry_in.total_seconds()) if retry_in else None}  # fmt: skip
+                 "retry_in_s": int(retry_in.total_seconds()) if retry_in else None,
+                 "request_id": push.work.request_id}  # fmt: skip
         logger.warning("google wallet sync failed", extra=extra)
         if failure.newly_stale and not failure.refused:
             logger.error("Google Wallet card still unsynced after %d failures: marked "

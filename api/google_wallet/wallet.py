@@ -18,6 +18,7 @@ from google.auth import crypt
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 
+from api.logs import request_id, request_id_header
 from api.settings import Settings
 from passes import (
     GOOGLE_WALLET_SCOPE,
@@ -47,6 +48,22 @@ def default_session(info: Mapping[str, Any]) -> AuthorizedSession:
         dict(info), scopes=[GOOGLE_WALLET_SCOPE]
     )
     return AuthorizedSession(credentials)  # type: ignore[no-untyped-call]
+
+
+def with_request_id(session: AuthorizedSession) -> AuthorizedSession:
+    """``session``, its calls made for one card carrying that card's change's request id as
+    ``X-Request-ID`` (the sync sets it around each card's calls; a batch of many cards has
+    none)."""
+    send = session.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        rid = request_id.get()
+        if rid:
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), **request_id_header(rid)}
+        return send(method, url, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    session.request = request  # type: ignore[method-assign]
+    return session
 
 
 class GoogleWallet:
@@ -90,7 +107,7 @@ class GoogleWallet:
         assert settings.google_service_account_file
         info = _read_key_file(settings.google_service_account_file)
         client = WalletClient(
-            session_factory(info),
+            with_request_id(session_factory(info)),
             api_url=settings.google_api_url,
             per_second=settings.google_requests_per_second,
         )

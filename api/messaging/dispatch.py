@@ -51,6 +51,7 @@ class Claimed:
     member_id: UUID
     program_name: str
     design: str
+    request_id: str | None = None  # the request that queued it: the sender logs as it
 
 
 def claim(
@@ -111,6 +112,7 @@ def claim(
                 context=dict(message.context),
                 idempotency_key=message.idempotency_key,
                 member_id=message.member_id,
+                request_id=message.request_id,
                 program_name=program.name if program else "",
                 design=program.design if program else "",
             )

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Index, String
 from sqlmodel import Field, SQLModel
 
 from api.columns import UTCDateTime, merchant_fk, optional_timestamp, timestamp
+from api.logs import request_id
 
 
 class Channel(StrEnum):
@@ -58,6 +59,8 @@ class Message(SQLModel, table=True):
     context: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     idempotency_key: str = Field(max_length=120, unique=True)
     campaign_id: UUID | None = Field(default=None, index=True)
+    # The request that queued it (None for a job's): the sender logs with it.
+    request_id: str | None = Field(default_factory=request_id.get, max_length=64)
     status: Status = Field(default=Status.queued, sa_type=String(10))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from api.clock import utcnow
 from api.db import reading
+from api.logs import bound_request_id
 from api.messaging import dispatch, repository
 from api.messaging.channels import Outcome, SendResult, Sms, SmsProvider
 from api.messaging.links import messaging_secret, unsubscribe_url
@@ -89,25 +90,30 @@ class MessageSender:
             )
         report.claimed = len(claimed)
         for message in claimed:
-            with Session(self.engine) as session, session.begin():
-                if not dispatch.start(session, message, now=self.clock()):
-                    continue  # the lease ran out and another sender has it
-            provider, result = self.send(message)
-            with Session(self.engine) as session, session.begin():
-                status = dispatch.record(
-                    session,
-                    message,
-                    result,
-                    provider=provider,
-                    now=self.clock(),
-                    max_attempts=self.max_attempts,
-                )
+            with bound_request_id(message.request_id):  # logged as the request that queued it
+                status = self._send_one(message)
             if status is not None:
                 report.by_status[status] = report.by_status.get(status, 0) + 1
             report.sent += status == Status.sent
             report.retried += status == Status.queued
             report.failed += status in (Status.failed, Status.bounced)
         return report
+
+    def _send_one(self, message: dispatch.Claimed) -> Status | None:
+        """Start, send and record one message; its status (None: another sender has it)."""
+        with Session(self.engine) as session, session.begin():
+            if not dispatch.start(session, message, now=self.clock()):
+                return None  # the lease ran out and another sender has it
+        provider, result = self.send(message)
+        with Session(self.engine) as session, session.begin():
+            return dispatch.record(
+                session,
+                message,
+                result,
+                provider=provider,
+                now=self.clock(),
+                max_attempts=self.max_attempts,
+            )
 
     def send(self, message: dispatch.Claimed) -> tuple[str, SendResult]:
         """Render and send one claimed message; the provider's name and its answer."""

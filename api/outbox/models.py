@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Integer, String
 from sqlmodel import Field, SQLModel
 
 from api.columns import merchant_scope, optional_timestamp, timestamp
+from api.logs import request_id
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -27,6 +28,8 @@ class OutboxEvent(SQLModel, table=True):
     card_version: int
     message: str | None = Field(default=None, max_length=500)
     campaign_id: UUID | None = Field(default=None, index=True)
+    # The request that made the change (None for a job's own): the pushers log with it.
+    request_id: str | None = Field(default_factory=request_id.get, max_length=64)
     created_at: datetime = timestamp()
     apple_done_at: datetime | None = optional_timestamp()
     google_done_at: datetime | None = optional_timestamp()

@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session, col
 
+from api.logs import request_id
 from api.members.models import Card
 from api.outbox.models import OutboxEvent
 
@@ -41,9 +42,9 @@ bumped AS (
     RETURNING card.id, card.merchant_id, card.version
 )
 INSERT INTO outbox_event (merchant_id, card_id, kind, card_version, message, campaign_id,
-                          created_at)
+                          request_id, created_at)
 SELECT merchant_id, id, CAST(:kind AS varchar), version, CAST(:message AS varchar),
-       CAST(:campaign_id AS uuid), CAST(:now AS timestamptz)
+       CAST(:campaign_id AS uuid), CAST(:request_id AS varchar), CAST(:now AS timestamptz)
 FROM bumped
 RETURNING card_version
 """)
@@ -55,7 +56,8 @@ def is_postgres(session: Session) -> bool:
 
 def bump_and_enqueue_postgres(session: Session, member_id: UUID, event: Mapping[str, Any]) -> int:
     """PostgreSQL, one round trip: tag lock, card bump and outbox row. Returns the version."""
-    row = session.execute(_BUMP_POSTGRES, {**event, "member_id": member_id, "key": TAG_LOCK})
+    params = {"request_id": request_id.get(), **event, "member_id": member_id, "key": TAG_LOCK}
+    row = session.execute(_BUMP_POSTGRES, params)
     return int(row.scalar_one())
 
 
@@ -102,7 +104,9 @@ def bump_cards(session: Session, bumps: Sequence[Mapping[str, Any]]) -> None:
 
 
 def insert_events(session: Session, events: Sequence[Mapping[str, Any]]) -> None:
-    session.connection().execute(insert(OutboxEvent.__table__), list(events))  # type: ignore[attr-defined]
+    """Insert outbox rows; each carries the current request's id unless it names one."""
+    rows = [{"request_id": request_id.get(), **event} for event in events]
+    session.connection().execute(insert(OutboxEvent.__table__), rows)  # type: ignore[attr-defined]
 
 
 def set_message(

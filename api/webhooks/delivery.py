@@ -34,6 +34,7 @@ class Attempt:
     url: str
     secrets: tuple[str, ...]
     body: str
+    request_id: str | None = None  # the request that caused the event
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def lease_due(session: Session, *, now: datetime, limit: int = 50) -> list[Attem
         event.next_attempt_at = now + LEASE
         session.add(event)
         secrets = tuple(signing_secrets(endpoint, now))
-        attempts.append(Attempt(event.id, endpoint.url, secrets, event.body))
+        attempts.append(Attempt(event.id, endpoint.url, secrets, event.body, event.request_id))
     session.flush()
     return attempts
 

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from api.columns import merchant_fk, optional_timestamp, timestamp
+from api.logs import request_id
 
 
 class WebhookEndpoint(SQLModel, table=True):
@@ -50,6 +51,8 @@ class WebhookEvent(SQLModel, table=True):
     status: str = Field(default="pending", sa_type=String(10))  # pending|delivered|failed
     attempts: int = 0
     next_attempt_at: datetime = timestamp()
+    # The request that caused the event: sent as X-Request-ID and logged by the sender.
+    request_id: str | None = Field(default_factory=request_id.get, max_length=64)
     delivered_at: datetime | None = optional_timestamp()
     created_at: datetime = timestamp()
 

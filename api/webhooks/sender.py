@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from api.clock import utcnow
 from api.db import reading
+from api.logs import bound_request_id, request_id_header
 from api.webhooks import delivery
 from api.webhooks.addresses import check_url
 from api.webhooks.errors import WebhookUrlRefused
@@ -102,9 +103,10 @@ class WebhookSender:
             if not attempts:
                 return report
             for attempt in attempts:
-                outcome = self._send(attempt)
-                with Session(self.engine) as session, session.begin():
-                    delivery.record(session, attempt.event_id, outcome, now=at)
+                with bound_request_id(attempt.request_id):
+                    outcome = self._send(attempt)
+                    with Session(self.engine) as session, session.begin():
+                        delivery.record(session, attempt.event_id, outcome, now=at)
                 if outcome.is_success:
                     report.delivered += 1
                 else:
@@ -120,6 +122,7 @@ class WebhookSender:
         msg_id = delivery.msg_id(attempt.event_id)
         # The header carries the real time (receivers check it), whatever ``now`` the retries use.
         head = headers(attempt.secrets, msg_id, int(time.time()), attempt.body)
+        head |= request_id_header(attempt.request_id)
         started = time.monotonic()
         status, excerpt = self.post(attempt.url, head, attempt.body.encode(), address)
         latency = int((time.monotonic() - started) * 1000)

@@ -5,6 +5,7 @@ push service answered). Never commits."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from api.webpush.errors import SubscriptionNotFound
 from api.webpush.models import WebPushSubscription
 from api.webpush.schemas import SubscriptionCreate
 from api.webpush.validation import check_endpoint, check_keys
+
+logger = logging.getLogger(__name__)
 
 FAN_OUT_BATCH = 1000
 MAX_ATTEMPTS = 12
@@ -81,6 +84,8 @@ def fan_out(session: Session, *, now: datetime) -> int:
     for event in events:
         if event.message is not None or event.kind not in SILENT_KINDS:
             repository.set_pending(session, event.card_id, event.message, now)
+            logger.debug("card queued for web push", extra={"card_id": str(event.card_id),
+                         "kind": event.kind, "request_id": event.request_id})  # fmt: skip
     repository.mark_done(session, [e.id for e in events if e.id is not None], now)
     return len(events)
 

@@ -24,7 +24,7 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.clock import utcnow
 from api.console.auth import ConsoleUser
@@ -180,12 +180,7 @@ def _refused(
 def _context(session: Session, user: ConsoleCaller, program: str) -> dict[str, Any]:
     programs = program_service.list_programs(session, user.merchant_id)
     chosen = next((p for p in programs if str(p.id) == program), programs[0] if programs else None)
-    recent = session.exec(
-        select(MemberImport)
-        .where(MemberImport.merchant_id == user.merchant_id)
-        .order_by(col(MemberImport.created_at).desc())
-        .limit(RECENT)
-    ).all()
+    recent = service.recent(session, user.merchant_id, limit=RECENT)
     names = {p.id: p.name for p in programs}
     return {"programs": programs, "chosen": chosen, "recent": recent, "program_names": names,
             "datasets": list(export.Dataset)}  # fmt: skip

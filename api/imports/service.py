@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.imports import reader, writer
 from api.imports import rows as import_rows
@@ -115,6 +116,16 @@ def write_batch(
         logger.info("member import done", extra={"import_id": str(job.id), "rows": job.valid})
     session.add(job)
     return job
+
+
+def recent(session: Session, merchant_id: UUID, *, limit: int) -> Sequence[MemberImport]:
+    """The merchant's newest imports, newest first (the console's list)."""
+    return session.exec(
+        select(MemberImport)
+        .where(MemberImport.merchant_id == merchant_id)
+        .order_by(col(MemberImport.created_at).desc())
+        .limit(limit)
+    ).all()
 
 
 def get(session: Session, merchant_id: UUID, program_id: UUID, import_id: UUID) -> MemberImport:

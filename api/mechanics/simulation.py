@@ -32,6 +32,7 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.db import reading
 from api.ledger.engine import (
     points_for_purchase,
     stamps_for_purchase,
@@ -53,9 +54,8 @@ _CENT = Decimal("0.01")
 def read_only_session(engine: Engine) -> Iterator[Session]:
     """A session whose transaction cannot write (PostgreSQL refuses any write in it; SQLite
     takes a deferred, shared BEGIN) and is rolled back at the end."""
-    read_only = engine.execution_options(read_only=True)
-    with Session(read_only) as session, session.begin():
-        if read_only.dialect.name == "postgresql":
+    with reading(engine) as session, session.begin():
+        if engine.dialect.name == "postgresql":
             session.connection().exec_driver_sql("SET TRANSACTION READ ONLY")
         yield session
         session.rollback()

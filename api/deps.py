@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Annotated
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.merchants.models import Role
-from api.merchants.service import Caller, authenticate
+from api.merchants.service import Caller, authenticate, bearer_token
 from api.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,49 +45,126 @@ def get_caller(
     return authenticate(session, header)
 
 
-def get_settings(request: Request) -> Settings:
+# The getters below only read what the app built at start-up, so they are ``async``: FastAPI
+# runs every sync dependency on a worker thread, and each such hop costs a request a queue
+# wait and a hand-over of the interpreter lock (five hops made a purchase, see the ledger
+# section of docs/BENCHMARKS.md). Anything that may block stays sync.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_apple_wallet(request: Request) -> AppleWallet:
+async def get_apple_wallet(request: Request) -> AppleWallet:
     wallet: AppleWallet = request.app.state.apple_wallet
     return wallet
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_designs(request: Request) -> DesignRegistry:
+async def get_designs(request: Request) -> DesignRegistry:
     """The shipped designs and every program's own live designs (loaded once per version)."""
     designs: DesignRegistry = request.app.state.designs
     return designs
 
 
-def get_pages(request: Request) -> Environment:
+async def get_pages(request: Request) -> Environment:
     pages: Environment = request.app.state.pages
     return pages
 
 
-def get_google_wallet(request: Request) -> GoogleWallet | None:
+async def get_google_wallet(request: Request) -> GoogleWallet | None:
     """The Google Wallet issuer, or None where Google Wallet is not configured."""
     wallet: GoogleWallet | None = request.app.state.google_wallet
     return wallet
 
 
-def get_google_sync(request: Request) -> GoogleSync | None:
+async def get_google_sync(request: Request) -> GoogleSync | None:
     sync: GoogleSync | None = request.app.state.google_sync
     return sync
 
 
-def get_join_throttle(request: Request) -> JoinLimits:
+async def get_join_throttle(request: Request) -> JoinLimits:
     limits: JoinLimits = request.app.state.join_limits
     return limits
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+T = TypeVar("T")
+
+
+def _in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        return work(session)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A request's whole transaction on one worker thread: open it, do the work, commit, in a
+    single hop (the hot paths: the till, the join, the first download).
+
+    ``SessionDep`` with a sync route costs three hops (open, route, commit) and an API key
+    one more, each a wait in the thread pool's queue and a hand-over of the interpreter lock;
+    under a rush the hops, not the SQL, were the queue. Same guarantees as ``SessionDep``: one
+    transaction, committed before the response is sent (a failed commit is never a 2xx),
+    rolled back on any error.
+    """
+
+    engine: Engine
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` on a worker thread; its result once committed (nothing is
+        committed when it raises)."""
+        return await run_in_threadpool(_in_transaction, self.engine, work)
+
+
+async def get_unit(request: Request) -> Unit:
+    return Unit(request.app.state.engine)
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A :class:`Unit` for an API key's request: the key is looked up and its role checked
+    inside the same transaction and hop as the write."""
+
+    engine: Engine
+    authorization: str
+    roles: tuple[Role, ...]
+
+    async def run(self, write: Callable[[Session, Caller], T]) -> T:
+        """``write(session, caller)`` on a worker thread; its result once committed.
+
+        Raises:
+            Unauthorized, Forbidden: the key is unknown, revoked or has none of the roles;
+            and whatever ``write`` raises (nothing is committed then).
+        """
+        return await run_in_threadpool(_in_transaction, self.engine, self._as_caller(write))
+
+    def _as_caller(self, write: Callable[[Session, Caller], T]) -> Callable[[Session], T]:
+        def work(session: Session) -> T:
+            caller = authenticate(session, self.authorization)
+            caller.require(*self.roles)
+            return write(session, caller)
+
+        return work
+
+
+def unit_of_work(*roles: Role) -> Callable[..., Awaitable[Work]]:
+    """A dependency giving a :class:`Work` for keys with one of ``roles``. A request without
+    a bearer key is refused here (401), before its body is read; the key itself is looked up
+    inside the work's transaction."""
+
+    async def dependency(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Work:
+        header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+        bearer_token(header)
+        return Work(request.app.state.engine, header or "", roles)
+
+    return dependency
 
 
 def require_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
@@ -107,6 +186,8 @@ PosCaller = Annotated[Caller, Depends(require_role(Role.pos))]
 ReaderCaller = Annotated[Caller, Depends(require_role(Role.pos, Role.read))]
 # Reports that are not the till's business (device logs): admin and read keys, not pos.
 ReportCaller = Annotated[Caller, Depends(require_role(Role.read))]
+PosWork = Annotated[Work, Depends(unit_of_work(Role.pos))]
+UnitDep = Annotated[Unit, Depends(get_unit)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AppleWalletDep = Annotated["AppleWallet", Depends(get_apple_wallet)]
 

@@ -35,7 +35,7 @@ class PageRequest:
     offset: int = 0
 
 
-def page_request(
+async def page_request(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page, at most {MAX_LIMIT}")
     ] = DEFAULT_LIMIT,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Path, Response
 from api.cards import service as card_service
 from api.cards import stamps as stamp_pictures
 from api.cards.errors import ImageNotFound
-from api.deps import AppleWalletDep, DesignsDep, SessionDep
+from api.deps import AppleWalletDep, DesignsDep, SessionDep, UnitDep
 from passes import PKPASS_MEDIA_TYPE
 
 router = APIRouter(prefix="/cards", tags=["cards"])
@@ -26,9 +26,11 @@ Token = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$", description="The 
     response_class=Response,
     responses={200: {"content": {PKPASS_MEDIA_TYPE: {}}, "description": "A signed pass"}},
 )
-def download_apple_pass(token: Token, session: SessionDep, wallet: AppleWalletDep) -> Response:
+async def download_apple_pass(token: Token, unit: UnitDep, wallet: AppleWalletDep) -> Response:
     """The signed Apple Wallet pass for this card."""
-    signed = card_service.render_apple_pass(session, token, wallet=wallet)
+    signed = await unit.run(
+        lambda session: card_service.render_apple_pass(session, token, wallet=wallet)
+    )
     return Response(
         signed.data,
         media_type=PKPASS_MEDIA_TYPE,

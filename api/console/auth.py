@@ -47,7 +47,7 @@ def get_console_user(request: Request, session: SessionDep) -> ConsoleCaller | N
 MaybeConsoleUser = Annotated[ConsoleCaller | None, Depends(get_console_user)]
 
 
-def require_console_user(user: MaybeConsoleUser) -> ConsoleCaller:
+async def require_console_user(user: MaybeConsoleUser) -> ConsoleCaller:
     """The signed-in caller; a visitor who is not signed in is sent to the sign-in form."""
     if user is None:
         raise SignInRequired(COOKIE.path)
@@ -57,7 +57,7 @@ def require_console_user(user: MaybeConsoleUser) -> ConsoleCaller:
 ConsoleUser = Annotated[ConsoleCaller, Depends(require_console_user)]
 
 
-def require_account(user: ConsoleUser) -> AccountCaller:
+async def require_account(user: ConsoleUser) -> AccountCaller:
     """The signed-in person (the account pages have nothing to show an API-key session:
     it is sent to the overview)."""
     if not isinstance(user.caller, AccountCaller):

@@ -23,13 +23,13 @@ logger = logging.getLogger(__name__)
 router = APIRouter(tags=["google wallet"])
 
 
-def get_google(wallet: GoogleWalletDep) -> GoogleWallet:
+async def get_google(wallet: GoogleWalletDep) -> GoogleWallet:
     if wallet is None:
         raise GoogleWalletOff()
     return wallet
 
 
-def get_google_sync(wallet: Annotated[GoogleWallet, Depends(get_google)],
+async def get_google_sync(wallet: Annotated[GoogleWallet, Depends(get_google)],
                     sync: GoogleSyncDep) -> GoogleSync:  # fmt: skip
     assert sync is not None  # built whenever the wallet is
     return sync

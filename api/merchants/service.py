@@ -71,10 +71,7 @@ def authenticate(session: Session, authorization: str | None) -> Caller:
     Raises:
         Unauthorized: no header, a malformed or unknown key, or a revoked key.
     """
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send 'Authorization: Bearer <api key>'")
+    token = bearer_token(authorization)
     parts = token.split("_", 2)
     key = repository.get_key_by_prefix(session, parts[1]) if len(parts) == 3 else None
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(token)):
@@ -84,6 +81,19 @@ def authenticate(session: Session, authorization: str | None) -> Caller:
     return Caller(
         merchant_id=key.merchant_id, key_id=key.id, role=Role(key.role), key_prefix=key.prefix
     )
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The key of an ``Authorization: Bearer <key>`` header, without looking it up.
+
+    Raises:
+        Unauthorized: no header, or not a bearer token.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send 'Authorization: Bearer <api key>'")
+    return token
 
 
 def _hash(secret: str) -> str:

@@ -106,7 +106,7 @@ class Page:
         return self.render("not_found.html", status_code=404)
 
 
-def get_page(request: Request, templates: PagesDep) -> Page:
+async def get_page(request: Request, templates: PagesDep) -> Page:
     return Page(request, templates)
 
 

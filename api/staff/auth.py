@@ -22,7 +22,7 @@ def get_staff_user(request: Request, session: SessionDep) -> SignedInStaff | Non
 MaybeStaffUser = Annotated[SignedInStaff | None, Depends(get_staff_user)]
 
 
-def require_staff_user(user: MaybeStaffUser) -> SignedInStaff:
+async def require_staff_user(user: MaybeStaffUser) -> SignedInStaff:
     """The signed-in staff member; anyone else is sent to the sign-in form."""
     if user is None:
         raise SignInRequired(COOKIE.path)

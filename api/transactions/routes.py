@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from api.audit import service as audit
 from api.clock import utcnow
-from api.deps import PosCaller, ReaderCaller, SessionDep
+from api.deps import PosWork, ReaderCaller, SessionDep
 from api.idempotency import service as idempotency_service
 from api.ledger.postings import Actor
 from api.members import service as member_service
@@ -29,7 +29,7 @@ from api.transactions.schemas import (
     TransactionRequest,
     TransactionResult,
 )
-from api.transactions.surprise import DrawDep
+from api.transactions.surprise import Draw, DrawDep
 
 router = APIRouter(prefix="/api/v1", tags=["transactions"])
 IdempotencyKey = Annotated[
@@ -51,11 +51,11 @@ def _actor(caller: Caller) -> Actor:
 
 
 def _once(
-    request: Request, session: Session, caller: Caller, key: str | None, body: BaseModel,
+    session: Session, caller: Caller, path: str, key: str | None, body: BaseModel,
     write: Callable[[], transaction_service.Outcome],
 ) -> JSONResponse:  # fmt: skip
     """Run a write under its Idempotency-Key; 201 when new, 200 for a retried receipt."""
-    fingerprint = idempotency_service.fingerprint("POST", request.url.path, body)
+    fingerprint = idempotency_service.fingerprint("POST", path, body)
     claimed = idempotency_service.claim(session, caller.merchant_id, key, fingerprint)
     if isinstance(claimed, idempotency_service.Reply):
         headers = {idempotency_service.REPLAY_HEADER: "true"}
@@ -67,16 +67,33 @@ def _once(
     return JSONResponse(reply.body, reply.status_code)
 
 
+def _record(
+    session: Session, caller: Caller, member_id: UUID, body: TransactionRequest, path: str,
+    draw: Draw, key: str | None,
+) -> JSONResponse:  # fmt: skip
+    transaction_service.require_role_for(body, caller)
+    if isinstance(body, AdjustRequest):
+        audit.record(session, caller, "member.adjusted", "member", member_id, None, body)
+    return _once(
+        session, caller, path, key, body,
+        lambda: transaction_service.record(
+            session, caller.merchant_id, member_id, body, actor=_actor(caller), now=utcnow(),
+            draw=draw,
+        ),
+    )  # fmt: skip
+
+
+# The writes below are ``async`` and hand their whole transaction to one worker thread
+# (``PosWork``): the till's requests are the rush-hour path.
 @router.post(
     "/members/{member_id}/transactions", status_code=201, responses=_RESPONSES,
     response_model=TransactionResult,
 )  # fmt: skip
-def create_transaction(
+async def create_transaction(
     member_id: UUID,
     body: Annotated[TransactionRequest, Body(openapi_examples=TRANSACTION_EXAMPLES)],
     request: Request,
-    session: SessionDep,
-    caller: PosCaller,
+    work: PosWork,
     draw: DrawDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -87,61 +104,70 @@ def create_transaction(
     original result (200) instead of crediting twice. An `adjust` needs an admin key and a
     reason (403 `adjustment_needs_admin` for a till's `pos` key); it is recorded with both.
     """
-    transaction_service.require_role_for(body, caller)
-    if isinstance(body, AdjustRequest):
-        audit.record(session, caller, "member.adjusted", "member", member_id, None, body)
-    return _once(
-        request, session, caller, idempotency_key, body,
-        lambda: transaction_service.record(
-            session, caller.merchant_id, member_id, body, actor=_actor(caller), now=utcnow(),
-            draw=draw,
-        ),
-    )  # fmt: skip
+    path = request.url.path
+    return await work.run(
+        lambda session, caller: _record(
+            session, caller, member_id, body, path, draw, idempotency_key
+        )
+    )
 
 
 @router.post(
     "/programs/{program_id}/members/by-external-id/{external_id}/transactions",
     status_code=201, responses=_RESPONSES, response_model=TransactionResult,
 )  # fmt: skip
-def create_transaction_by_external_id(
+async def create_transaction_by_external_id(
     program_id: UUID,
     external_id: Annotated[str, Path(min_length=1, max_length=64)],
     body: Annotated[TransactionRequest, Body(openapi_examples=TRANSACTION_EXAMPLES)],
     request: Request,
-    session: SessionDep,
-    caller: PosCaller,
+    work: PosWork,
     draw: DrawDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The same as ``POST /members/{member_id}/transactions`` for the member the merchant's
     own system knows by ``external_id``: a POS never needs our member ids."""
-    member, _ = member_service.get_by_external_id(
-        session, caller.merchant_id, program_id, external_id
-    )
-    return create_transaction(
-        member.id, body, request, session, caller, draw, idempotency_key
-    )  # fmt: skip
+    path = request.url.path
+
+    def write(session: Session, caller: Caller) -> JSONResponse:
+        member, _ = member_service.get_by_external_id(
+            session, caller.merchant_id, program_id, external_id
+        )
+        return _record(session, caller, member.id, body, path, draw, idempotency_key)
+
+    return await work.run(write)
 
 
 @router.post(
     "/transactions/{transaction_id}/refund", status_code=201, responses=_RESPONSES,
     response_model=TransactionResult,
 )  # fmt: skip
-def refund_transaction(
+async def refund_transaction(
     transaction_id: UUID,
     body: RefundRequest,
     request: Request,
-    session: SessionDep,
-    caller: PosCaller,
+    work: PosWork,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Refund a purchase in full (no `amount`) or in part; its points are reversed pro rata."""
-    return _once(
-        request, session, caller, idempotency_key, body,
-        lambda: transaction_service.refund(
-            session, caller.merchant_id, transaction_id, body, actor=_actor(caller), now=utcnow()
-        ),
-    )  # fmt: skip
+    path = request.url.path
+    return await work.run(
+        lambda session, caller: _once(
+            session,
+            caller,
+            path,
+            idempotency_key,
+            body,
+            lambda: transaction_service.refund(
+                session,
+                caller.merchant_id,
+                transaction_id,
+                body,
+                actor=_actor(caller),
+                now=utcnow(),
+            ),
+        )  # fmt: skip
+    )
 
 
 @router.get("/members/{member_id}/ledger")

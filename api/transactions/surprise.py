@@ -32,7 +32,7 @@ _TABLE = SurpriseBudget.__table__  # type: ignore[attr-defined]
 system_draw: Draw = random.SystemRandom().random
 
 
-def get_draw() -> Draw:
+async def get_draw() -> Draw:
     """The random source of surprises (tests override this dependency)."""
     return system_draw
 

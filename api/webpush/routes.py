@@ -19,7 +19,7 @@ from api.webpush.schemas import PushKeyPublic, SubscriptionCreate, SubscriptionD
 router = APIRouter(prefix="/cards", tags=["cards"])
 
 
-def get_vapid_keys(request: Request) -> VapidKeys:
+async def get_vapid_keys(request: Request) -> VapidKeys:
     keys: VapidKeys = request.app.state.vapid_keys
     return keys
 
@@ -27,7 +27,7 @@ def get_vapid_keys(request: Request) -> VapidKeys:
 VapidDep = Annotated[VapidKeys, Depends(get_vapid_keys)]
 
 
-def get_resolver() -> Resolver:
+async def get_resolver() -> Resolver:
     """How an endpoint's host name is resolved for its check (tests give their own)."""
     return system_resolver
 

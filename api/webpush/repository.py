@@ -52,16 +52,19 @@ def mark_done(session: Session, event_ids: list[int], now: datetime) -> None:
     )
 
 
-def set_pending(session: Session, card_id: UUID, message: str | None, now: datetime) -> None:
-    """Coalesce one more change into the card's subscriptions' pending notification."""
+def set_pending(
+    session: Session, card_ids: list[UUID], message: str | None, now: datetime, *, changes: int = 1
+) -> None:
+    """Coalesce ``changes`` more changes into the pending notification of every subscription
+    of ``card_ids`` (``message``, when given, is the newest of them)."""
     values: dict[str, Any] = {
-        "generation": col(Sub.generation) + 1,
+        "generation": col(Sub.generation) + changes,
         "pending_since": func.coalesce(col(Sub.pending_since), now),
         "next_attempt_at": func.coalesce(col(Sub.next_attempt_at), now),
     }
     if message is not None:
         values["pending_message"] = message
-    session.execute(update(Sub).where(col(Sub.card_id) == card_id).values(**values))
+    session.execute(update(Sub).where(col(Sub.card_id).in_(card_ids)).values(**values))
 
 
 def has_due(session: Session, now: datetime) -> bool:

@@ -81,11 +81,21 @@ def fan_out(session: Session, *, now: datetime) -> int:
     events = repository.due_outbox(session, limit=FAN_OUT_BATCH)
     if not events:
         return 0
+    # Per card: how many changes and the newest message. Cards that end the same way share
+    # one UPDATE (a campaign's thousand cards: one statement, not a thousand).
+    changes: dict[UUID, tuple[int, str | None]] = {}
     for event in events:
         if event.message is not None or event.kind not in SILENT_KINDS:
-            repository.set_pending(session, event.card_id, event.message, now)
+            count, message = changes.get(event.card_id, (0, None))
+            newest = event.message if event.message is not None else message
+            changes[event.card_id] = (count + 1, newest)
             logger.debug("card queued for web push", extra={"card_id": str(event.card_id),
                          "kind": event.kind, "request_id": event.request_id})  # fmt: skip
+    groups: dict[tuple[int, str | None], list[UUID]] = {}
+    for card_id, change in changes.items():
+        groups.setdefault(change, []).append(card_id)
+    for (count, message), card_ids in groups.items():
+        repository.set_pending(session, card_ids, message, now, changes=count)
     repository.mark_done(session, [e.id for e in events if e.id is not None], now)
     return len(events)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from fastapi import FastAPI
@@ -13,12 +14,14 @@ from sqlmodel import Session, select
 
 from api.clock import utcnow
 from api.delivery.budgets import NOTIFICATION_LIMIT
+from api.outbox import service as outbox_service
 from api.settings import Settings
+from api.webpush import service as webpush_service
 from api.webpush import tasks
 from api.webpush.models import WebPushSubscription
 from api.webpush.pusher import WebPushPusher
 from tests.api.webpush.conftest import Member
-from tests.support.factories import purchase
+from tests.support.factories import enrol, purchase
 from tests.support.fake_webpush import FakeWebPush
 
 pytestmark = pytest.mark.db
@@ -188,3 +191,33 @@ class TestLoop:
         finally:
             thread.stop()
         assert [m.json()["body"] for m in received] == ["You have 120 points"]
+
+
+class TestFanOut:
+    def test_a_batch_is_grouped_per_outcome_and_keeps_each_cards_newest_message(
+        self, app: FastAPI, member: Member, push: FakeWebPush
+    ) -> None:
+        """One UPDATE per group of cards that end alike, with the same result as one per
+        change: a card with a message then a silent change keeps the message and moves two
+        generations; another card with the message alone moves one."""
+        other_body = enrol(
+            member.client, member.key, member.body["program_id"], phone="+7 916 765-43-21"
+        )
+        other = Member(member.client, member.key, other_body)
+        member.subscribe(push.new_subscription().as_json())
+        other.subscribe(push.new_subscription().as_json())
+        before = {s.card_id: s.generation for s in stored(app)}
+        now = utcnow()
+        with Session(app.state.engine) as session, session.begin():
+            for who, message in ((member, "Autumn menu"), (other, "Autumn menu"), (member, None)):
+                outbox_service.mark_card_changed(
+                    session, UUID(who.id), kind="campaign" if message else "purchase", now=now,
+                    message=message,
+                )  # fmt: skip
+        with Session(app.state.engine) as session, session.begin():
+            assert webpush_service.fan_out(session, now=now) >= 3
+        after = {s.card_id: s for s in stored(app)}
+        moved = {card_id: after[card_id].generation - before[card_id] for card_id in after}
+        assert sorted(moved.values()) == [1, 2]
+        assert {s.pending_message for s in after.values()} == {"Autumn menu"}
+        assert all(s.pending_since is not None for s in after.values())

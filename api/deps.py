@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from api.merchants.models import Role
 from api.merchants.service import Caller, authenticate, bearer_token
@@ -95,6 +98,28 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 T = TypeVar("T")
 
 
+# The hot paths' work runs on at most this many threads per process, apart from the pool the
+# other routes use. With 28 requests inside a process each on its own thread, the threads spent
+# their time handing the interpreter lock around (a process sat at 60 % of a core with
+# requests queued); a few threads keep both cores busy, and the requests beyond them wait on
+# the event loop, holding neither a thread nor a connection. Each hot path is one hop (it
+# never needs a second thread while it holds a lock or a connection), so this small limit
+# cannot deadlock; see "The fetch storm" in docs/BENCHMARKS.md for the measurements.
+HOT_THREADS = 4
+_hot_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def on_hot_thread(work: Callable[..., T], *args: object) -> T:
+    """``work(*args)`` on one of the hot paths' threads (:data:`HOT_THREADS`)."""
+    loop = asyncio.get_running_loop()
+    limiter = _hot_limiters.get(loop)
+    if limiter is None:  # one per event loop: each test client runs its own
+        limiter = _hot_limiters[loop] = anyio.CapacityLimiter(HOT_THREADS)
+    return await anyio.to_thread.run_sync(work, *args, limiter=limiter)
+
+
 def _in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         return work(session)
@@ -117,7 +142,7 @@ class Unit:
     async def run(self, work: Callable[[Session], T]) -> T:
         """``work(session)`` on a worker thread; its result once committed (nothing is
         committed when it raises)."""
-        return await run_in_threadpool(_in_transaction, self.engine, work)
+        return await on_hot_thread(_in_transaction, self.engine, work)
 
 
 async def get_unit(request: Request) -> Unit:
@@ -140,7 +165,7 @@ class Work:
             Unauthorized, Forbidden: the key is unknown, revoked or has none of the roles;
             and whatever ``write`` raises (nothing is committed then).
         """
-        return await run_in_threadpool(_in_transaction, self.engine, self._as_caller(write))
+        return await on_hot_thread(_in_transaction, self.engine, self._as_caller(write))
 
     def _as_caller(self, write: Callable[[Session, Caller], T]) -> Callable[[Session], T]:
         def work(session: Session) -> T:

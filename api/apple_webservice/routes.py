@@ -3,6 +3,7 @@ appends ``/v1/...`` itself. Exactly the status codes Apple documents."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
@@ -18,7 +19,14 @@ from api.apple_webservice.wallet_route import WalletRoute
 from api.clock import as_utc, utcnow
 from api.delivery import service as delivery_service
 from api.delivery.schemas import DeliveryPublic
-from api.deps import AppleWalletDep, EngineDep, ReaderCaller, ReportCaller, SessionDep
+from api.deps import (
+    AppleWalletDep,
+    EngineDep,
+    ReaderCaller,
+    ReportCaller,
+    SessionDep,
+    on_hot_thread,
+)
 from passes import PKPASS_MEDIA_TYPE
 
 router = APIRouter(prefix="/apple/v1", tags=["apple wallet web service"], route_class=WalletRoute)
@@ -89,7 +97,7 @@ def updated_passes(
     response_class=Response,
     responses={200: {"content": {PKPASS_MEDIA_TYPE: {}}}, 304: {"description": "Unchanged"}},
 )
-def latest_pass(
+async def latest_pass(
     pass_type: PassType,
     serial: Serial,
     request: Request,
@@ -99,12 +107,20 @@ def latest_pass(
     if_modified_since: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The current pass, or 304 when it has not changed since ``If-Modified-Since``: one
-    query, the signed bytes from the store (``passfiles``)."""
-    answer = passfiles.serve(
-        engine, pass_type, serial, authorization, wallet=wallet,
-        if_modified_since=_http_date(if_modified_since),
-        is_download=request.method == "GET", now=utcnow(),
-    )  # fmt: skip
+    query, the signed bytes from the store (``passfiles``), on a hot-path thread."""
+    answer = await on_hot_thread(
+        functools.partial(
+            passfiles.serve,
+            engine,
+            pass_type,
+            serial,
+            authorization,
+            wallet=wallet,
+            if_modified_since=_http_date(if_modified_since),
+            is_download=request.method == "GET",
+            now=utcnow(),
+        )  # fmt: skip
+    )
     headers = {"Last-Modified": format_datetime(answer.last_modified, usegmt=True)}
     if answer.data is None:
         return Response(status_code=304, headers=headers)

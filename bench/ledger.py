@@ -5,10 +5,11 @@ Starts a throwaway PostgreSQL server (as the test suite does), seeds a points pr
 installed if missing): every request is a purchase with its own receipt id and
 Idempotency-Key, members taken round robin. Two baselines are measured in the same run, at
 the same concurrency: `GET /healthz` (HTTP only: the liveness check touches no database) and
-`GET /readyz` (HTTP plus a database round trip on a pooled connection, the readiness check):
-the cost of the stack before any loyalty logic.
+the bare stack of `bench/baseline.py` (FastAPI and uvicorn answering with one query on a
+pooled connection, what `/healthz` was before it became a liveness check): the cost of the
+stack before any loyalty logic.
 
-Run: .venv/bin/python bench/ledger.py [--seconds 10] [--workers 2]
+Run: .venv/bin/python bench/ledger.py [--seconds 10] [--workers 2] [--clients 1,8,32]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from api.merchants import service as merchant_service  # noqa: E402
 from api.programs import service as program_service  # noqa: E402
 from api.programs.rules import ProgramRules  # noqa: E402
 from api.programs.schemas import ProgramCreate  # noqa: E402
+from bench.baseline import start_baseline  # noqa: E402
 from passes import load_designs  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
@@ -132,12 +134,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--clients", default="1,8,32", help="comma-separated concurrency levels")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         install = "apt-get install -y -qq wrk || sudo apt-get install -y -qq wrk"
         subprocess.run(["bash", "-c", install], check=True)
     postgres = start_postgres()
-    server = None
+    server = baseline = None
     try:
         url = postgres.create_database("bench")
         key, members = seed(url, args.members)
@@ -153,14 +156,17 @@ def main() -> None:
         }
         server = start_server(env, port, args.workers)
         base = f"http://127.0.0.1:{port}"
+        baseline_port = free_port()
+        baseline = start_baseline(env, baseline_port, args.workers)
+        bare = f"http://127.0.0.1:{baseline_port}"
         script = Path(tempfile.mkstemp(suffix=".lua")[1])
         script.write_text(LUA)
         rows = []
-        for connections in (1, 8, 32):
+        for connections in (int(c) for c in args.clients.split(",")):
             wrk_env = {**env, "LP_MEMBERS": ",".join(members), "LP_KEY": key,
                        "LP_RUN": f"c{connections}"}  # fmt: skip
             floor = wrk(base, connections, args.seconds, None, wrk_env, "/healthz")
-            ready = wrk(base, connections, args.seconds, None, wrk_env, "/readyz")
+            ready = wrk(bare, connections, args.seconds, None, wrk_env, "/")
             buy = wrk(base, connections, args.seconds, script, wrk_env)
             rows.append((connections, buy, floor, ready))
         print(
@@ -168,16 +174,17 @@ def main() -> None:
             f"{args.workers} worker(s), {args.seconds}s per point, {args.members} members"
         )
         print(f"{'clients':>7} {'purchases/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-              f" | {'healthz/s':>10} {'readyz/s':>9} | {'/healthz':>8} {'/readyz':>8}")  # fmt: skip
+              f" | {'healthz/s':>10} {'bare/s':>9} | {'/healthz':>8} {'/bare':>8}")  # fmt: skip
         for connections, buy, floor, ready in rows:
             print(f"{connections:>7} {buy['rate']:>12.1f} {buy['p50']:>8.2f} {buy['p99']:>8.2f}"
                   f" {int(buy['errors']):>7} | {floor['rate']:>10.1f} {ready['rate']:>9.1f}"
                   f" | {buy['rate'] / floor['rate']:>8.2f}"
                   f" {buy['rate'] / ready['rate']:>8.2f}")  # fmt: skip
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for process in (server, baseline):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
         postgres.stop()
 
 

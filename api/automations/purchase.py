@@ -40,8 +40,9 @@ DEFAULT_TEXT = "+{earned} points. Balance: {balance}"
 def on_purchase(session: Session, member: Member, *, points: int, now: datetime) -> bool:
     """Run in the purchase's transaction: start or grow the member's pending message when
     the program has the automation on. True when it did."""
-    automation = session.get(Automation, (member.program_id, AutomationKind.after_purchase))
-    if automation is None or not automation.enabled:
+    if not automation_repository.is_enabled(
+        session, member.program_id, AutomationKind.after_purchase
+    ):
         return False
     automation_repository.add_purchase(
         session, member, points=points, now=now, send_after=now + COALESCE

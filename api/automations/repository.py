@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -28,6 +28,16 @@ from api.messaging.models import Channel, ChannelConsent, Purpose
 from api.paging import PageRequest, fetch_page
 from api.rewards.models import Coupon, Reward
 from api.webpush.models import WebPushSubscription
+
+# Every purchase asks this: one prepared column select, no ORM object.
+_IS_ENABLED = select(col(Automation.enabled)).where(
+    col(Automation.program_id) == bindparam("program_id"), col(Automation.kind) == bindparam("kind")
+)
+
+
+def is_enabled(session: Session, program_id: UUID, kind: AutomationKind) -> bool:
+    """Whether the program has the automation on (False when it was never set up)."""
+    return bool(session.execute(_IS_ENABLED, {"program_id": program_id, "kind": kind}).scalar())
 
 
 def get(session: Session, program_id: UUID, kind: AutomationKind) -> Automation | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from api.paging import PageRequest, fetch_page
@@ -125,17 +125,21 @@ def pending_discount(
     session: Session, merchant_id: UUID, member_id: UUID
 ) -> PromoRedemption | None:
     """The member's oldest discount grant no purchase has taken yet."""
-    query = (
-        select(PromoRedemption)
-        .where(
-            PromoRedemption.merchant_id == merchant_id,
-            PromoRedemption.member_id == member_id,
-            col(PromoRedemption.discount_percent).is_not(None),
-            col(PromoRedemption.discount_used_at).is_(None),
-        )
-        .order_by(col(PromoRedemption.created_at), col(PromoRedemption.id))
+    params = {"merchant_id": merchant_id, "member_id": member_id}
+    return session.exec(_PENDING_DISCOUNT, params=params).first()
+
+
+# Every purchase asks this (and finds nothing, mostly): built once.
+_PENDING_DISCOUNT = (
+    select(PromoRedemption)
+    .where(
+        col(PromoRedemption.merchant_id) == bindparam("merchant_id"),
+        col(PromoRedemption.member_id) == bindparam("member_id"),
+        col(PromoRedemption.discount_percent).is_not(None),
+        col(PromoRedemption.discount_used_at).is_(None),
     )
-    return session.exec(query).first()
+    .order_by(col(PromoRedemption.created_at), col(PromoRedemption.id))
+)
 
 
 def discount_of_purchase(session: Session, transaction_id: UUID) -> PromoRedemption | None:

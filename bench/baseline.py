@@ -47,12 +47,19 @@ def start_baseline(env: dict[str, str], port: int, workers: int) -> subprocess.P
          "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 180
+    return answering(server, f"http://127.0.0.1:{port}/")
+
+
+def answering(
+    server: subprocess.Popen[bytes], url: str, seconds: float = 180
+) -> subprocess.Popen[bytes]:
+    """``server`` once ``url`` answers 200; terminated and an error after ``seconds``."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if httpx2.get(f"http://127.0.0.1:{port}/").status_code == 200:
+            if httpx2.get(url).status_code == 200:
                 return server
         except httpx2.TransportError:
             time.sleep(0.2)
     server.terminate()
-    raise RuntimeError("the baseline did not start")
+    raise RuntimeError(f"{url} did not answer")

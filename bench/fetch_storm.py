@@ -44,7 +44,7 @@ from api.devcerts import write_dev_certs  # noqa: E402
 from api.main import build_signer  # noqa: E402
 from api.members.models import Card  # noqa: E402
 from api.settings import DEV_PASS_TYPE_ID, Settings  # noqa: E402
-from bench.baseline import start_baseline  # noqa: E402
+from bench.baseline import answering, start_baseline  # noqa: E402
 from bench.campaign import card_token, seed  # noqa: E402
 from bench.ledger import wrk  # noqa: E402
 from passes import load_designs  # noqa: E402
@@ -136,15 +136,7 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
          "--timeout-graceful-shutdown", "5", "--log-level", "warning", "--no-access-log"],
         cwd=ROOT, env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx2.TransportError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("the server did not start")
+    return answering(server, f"http://127.0.0.1:{port}/healthz")
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:

@@ -21,10 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx2
 from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +36,7 @@ from api.merchants import service as merchant_service  # noqa: E402
 from api.programs import service as program_service  # noqa: E402
 from api.programs.rules import ProgramRules  # noqa: E402
 from api.programs.schemas import ProgramCreate  # noqa: E402
-from bench.baseline import start_baseline  # noqa: E402
+from bench.baseline import answering, start_baseline  # noqa: E402
 from passes import load_designs  # noqa: E402
 from tests.support.postgres import start_postgres  # noqa: E402
 from tests.support.server import free_port  # noqa: E402
@@ -119,14 +117,7 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
          "--workers", str(workers)],
         cwd=ROOT, env=env,
     )  # fmt: skip
-    for _ in range(300):
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx2.TransportError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("the server did not start")
+    return answering(server, f"http://127.0.0.1:{port}/healthz", seconds=30)
 
 
 def main() -> None:

@@ -104,7 +104,10 @@ T = TypeVar("T")
 # requests queued); a few threads keep both cores busy, and the requests beyond them wait on
 # the event loop, holding neither a thread nor a connection. Each hot path is one hop (it
 # never needs a second thread while it holds a lock or a connection), so this small limit
-# cannot deadlock; see "The fetch storm" in docs/BENCHMARKS.md for the measurements.
+# cannot deadlock; see "The fetch storm" in docs/BENCHMARKS.md for the measurements. The
+# price: a hot path waiting on a row lock keeps its thread, so four tills queued on one
+# member's lock hold up that process's other hot requests until it is released (what holds
+# such locks is another purchase or a campaign's batch, for milliseconds).
 HOT_THREADS = 4
 _hot_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
     weakref.WeakKeyDictionary()

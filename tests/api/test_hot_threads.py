@@ -13,16 +13,21 @@ from api.deps import HOT_THREADS, on_hot_thread
 
 
 class Gauge:
+    """Counts the pieces of work inside at once. Each waits (up to 5 s) until ``HOT_THREADS``
+    are inside, so a loaded machine starting threads late cannot make the count look low."""
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.inside = threading.Condition()
         self.now = self.most = self.done = 0
 
     def work(self) -> int:
-        with self.lock:
+        with self.inside:
             self.now += 1
             self.most = max(self.most, self.now)
-        time.sleep(0.05)
-        with self.lock:
+            self.inside.notify_all()
+            self.inside.wait_for(lambda: self.now >= HOT_THREADS, timeout=5)
+        time.sleep(0.01)
+        with self.inside:
             self.now -= 1
             self.done += 1
             return self.done

@@ -40,12 +40,19 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="A merchant API key: `lp_...`")
 
 
-def get_caller(
-    session: SessionDep,
+async def get_authorization(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-    return authenticate(session, header)
+) -> str | None:
+    """The request's ``Authorization`` header as ``authenticate`` reads it (None: none sent)."""
+    return f"{credentials.scheme} {credentials.credentials}" if credentials else None
+
+
+# The API key's header, not looked up yet (documented as the bearer scheme in OpenAPI).
+AuthorizationDep = Annotated[str | None, Depends(get_authorization)]
+
+
+def get_caller(session: SessionDep, authorization: AuthorizationDep) -> Caller:
+    return authenticate(session, authorization)
 
 
 # The getters below only read what the app built at start-up, so they are ``async``: FastAPI
@@ -168,7 +175,7 @@ class Work:
             Unauthorized, Forbidden: the key is unknown, revoked or has none of the roles;
             and whatever ``write`` raises (nothing is committed then).
         """
-        return await on_hot_thread(_in_transaction, self.engine, self._as_caller(write))
+        return await Unit(self.engine).run(self._as_caller(write))
 
     def _as_caller(self, write: Callable[[Session, Caller], T]) -> Callable[[Session], T]:
         def work(session: Session) -> T:
@@ -184,13 +191,9 @@ def unit_of_work(*roles: Role) -> Callable[..., Awaitable[Work]]:
     a bearer key is refused here (401), before its body is read; the key itself is looked up
     inside the work's transaction."""
 
-    async def dependency(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Work:
-        header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-        bearer_token(header)
-        return Work(request.app.state.engine, header or "", roles)
+    async def dependency(request: Request, authorization: AuthorizationDep) -> Work:
+        bearer_token(authorization)
+        return Work(request.app.state.engine, authorization or "", roles)
 
     return dependency
 

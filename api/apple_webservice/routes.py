@@ -108,19 +108,12 @@ async def latest_pass(
 ) -> Response:
     """The current pass, or 304 when it has not changed since ``If-Modified-Since``: one
     query, the signed bytes from the store (``passfiles``), on a hot-path thread."""
-    answer = await on_hot_thread(
-        functools.partial(
-            passfiles.serve,
-            engine,
-            pass_type,
-            serial,
-            authorization,
-            wallet=wallet,
-            if_modified_since=_http_date(if_modified_since),
-            is_download=request.method == "GET",
-            now=utcnow(),
-        )  # fmt: skip
-    )
+    serve = functools.partial(
+        passfiles.serve, engine, pass_type, serial, authorization, wallet=wallet,
+        if_modified_since=_http_date(if_modified_since),
+        is_download=request.method == "GET", now=utcnow(),
+    )  # fmt: skip
+    answer = await on_hot_thread(serve)
     headers = {"Last-Modified": format_datetime(answer.last_modified, usegmt=True)}
     if answer.data is None:
         return Response(status_code=304, headers=headers)

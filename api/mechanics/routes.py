@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.clock import utcnow
-from api.deps import AdminCaller, EngineDep, ReaderCaller, SessionDep
+from api.deps import AdminCaller, AuthorizationDep, EngineDep, ReaderCaller, SessionDep
 from api.mechanics import service as mechanics_service
 from api.mechanics import simulation
 from api.mechanics.schemas import (
@@ -29,7 +28,6 @@ from api.paging import Page, Paging
 from api.programs.schemas import ProgramPublic
 
 router = APIRouter(prefix="/api/v1/programs/{program_id}/rules", tags=["programs"])
-_bearer = HTTPBearer(auto_error=False, description="A merchant API key: `lp_...`")
 
 Confirm = Annotated[
     list[Confirmable],
@@ -118,16 +116,14 @@ def rollback(
 
 
 def read_only_reporter(
-    engine: EngineDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    engine: EngineDep, authorization: AuthorizationDep
 ) -> Iterator[tuple[Session, Caller]]:
     """A read-only transaction and the caller (a ``read`` or ``admin`` key) found in it.
 
     The simulation reads for seconds: in the request's own transaction it would hold
     SQLite's write lock (``BEGIN IMMEDIATE``) all that time and stall every till."""
-    header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
     with simulation.read_only_session(engine) as session:
-        caller = authenticate(session, header)
+        caller = authenticate(session, authorization)
         caller.require(Role.read)
         yield session, caller
 

@@ -151,23 +151,17 @@ async def refund_transaction(
 ) -> JSONResponse:
     """Refund a purchase in full (no `amount`) or in part; its points are reversed pro rata."""
     path = request.url.path
-    return await work.run(
-        lambda session, caller: _once(
-            session,
-            caller,
-            path,
-            idempotency_key,
-            body,
-            lambda: transaction_service.refund(
-                session,
-                caller.merchant_id,
-                transaction_id,
-                body,
-                actor=_actor(caller),
+
+    def write(session: Session, caller: Caller) -> JSONResponse:
+        def refund() -> transaction_service.Outcome:
+            return transaction_service.refund(
+                session, caller.merchant_id, transaction_id, body, actor=_actor(caller),
                 now=utcnow(),
-            ),
-        )  # fmt: skip
-    )
+            )  # fmt: skip
+
+        return _once(session, caller, path, idempotency_key, body, refund)
+
+    return await work.run(write)
 
 
 @router.get("/members/{member_id}/ledger")

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from api.merchants.service import authenticate
 from api.staff.models import Staff, StaffAction
+from api.staff.service import is_pin
 from api.stores.models import Store
 from tests.support.factories import auth, enrol, new_merchant, new_program
 
@@ -59,8 +60,14 @@ class TestStaff:
         assert re.fullmatch(r"[A-Z2-9]{6}", shop["staff"]["code"])
         with Session(app.state.engine) as session:
             staff = session.exec(select(Staff)).one()
-        assert staff.pin_hash.startswith("scrypt$")
-        assert "4821" not in staff.pin_hash
+        # Only a salted scrypt digest is kept. (A substring check for the PIN would fail
+        # by chance: four given digits turn up in its 160 random hex digits once in ~400.)
+        scheme, salt, digest = staff.pin_hash.split("$")
+        assert scheme == "scrypt"
+        assert re.fullmatch(r"[0-9a-f]{32}", salt)
+        assert re.fullmatch(r"[0-9a-f]{128}", digest)  # 64 bytes
+        assert is_pin("4821", staff.pin_hash)
+        assert not is_pin("4822", staff.pin_hash)
 
     def test_another_merchants_store_is_refused(
         self, app: FastAPI, client: TestClient, shop: dict[str, Any]

@@ -42,9 +42,12 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
+# The coverage gate is on passes/, and passes/ meets it with its own tests. The service's
+# tests run without coverage's tracer, which makes Python 3.11 run all the code more slowly.
 pytest: $(BIN)/.installed
 	PYTHON=$(PYTHON) bash .ci/install-system-packages test
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term tests/passes
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --ignore=tests/passes
 
 test: lint typecheck pytest  ## every check CI runs: lint, types, tests on SQLite and PostgreSQL
 

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,12 +104,17 @@ def seed(url: str, members: int) -> tuple[object, uuid.UUID, uuid.UUID, list[str
     return engine, merchant.id, program.id, tokens
 
 
-def push_loop(settings: Settings, url: str) -> None:
-    """Another worker process's pusher loop, until it is terminated."""
-    engine = make_engine(url)
+def pusher_loop(settings: Settings, engine: Engine) -> tuple[PollingThread, ApnsSender]:
+    """The worker's pusher loop (as in `loyalpass worker`), not started, and its sender."""
     sender = ApnsSender.from_settings(settings, DEV_PASS_TYPE_ID)
     pusher = ApplePusher(engine, sender.send, batch_size=1000)
-    PollingThread("apple-push", has_work=pusher.has_work, run_once=pusher.run_once).run()
+    loop = PollingThread("apple-push", has_work=pusher.has_work, run_once=pusher.run_once)
+    return loop, sender
+
+
+def pusher_process(settings: Settings, url: str) -> None:
+    """Another worker process's pusher loop, until it is terminated."""
+    pusher_loop(settings, make_engine(url))[0].run()
 
 
 def main() -> None:
@@ -172,15 +178,12 @@ def main() -> None:
                 prerendering = prerender.start_thread(engine, wallet)  # type: ignore[arg-type]
             # The pusher is the worker's loop, running while the send commits its batches
             # (as in `loyalpass worker`): pushes start with the first committed batch.
-            sender = ApnsSender.from_settings(settings, DEV_PASS_TYPE_ID)
-            pusher = ApplePusher(engine, sender.send, batch_size=1000)  # type: ignore[arg-type]
+            pushing, sender = pusher_loop(settings, engine)  # type: ignore[arg-type]
             before = fake.stats()["count"]
-            pushing = PollingThread("apple-push", has_work=pusher.has_work,
-                                    run_once=pusher.run_once)  # fmt: skip
             pushing.start()
             others = [
                 multiprocessing.get_context("spawn").Process(
-                    target=push_loop, args=(settings, url), daemon=True
+                    target=pusher_process, args=(settings, url), daemon=True
                 )
                 for _ in range(args.worker_processes - 1)
             ]

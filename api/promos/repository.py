@@ -121,14 +121,6 @@ def page_redemptions(
     return fetch_page(session, query, page, order_by=order)
 
 
-def pending_discount(
-    session: Session, merchant_id: UUID, member_id: UUID
-) -> PromoRedemption | None:
-    """The member's oldest discount grant no purchase has taken yet."""
-    params = {"merchant_id": merchant_id, "member_id": member_id}
-    return session.exec(_PENDING_DISCOUNT, params=params).first()
-
-
 # Every purchase asks this (and finds nothing, mostly): built once.
 _PENDING_DISCOUNT = (
     select(PromoRedemption)
@@ -140,6 +132,14 @@ _PENDING_DISCOUNT = (
     )
     .order_by(col(PromoRedemption.created_at), col(PromoRedemption.id))
 )
+
+
+def pending_discount(
+    session: Session, merchant_id: UUID, member_id: UUID
+) -> PromoRedemption | None:
+    """The member's oldest discount grant no purchase has taken yet."""
+    params = {"merchant_id": merchant_id, "member_id": member_id}
+    return session.exec(_PENDING_DISCOUNT, params=params).first()
 
 
 def discount_of_purchase(session: Session, transaction_id: UUID) -> PromoRedemption | None:
